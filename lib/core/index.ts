@@ -1,0 +1,3 @@
+export * from './contract';
+export * from './render';
+export * from './service-dir';

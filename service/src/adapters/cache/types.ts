@@ -1,0 +1,20 @@
+/** Where a cached answer was found. */
+export type CacheTier = 'memory' | 'redis';
+
+export interface CacheLookup {
+  readonly value: string;
+  readonly tier: CacheTier;
+}
+
+/** A cache of final responses (JSON text) by key. Implementations never throw on backend failure. */
+export interface CacheStore {
+  /** Looks a key up; a hit refreshes its TTL to `ttlSeconds`. */
+  get(key: string, ttlSeconds: number): Promise<CacheLookup | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Entries held in memory (for /ready and /v1/performance). */
+  readonly size: number;
+  readonly capacity: number;
+}
+
+/** Counts every cache operation by tier and result. */
+export type CacheObserver = (tier: CacheTier, operation: 'get' | 'set', result: 'hit' | 'miss' | 'ok' | 'error') => void;

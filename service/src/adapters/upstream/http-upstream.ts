@@ -1,0 +1,36 @@
+import { Agent, request } from 'undici';
+import type { Upstream, UpstreamRequest, UpstreamResponse } from './types';
+
+/** An upstream over HTTP/1.1 keep-alive connections (undici), one base URL per instance. */
+export class HttpUpstream implements Upstream {
+  private readonly agent: Agent;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(baseUrl: string, opts: { readonly connections?: number; readonly headersTimeoutMs: number; readonly bodyTimeoutMs: number }) {
+    const url = new URL(baseUrl);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.agent = new Agent({
+      connections: opts.connections ?? 256,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.headersTimeoutMs,
+      bodyTimeout: opts.bodyTimeoutMs,
+    });
+  }
+
+  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const res = await request(this.origin + this.basePath + req.path, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      dispatcher: this.agent,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

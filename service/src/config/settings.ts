@@ -1,0 +1,249 @@
+/**
+ * The service's configuration contract: every setting, its environment variable, its place in the
+ * guide's `config.yaml`, its schema and default, and whether it is a secret.
+ *
+ * This file is the single source of truth. The service parses its config with it, and the
+ * construct library (`lib/core`) renders deployments from it, so no target re-declares an env var,
+ * a default or a path. It depends on zod only.
+ */
+import { z } from 'zod';
+
+/** The port the service listens on inside its container. */
+export const SERVICE_PORT = 8000;
+
+/** HTTP paths every deployment target wires to its probes and scrapers. */
+export const PROBE_PATHS = {
+  /** Liveness: the process and its event loop answer. */
+  liveness: '/health',
+  /** Readiness: config loaded and not draining. */
+  readiness: '/ready',
+  /** Prometheus text exposition. */
+  metrics: '/metrics',
+} as const;
+
+/** Where the service looks for its YAML config file when `TBO_CONFIG_FILE` is not set. */
+export const DEFAULT_CONFIG_FILE = '/app/config/config.yaml';
+/** The directory deployment targets mount the rendered `config.yaml` into. */
+export const CONFIG_MOUNT_DIR = '/app/config';
+
+export const OPTIMIZATION_LEVELS = ['speed', 'balanced', 'quality', 'research'] as const;
+export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];
+
+/** Cache time-to-live per optimization level, in seconds (refreshed on every hit). */
+export const CACHE_TTL_SECONDS: Readonly<Record<OptimizationLevel, number>> = {
+  speed: 3600,
+  balanced: 1800,
+  quality: 900,
+  research: 600,
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const AUTH_MODES = ['auto', 'none'] as const;
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'True', 'False'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'TRUE' || v === 'True');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const lowerEnum = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(values));
+const url = (protocols: readonly string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/** One configuration setting of the service. */
+export interface SettingSpec {
+  /** Environment variable that sets it (overrides the YAML file). */
+  readonly env: string;
+  /** Dotted path in the guide's `config.yaml`, when the setting lives there. */
+  readonly yaml?: string;
+  /** Schema with coercion from strings, and the default. */
+  readonly schema: z.ZodType;
+  /** A credential: deployment targets inject it from a secret store, never as plain text. */
+  readonly secret?: true;
+  /** One line for docs and error messages. */
+  readonly description: string;
+}
+
+export const SETTINGS = {
+  logLevel: {
+    env: 'TBO_LOG_LEVEL', yaml: 'monitoring.log_level',
+    schema: lowerEnum(LOG_LEVELS).default('info'),
+    description: 'Log level of the JSON logs',
+  },
+  host: {
+    env: 'TBO_HOST',
+    schema: z.string().min(1).default('0.0.0.0'),
+    description: 'Address to bind; an open (no-auth) service may bind only to loopback',
+  },
+  port: {
+    env: 'TBO_PORT',
+    schema: int(0, 65535).default(SERVICE_PORT),
+    description: 'TCP port to listen on',
+  },
+  optimizationLevel: {
+    env: 'TBO_OPTIMIZATION_LEVEL', yaml: 'optimization.level',
+    schema: lowerEnum(OPTIMIZATION_LEVELS).default('balanced'),
+    description: 'Optimization level; sets the cache TTL (speed 3600 s … research 600 s)',
+  },
+  targetLatency: {
+    env: 'TBO_TARGET_LATENCY', yaml: 'optimization.target_latency',
+    schema: num(0.01, 600).default(0.5),
+    description: 'Target response latency in seconds',
+  },
+  cacheSize: {
+    env: 'TBO_CACHE_SIZE', yaml: 'optimization.cache_size',
+    schema: int(0, 10_000_000).default(10_000),
+    description: 'Maximum entries in the in-memory cache tier (0 disables it)',
+  },
+  cacheMaxBytes: {
+    env: 'TBO_CACHE_MAX_BYTES', yaml: 'optimization.cache_max_bytes',
+    schema: int(1024, 16 * 1024 ** 3).default(64 * 1024 ** 2),
+    description: 'Maximum bytes held by the in-memory cache tier',
+  },
+  maxConcurrentRequests: {
+    env: 'TBO_MAX_CONCURRENT_REQUESTS', yaml: 'optimization.max_concurrent_requests',
+    schema: int(1, 100_000).default(500),
+    description: 'Maximum upstream calls in flight per instance',
+  },
+  circuitBreakerThreshold: {
+    env: 'TBO_CIRCUIT_BREAKER_THRESHOLD', yaml: 'optimization.circuit_breaker_threshold',
+    schema: num(0.01, 600).default(2.0),
+    description: 'p95 time-to-first-token, in seconds, at which an upstream circuit breaker opens',
+  },
+  rateLimitPerMinute: {
+    env: 'API_RATE_LIMIT', yaml: 'security.rate_limit_per_minute',
+    schema: int(0, 100_000_000).default(10_000),
+    description: 'Requests per minute per tenant (0 disables the limit)',
+  },
+  maxBodyBytes: {
+    env: 'TBO_MAX_BODY_BYTES', yaml: 'security.max_body_bytes',
+    schema: int(1024, 64 * 1024 ** 2).default(1024 ** 2),
+    description: 'Largest accepted request body in bytes',
+  },
+  auth: {
+    env: 'TBO_AUTH', yaml: 'security.auth',
+    schema: lowerEnum(AUTH_MODES).default('auto'),
+    description: '"auto" requires TBO_API_KEYS or JWT_SECRET_KEY off loopback; "none" runs open deliberately',
+  },
+  healthCheckInterval: {
+    env: 'TBO_HEALTH_CHECK_INTERVAL', yaml: 'monitoring.health_check_interval',
+    schema: num(1, 86_400).default(30),
+    description: 'Seconds between deployment health checks and between upstream connectivity checks',
+  },
+  metricsExportInterval: {
+    env: 'TBO_METRICS_EXPORT_INTERVAL', yaml: 'monitoring.metrics_export_interval',
+    schema: num(1, 86_400).default(60),
+    description: 'Seconds between metric exports (Prometheus scrape interval, CloudWatch EMF flush)',
+  },
+  enableMetrics: {
+    env: 'TBO_ENABLE_METRICS', yaml: 'monitoring.enable_metrics',
+    schema: bool.default(true),
+    description: 'Serve Prometheus metrics on /metrics',
+  },
+  drainTimeout: {
+    env: 'TBO_DRAIN_TIMEOUT', yaml: 'server.drain_timeout',
+    schema: num(0, 3600).default(25),
+    description: 'Seconds to let in-flight requests and streams finish after SIGTERM',
+  },
+  anthropicBaseUrl: {
+    env: 'ANTHROPIC_BASE_URL', yaml: 'upstreams.anthropic_base_url',
+    schema: url(['http:', 'https:']).default('https://api.anthropic.com'),
+    description: 'Anthropic API base URL (without /v1)',
+  },
+  openaiBaseUrl: {
+    env: 'OPENAI_BASE_URL', yaml: 'upstreams.openai_base_url',
+    schema: url(['http:', 'https:']).default('https://api.openai.com/v1'),
+    description: 'OpenAI API base URL (with /v1)',
+  },
+  upstreamTimeout: {
+    env: 'TBO_UPSTREAM_TIMEOUT', yaml: 'upstreams.timeout',
+    schema: num(0.1, 3600).default(600),
+    description: 'Seconds an upstream call may take in total before it is cancelled',
+  },
+  redisUrl: {
+    env: 'REDIS_URL', yaml: 'redis.url',
+    schema: url(['redis:', 'rediss:']).optional(),
+    description: 'Redis URL (redis:// or rediss://); unset means the in-memory cache only',
+  },
+  redisHost: {
+    env: 'REDIS_HOST', yaml: 'redis.host',
+    schema: z.string().min(1).optional(),
+    description: 'Redis host, when REDIS_URL is not used',
+  },
+  redisPort: {
+    env: 'REDIS_PORT', yaml: 'redis.port',
+    schema: int(1, 65535).default(6379),
+    description: 'Redis port, with REDIS_HOST',
+  },
+  redisDb: {
+    env: 'REDIS_DB', yaml: 'redis.db',
+    schema: int(0, 15).default(0),
+    description: 'Redis database number (standalone mode only)',
+  },
+  redisTls: {
+    env: 'REDIS_TLS', yaml: 'redis.tls',
+    schema: bool.default(false),
+    description: 'Connect to Redis over TLS',
+  },
+  redisCluster: {
+    env: 'REDIS_CLUSTER', yaml: 'redis.cluster',
+    schema: bool.default(false),
+    description: 'Redis cluster mode (ElastiCache cluster mode, Memorystore cluster)',
+  },
+  redisPoolSize: {
+    env: 'REDIS_POOL_SIZE', yaml: 'redis.pool_size',
+    schema: int(1, 1000).default(10),
+    description: 'Redis connections per instance',
+  },
+  redisPassword: {
+    env: 'REDIS_PASSWORD', secret: true,
+    schema: z.string().min(1).optional(),
+    description: 'Redis AUTH password or token',
+  },
+  anthropicApiKey: {
+    env: 'ANTHROPIC_API_KEY', secret: true,
+    schema: z.string().min(1).optional(),
+    description: 'The service\'s Anthropic API key',
+  },
+  openaiApiKey: {
+    env: 'OPENAI_API_KEY', secret: true,
+    schema: z.string().min(1).optional(),
+    description: 'The service\'s OpenAI API key',
+  },
+  apiKeys: {
+    env: 'TBO_API_KEYS', secret: true,
+    schema: z.string().min(1).optional(),
+    description: 'Client API keys as comma-separated tenant:key pairs',
+  },
+  jwtSecretKey: {
+    env: 'JWT_SECRET_KEY', secret: true,
+    schema: z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit key)').optional(),
+    description: 'HS256 secret that signs client JWTs',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+type Shape = { [K in SettingName]: (typeof SETTINGS)[K]['schema'] };
+
+const shape = Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.schema])) as Shape;
+
+/** The service's config schema, built from {@link SETTINGS}. */
+export const configSchema = z.object(shape);
+
+/** Fully parsed and defaulted service configuration. */
+export type ServiceConfig = z.output<typeof configSchema>;
+/** Configuration as accepted before defaults and coercion. */
+export type ServiceConfigInput = z.input<typeof configSchema>;
+
+/** Names of the settings that are credentials. */
+export type SecretSettingName = { [K in SettingName]: (typeof SETTINGS)[K] extends { secret: true } ? K : never }[SettingName];
+
+/** Names of every setting, and of the secret ones. */
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+export const SECRET_SETTING_NAMES = SETTING_NAMES.filter((k) => 'secret' in SETTINGS[k]) as SecretSettingName[];

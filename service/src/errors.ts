@@ -1,0 +1,55 @@
+/**
+ * Failures as data: one kind per failure, mapped once to each API's error shape at the HTTP edge.
+ */
+export type ErrorKind =
+  | 'invalid_request'
+  | 'authentication'
+  | 'permission'
+  | 'not_found'
+  | 'request_too_large'
+  | 'rate_limit'
+  | 'overloaded'
+  | 'timeout'
+  | 'upstream_unavailable'
+  | 'not_configured'
+  | 'internal';
+
+export const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
+  invalid_request: 400,
+  authentication: 401,
+  permission: 403,
+  not_found: 404,
+  request_too_large: 413,
+  rate_limit: 429,
+  overloaded: 503,
+  timeout: 504,
+  upstream_unavailable: 502,
+  not_configured: 503,
+  internal: 500,
+};
+
+/** A failure TBO itself decided on; its message is safe to show the caller. */
+export class TboError extends Error {
+  readonly status: number;
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly details: { readonly retryAfterSeconds?: number; readonly param?: string; readonly code?: string } = {},
+  ) {
+    super(message);
+    this.name = 'TboError';
+    this.status = STATUS_OF[kind];
+  }
+}
+
+/** The upstream answered with a non-2xx status; its body is already in the provider's shape. */
+export class UpstreamHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`upstream answered ${status}`);
+    this.name = 'UpstreamHttpError';
+  }
+}

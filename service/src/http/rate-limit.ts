@@ -1,0 +1,33 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisClient } from '../adapters/redis-pool';
+import { TboError } from '../errors';
+
+/**
+ * Per-tenant requests per minute. With Redis the window is shared by every instance; while Redis
+ * is unreachable each instance falls back to its own in-memory window.
+ */
+export class TenantRateLimiter {
+  private readonly limiter: RateLimiterAbstract | undefined;
+
+  constructor(perMinute: number, redis?: RedisClient) {
+    if (perMinute <= 0) return;
+    const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: 'tbo:rl' });
+    this.limiter = redis
+      ? new RateLimiterRedis({ storeClient: redis, points: perMinute, duration: 60, keyPrefix: 'tbo:rl', insuranceLimiter: memory, rejectIfRedisNotReady: true })
+      : memory;
+  }
+
+  async consume(tenant: string): Promise<void> {
+    if (!this.limiter) return;
+    try {
+      await this.limiter.consume(tenant);
+    } catch (res) {
+      if (res instanceof RateLimiterRes) {
+        throw new TboError('rate_limit', `rate limit of ${this.limiter.points} requests per minute exceeded for this tenant`, {
+          retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+        });
+      }
+      // The limiter itself failed (both stores): serve rather than fail closed on infrastructure.
+    }
+  }
+}

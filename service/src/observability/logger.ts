@@ -1,0 +1,22 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs on stdout, written asynchronously (no synchronous write per request). Credentials and
+ * bodies are never logged; the redact list is a second line of defence for headers.
+ */
+export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ sync: false })): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'tbo' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]', '*.password', '*.apiKey'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}

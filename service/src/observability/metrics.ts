@@ -1,0 +1,82 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheObserver } from '../adapters/cache/types';
+import type { CacheStatus, OptimizerMetrics } from '../optimizer/ports';
+import type { Provider, TokenUsage } from '../protocols/types';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 120];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+/**
+ * Every metric the service exports, in its own registry (so several instances can live in one
+ * process, as in tests). Label children on the hot path are cached, not rebuilt per request.
+ */
+export class Metrics implements OptimizerMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({ name: 'tbo_requests_total', help: 'HTTP requests by method, endpoint and status', labelNames: ['method', 'endpoint', 'status'] as const, registers: [this.registry] });
+  readonly requestDuration = new Histogram({ name: 'tbo_request_duration_seconds', help: 'HTTP request duration in seconds', labelNames: ['method', 'endpoint'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly cacheHitRate = new Gauge({ name: 'tbo_cache_hit_rate', help: 'Share of cacheable requests answered without a new upstream call (hits + coalesced)', registers: [this.registry] });
+  readonly bandwidthEfficiency = new Gauge({ name: 'tbo_bandwidth_efficiency', help: 'Mean collaborative bandwidth over active sessions, in turns per second', registers: [this.registry] });
+  readonly circuitBreakerActive = new Gauge({ name: 'tbo_circuit_breaker_active', help: '1 while any upstream circuit breaker is open', registers: [this.registry] });
+  readonly activeSessions = new Gauge({ name: 'tbo_active_sessions', help: 'Sessions with a turn in the last 30 minutes', registers: [this.registry] });
+  readonly upstreamDuration = new Histogram({ name: 'tbo_upstream_duration_seconds', help: 'Upstream call duration by provider and outcome', labelNames: ['provider', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly overheadSeconds = new Histogram({ name: 'tbo_overhead_seconds', help: 'Time spent in TBO per proxied request, excluding the upstream', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
+  readonly cacheOperations = new Counter({ name: 'tbo_cache_operations_total', help: 'Cache operations by tier, operation and result', labelNames: ['tier', 'operation', 'result'] as const, registers: [this.registry] });
+  readonly cacheRequests = new Counter({ name: 'tbo_cache_requests_total', help: 'Proxied requests by cache outcome (hit, miss, coalesced, bypass)', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly coalesced = new Counter({ name: 'tbo_coalesced_requests_total', help: 'Requests answered by joining an identical in-flight upstream call', registers: [this.registry] });
+  readonly tokensTotal = new Counter({ name: 'tbo_tokens_total', help: 'Upstream tokens by provider, model and direction', labelNames: ['provider', 'model', 'direction'] as const, registers: [this.registry] });
+  readonly redisUp = new Gauge({ name: 'tbo_redis_up', help: '1 when the Redis cache tier is connected, 0 when not, -1 when not configured', registers: [this.registry] });
+
+  private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
+  private hits = 0;
+  private lookups = 0;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.cacheHitRate.set(0);
+    for (const g of [this.bandwidthEfficiency, this.circuitBreakerActive, this.activeSessions]) g.set(0);
+  }
+
+  /** One finished HTTP request. */
+  request(method: string, endpoint: string, status: number, seconds: number): void {
+    const id = `${method} ${endpoint} ${status}`;
+    let child = this.requestChildren.get(id);
+    if (!child) {
+      child = { count: this.requests.labels(method, endpoint, String(status)), duration: this.requestDuration.labels(method, endpoint) };
+      this.requestChildren.set(id, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
+
+  cacheResult(status: CacheStatus): void {
+    this.cacheRequests.labels(status).inc();
+    if (status === 'coalesced') this.coalesced.inc();
+    if (status === 'bypass') return;
+    this.lookups++;
+    if (status === 'hit' || status === 'coalesced') this.hits++;
+    this.cacheHitRate.set(this.hits / this.lookups);
+  }
+
+  /** Hits (and coalesced answers) and lookups so far. */
+  get cacheCounts(): { readonly hits: number; readonly lookups: number } {
+    return { hits: this.hits, lookups: this.lookups };
+  }
+
+  upstreamCall(provider: Provider, outcome: string, seconds: number): void {
+    this.upstreamDuration.labels(provider, outcome).observe(seconds);
+  }
+
+  tokens(provider: Provider, model: string, usage: TokenUsage): void {
+    this.tokensTotal.labels(provider, model, 'input').inc(usage.input);
+    this.tokensTotal.labels(provider, model, 'output').inc(usage.output);
+  }
+
+  overhead(seconds: number): void {
+    this.overheadSeconds.observe(seconds);
+  }
+
+  readonly cacheObserver: CacheObserver = (tier, operation, result) => {
+    this.cacheOperations.labels(tier, operation, result).inc();
+  };
+}

@@ -1,0 +1,23 @@
+import type { Provider, TokenUsage } from '../protocols/types';
+
+export type CacheStatus = 'hit' | 'miss' | 'coalesced' | 'bypass';
+
+/** Where the optimizer writes a response; the HTTP layer adapts it to express. */
+export interface ResponseSink {
+  /** Sends a whole JSON response. */
+  json(status: number, body: string, headers: Readonly<Record<string, string>>): void;
+  /** Starts a Server-Sent Events response. */
+  startStream(headers: Readonly<Record<string, string>>): void;
+  write(chunk: string): void;
+  end(): void;
+  /** Called once if the client goes away before the response ended. */
+  onAbort(callback: () => void): void;
+}
+
+/** What the optimizer reports; implemented by observability. */
+export interface OptimizerMetrics {
+  cacheResult(status: CacheStatus): void;
+  upstreamCall(provider: Provider, outcome: string, seconds: number): void;
+  tokens(provider: Provider, model: string, usage: TokenUsage): void;
+  overhead(seconds: number): void;
+}

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import type { ErrorKind } from '../errors';
+import { sseFrame, type SseFrame } from './sse';
+import { isObject, num, type Json, type Protocol, type StreamAssembler } from './types';
+
+const block = z.looseObject({ type: z.string().min(1) });
+const schema = z.looseObject({
+  model: z.string().min(1).max(256),
+  max_tokens: z.number().int().positive(),
+  messages: z
+    .array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(block)]) }))
+    .min(1),
+  system: z.union([z.string(), z.array(block)]).optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  tools: z.array(z.looseObject({})).optional(),
+  metadata: z.looseObject({}).optional(),
+});
+
+const ERROR_TYPE: Readonly<Record<ErrorKind, string>> = {
+  invalid_request: 'invalid_request_error',
+  authentication: 'authentication_error',
+  permission: 'permission_error',
+  not_found: 'not_found_error',
+  request_too_large: 'request_too_large',
+  rate_limit: 'rate_limit_error',
+  overloaded: 'overloaded_error',
+  timeout: 'timeout_error',
+  upstream_unavailable: 'api_error',
+  not_configured: 'api_error',
+  internal: 'api_error',
+};
+
+class AnthropicAssembler implements StreamAssembler {
+  private message: Json | undefined;
+  private readonly blocks: Json[] = [];
+  private readonly partialJson = new Map<number, string>();
+  private complete = false;
+  private failed = false;
+
+  push(frame: SseFrame): boolean {
+    if (this.failed) return false;
+    let ev: Json;
+    try {
+      const parsed: unknown = JSON.parse(frame.data);
+      if (!isObject(parsed)) return false;
+      ev = parsed;
+    } catch {
+      this.failed = true;
+      return false;
+    }
+    const index = num(ev.index);
+    switch (ev.type) {
+      case 'message_start':
+        this.message = isObject(ev.message) ? { ...ev.message } : {};
+        break;
+      case 'content_block_start':
+        this.blocks[index] = isObject(ev.content_block) ? { ...ev.content_block } : {};
+        if (this.blocks[index].type === 'tool_use' || this.blocks[index].type === 'server_tool_use') this.partialJson.set(index, '');
+        break;
+      case 'content_block_delta':
+        this.applyDelta(index, isObject(ev.delta) ? ev.delta : {});
+        break;
+      case 'content_block_stop': {
+        const partial = this.partialJson.get(index);
+        if (partial !== undefined && this.blocks[index]) {
+          try {
+            this.blocks[index].input = partial ? JSON.parse(partial) : {};
+          } catch {
+            this.failed = true;
+          }
+        }
+        break;
+      }
+      case 'message_delta':
+        if (this.message) {
+          this.message = { ...this.message, ...(isObject(ev.delta) ? ev.delta : {}) };
+          if (isObject(ev.usage)) this.message.usage = { ...(isObject(this.message.usage) ? this.message.usage : {}), ...ev.usage };
+        }
+        break;
+      case 'message_stop':
+        this.complete = true;
+        break;
+      case 'error':
+        this.failed = true;
+        break;
+      default:
+        break;
+    }
+    return false;
+  }
+
+  private applyDelta(index: number, delta: Json): void {
+    const target = this.blocks[index];
+    if (!target) return;
+    const append = (field: string, piece: unknown) => {
+      target[field] = `${typeof target[field] === 'string' ? target[field] : ''}${typeof piece === 'string' ? piece : ''}`;
+    };
+    switch (delta.type) {
+      case 'text_delta': append('text', delta.text); break;
+      case 'thinking_delta': append('thinking', delta.thinking); break;
+      case 'signature_delta': target.signature = delta.signature; break;
+      case 'input_json_delta': this.partialJson.set(index, `${this.partialJson.get(index) ?? ''}${String(delta.partial_json ?? '')}`); break;
+      case 'citations_delta': target.citations = [...(Array.isArray(target.citations) ? target.citations : []), delta.citation]; break;
+      default: break;
+    }
+  }
+
+  result(): string | undefined {
+    if (!this.complete || this.failed || !this.message) return undefined;
+    return JSON.stringify({ ...this.message, content: this.blocks.filter(Boolean) });
+  }
+}
+
+function blockFrames(content: Json, index: number): string[] {
+  const frames: string[] = [];
+  const start = (content_block: Json) => frames.push(sseFrame({ type: 'content_block_start', index, content_block }, 'content_block_start'));
+  const delta = (d: Json) => frames.push(sseFrame({ type: 'content_block_delta', index, delta: d }, 'content_block_delta'));
+  switch (content.type) {
+    case 'text':
+      start({ ...content, text: '' });
+      if (content.text) delta({ type: 'text_delta', text: content.text });
+      break;
+    case 'tool_use':
+    case 'server_tool_use':
+      start({ ...content, input: {} });
+      delta({ type: 'input_json_delta', partial_json: JSON.stringify(content.input ?? {}) });
+      break;
+    case 'thinking':
+      start({ ...content, thinking: '', signature: '' });
+      if (content.thinking) delta({ type: 'thinking_delta', thinking: content.thinking });
+      if (content.signature) delta({ type: 'signature_delta', signature: content.signature });
+      break;
+    default:
+      start(content);
+      break;
+  }
+  frames.push(sseFrame({ type: 'content_block_stop', index }, 'content_block_stop'));
+  return frames;
+}
+
+export const anthropic: Protocol = {
+  provider: 'anthropic',
+  apiKeyEnv: 'ANTHROPIC_API_KEY',
+  upstreamPath: '/v1/messages',
+  schema,
+
+  parse(body) {
+    return { body, model: String(body.model), stream: body.stream === true, includeUsage: false };
+  },
+
+  upstreamBody(_request, raw) {
+    return raw;
+  },
+
+  upstreamHeaders(apiKey, client) {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-api-key': apiKey,
+      'anthropic-version': typeof client['anthropic-version'] === 'string' ? client['anthropic-version'] : '2023-06-01',
+    };
+    if (typeof client['anthropic-beta'] === 'string') headers['anthropic-beta'] = client['anthropic-beta'];
+    return headers;
+  },
+
+  newAssembler: () => new AnthropicAssembler(),
+
+  synthesizeStream(finalBody) {
+    const message = JSON.parse(finalBody) as Json;
+    const usage = isObject(message.usage) ? message.usage : {};
+    const content = Array.isArray(message.content) ? (message.content as Json[]) : [];
+    return [
+      sseFrame({ type: 'message_start', message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 } } }, 'message_start'),
+      ...content.flatMap((c, i) => blockFrames(c, i)),
+      sseFrame({ type: 'message_delta', delta: { stop_reason: message.stop_reason ?? null, stop_sequence: message.stop_sequence ?? null }, usage: { output_tokens: num(usage.output_tokens) } }, 'message_delta'),
+      sseFrame({ type: 'message_stop' }, 'message_stop'),
+    ].join('');
+  },
+
+  usage(body) {
+    if (!isObject(body.usage)) return undefined;
+    return { input: num(body.usage.input_tokens), output: num(body.usage.output_tokens) };
+  },
+
+  errorBody(kind, message, extra = {}) {
+    return { type: 'error', error: { type: ERROR_TYPE[kind], message }, ...(extra.requestId ? { request_id: extra.requestId } : {}) };
+  },
+
+  streamErrorFrame(kind, message) {
+    return sseFrame({ type: 'error', error: { type: ERROR_TYPE[kind], message } }, 'error');
+  },
+};

@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+import type { ErrorKind } from '../errors';
+import type { SseFrame } from './sse';
+
+export type Provider = 'anthropic' | 'openai';
+
+/** Token counts taken from an upstream response. */
+export interface TokenUsage {
+  readonly input: number;
+  readonly output: number;
+}
+
+/** Rebuilds one final response out of a stream, frame by frame. */
+export interface StreamAssembler {
+  /** Consumes a frame; returns true when the frame is optional for this client (OpenAI's usage-only chunk). */
+  push(frame: SseFrame): boolean;
+  /** The final response as JSON text once the stream completed cleanly, else undefined. */
+  result(): string | undefined;
+}
+
+/** A parsed request, as the optimizer needs it. */
+export interface ParsedRequest {
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly model: string;
+  readonly stream: boolean;
+  /** OpenAI `stream_options.include_usage`; always false for Anthropic. */
+  readonly includeUsage: boolean;
+}
+
+/** Everything TBO knows about one provider's wire format. */
+export interface Protocol {
+  readonly provider: Provider;
+  /** Env var holding the service's key for this provider. */
+  readonly apiKeyEnv: string;
+  /** Path appended to the provider's base URL. */
+  readonly upstreamPath: string;
+  /** Request schema: validates what TBO relies on, passes the rest through. */
+  readonly schema: z.ZodType<Record<string, unknown>>;
+  parse(body: Record<string, unknown>): ParsedRequest;
+  /** Body sent upstream (may ask for more than the client did, e.g. usage in OpenAI streams). */
+  upstreamBody(request: ParsedRequest, raw: Buffer): Buffer | string;
+  /** Headers that authenticate the service, plus client headers the provider needs. */
+  upstreamHeaders(apiKey: string, clientHeaders: Readonly<Record<string, string | string[] | undefined>>): Record<string, string>;
+  newAssembler(): StreamAssembler;
+  /** A complete SSE stream that replays a final response. */
+  synthesizeStream(finalBody: string, includeUsage: boolean): string;
+  usage(finalBody: Readonly<Record<string, unknown>>): TokenUsage | undefined;
+  /** An error body in this API's shape. */
+  errorBody(kind: ErrorKind, message: string, extra?: { readonly code?: string; readonly param?: string; readonly requestId?: string }): Record<string, unknown>;
+  /** An SSE frame that tells this API's SDK the stream failed. */
+  streamErrorFrame(kind: ErrorKind, message: string): string;
+}
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}

@@ -1,0 +1,137 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MemoryCache } from './adapters/cache/memory';
+import { RedisCache } from './adapters/cache/redis';
+import { TieredCache } from './adapters/cache/tiered';
+import { RedisPool, redisTarget } from './adapters/redis-pool';
+import { HttpUpstream } from './adapters/upstream/http-upstream';
+import type { Upstream } from './adapters/upstream/types';
+import { systemClock, type Clock } from './clock';
+import { CACHE_TTL_SECONDS, type ServiceConfig } from './config/settings';
+import { createApp } from './http/app';
+import { Authenticator } from './http/auth';
+import { TenantRateLimiter } from './http/rate-limit';
+import { Gateway, type ProviderLink } from './optimizer/gateway';
+import { createLogger, type Logger } from './observability/logger';
+import { Metrics } from './observability/metrics';
+import type { Provider } from './protocols/types';
+
+/** Collaborators a test (or an embedding program) may replace. */
+export interface ServiceDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Upstreams by provider; default: HTTP clients for the configured base URLs. */
+  readonly upstreams?: Partial<Record<Provider, Upstream>>;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The whole service: wiring, listening and graceful shutdown. */
+export class TboService {
+  readonly metrics = new Metrics();
+  readonly logger: Logger;
+  readonly gateway: Gateway;
+  readonly redis: RedisPool | undefined;
+  readonly server: Server;
+  private readonly upstreams: Upstream[] = [];
+  private draining = false;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(readonly config: ServiceConfig, deps: ServiceDeps = {}) {
+    const clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? createLogger(config.logLevel);
+    const auth = new Authenticator(config);
+    if (auth.open) this.logger.warn({ host: config.host }, 'client authentication is off (no TBO_API_KEYS or JWT_SECRET_KEY)');
+
+    const target = redisTarget(config);
+    let lastRedisError = '';
+    this.redis = target
+      ? new RedisPool(target, config.redisPoolSize, (err) => {
+          if (err.message !== lastRedisError) this.logger.warn({ err: err.message }, 'redis error; serving from the memory tier');
+          lastRedisError = err.message;
+        })
+      : undefined;
+
+    const memory = new MemoryCache({ maxEntries: config.cacheSize, maxBytes: config.cacheMaxBytes, clock });
+    const cache = new TieredCache(memory, this.redis && new RedisCache(this.redis, this.metrics.cacheObserver), this.metrics.cacheObserver);
+
+    const timeoutMs = config.upstreamTimeout * 1000;
+    const link = (provider: Provider, apiKey: string | undefined, baseUrl: string): ProviderLink | undefined => {
+      if (!apiKey) return undefined;
+      const upstream = deps.upstreams?.[provider] ?? new HttpUpstream(baseUrl, { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connections: config.maxConcurrentRequests });
+      this.upstreams.push(upstream);
+      return { upstream, apiKey };
+    };
+    this.gateway = new Gateway({
+      cache,
+      clock,
+      metrics: this.metrics,
+      ttlSeconds: CACHE_TTL_SECONDS[config.optimizationLevel],
+      upstreamTimeoutMs: timeoutMs,
+      providers: {
+        anthropic: link('anthropic', config.anthropicApiKey, config.anthropicBaseUrl),
+        openai: link('openai', config.openaiApiKey, config.openaiBaseUrl),
+      },
+    });
+
+    const secrets = [config.anthropicApiKey, config.openaiApiKey, config.redisPassword].filter((s): s is string => !!s);
+    const secretPattern = secrets.length ? new RegExp(secrets.map(escapeRegExp).join('|'), 'g') : undefined;
+
+    const app = createApp({
+      config,
+      clock,
+      gateway: this.gateway,
+      auth,
+      limiter: new TenantRateLimiter(config.rateLimitPerMinute, this.redis?.clients[0]),
+      metrics: this.metrics,
+      logger: this.logger,
+      redact: (text) => (secretPattern ? text.replace(secretPattern, '[redacted]') : text),
+      readiness: () => {
+        const redis = this.redis?.state ?? 'disabled';
+        this.metrics.redisUp.set(redis === 'disabled' ? -1 : redis === 'connected' ? 1 : 0);
+        return { ready: !this.draining, cache: { memory: { entries: cache.size, capacity: cache.capacity }, redis } };
+      },
+      track: (delta) => {
+        this.inFlight += delta;
+        if (this.inFlight === 0) this.idle?.();
+      },
+      isDraining: () => this.draining,
+    });
+    this.server = createServer(app);
+    this.server.keepAliveTimeout = 65_000; // above common load balancer idle timeouts (ALB 60 s)
+    this.server.headersTimeout = 66_000;
+    this.server.requestTimeout = 0; // streams may run long; upstream timeouts bound them
+  }
+
+  async listen(): Promise<AddressInfo> {
+    this.server.listen(this.config.port, this.config.host);
+    await once(this.server, 'listening');
+    const address = this.server.address() as AddressInfo;
+    this.logger.info({ host: address.address, port: address.port, redis: this.redis ? 'configured' : 'off' }, 'tbo listening');
+    return address;
+  }
+
+  /** Stops taking work, lets in-flight requests and streams finish (up to the drain timeout), closes. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.logger.info({ reason, in_flight: this.inFlight }, 'draining');
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.idle = resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, this.config.drainTimeout * 1000).unref()),
+      ]);
+    }
+    this.server.closeAllConnections();
+    await closed;
+    await Promise.all([this.redis?.close(), ...this.upstreams.map((u) => u.close())]);
+    this.logger.info({ in_flight: this.inFlight }, 'stopped');
+    this.logger.flush();
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * A scriptable fake LLM upstream on 127.0.0.1 (node:http only) that speaks the real wire formats of
+ * the Anthropic Messages API (`POST /v1/messages`) and OpenAI Chat Completions
+ * (`POST /v1/chat/completions`). Answers are `echo: <last user message text>`.
+ */
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { anthropicProvider } from './fake-anthropic';
+import { openaiProvider } from './fake-openai';
+import { isRecord, newId, type JsonObject } from './fake-text';
+
+/** Stream frames of one response and how many of them a truncated stream sends before the cut. */
+export interface StreamPlan {
+  readonly frames: readonly string[];
+  readonly cutAfter: number;
+}
+
+/** One provider's wire format. */
+export interface FakeProvider {
+  readonly name: 'anthropic' | 'openai';
+  readonly path: string;
+  readonly requestIdHeader: string;
+  /** Named in the 401 for a missing credential. */
+  readonly credentialName: string;
+  /** The credential the client sent (`x-api-key` / `Authorization: Bearer`), if any. */
+  credential(headers: http.IncomingHttpHeaders): string | undefined;
+  /** A 400 message when required fields are missing. */
+  invalid(body: JsonObject): string | undefined;
+  error(status: number, message?: string): JsonObject;
+  reply(body: JsonObject): JsonObject;
+  stream(body: JsonObject): StreamPlan;
+}
+
+export interface FailureSpec {
+  /** 429, 529, 500, 401 … mapped to the provider's error type. */
+  readonly status: number;
+  /** Seconds, sent as a `retry-after` header. */
+  readonly retryAfter?: number;
+}
+
+export interface RecordedRequest {
+  readonly provider: 'anthropic' | 'openai';
+  readonly method: string;
+  readonly path: string;
+  readonly headers: http.IncomingHttpHeaders;
+  /** Parsed JSON body (`{}` when it was not a JSON object). */
+  readonly body: JsonObject;
+  /** The credential forwarded to us: the `x-api-key` value, else the Bearer token. */
+  readonly apiKey: string | undefined;
+}
+
+export interface FakeUpstreamOptions {
+  /** @default a free port */
+  readonly port?: number;
+  /** When set, other credentials get a 401 in the provider's shape. @default any non-empty key */
+  readonly validKeys?: readonly string[];
+}
+
+export interface FakeUpstream {
+  readonly url: string;
+  readonly port: number;
+  /** Requests that reached a provider route. */
+  readonly calls: number;
+  readonly requests: readonly RecordedRequest[];
+  /** Requests whose client disconnected before the response completed. */
+  readonly aborted: number;
+  failNext(n: number, spec: FailureSpec): void;
+  /** Delay before the response headers (time to first token). */
+  setLatency(ms: number): void;
+  /** Delay between stream frames. */
+  setStreamChunkDelay(ms: number): void;
+  /** The next n calls never get a response; they end when the client aborts. */
+  stallNext(n: number): void;
+  /** The next n streams lose their socket after a couple of deltas. */
+  truncateNextStream(n: number): void;
+  /** Clears records and every scripted behaviour. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const PROVIDERS: readonly FakeProvider[] = [anthropicProvider, openaiProvider];
+
+export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const fake = new FakeUpstreamServer(opts.validKeys);
+  await fake.listen(opts.port ?? 0);
+  return fake;
+}
+
+class FakeUpstreamServer implements FakeUpstream {
+  readonly requests: RecordedRequest[] = [];
+  calls = 0;
+  aborted = 0;
+  private failures: FailureSpec[] = [];
+  private latencyMs = 0;
+  private chunkDelayMs = 0;
+  private stalls = 0;
+  private truncations = 0;
+  private closing = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly server = http.createServer((req, res) => {
+    this.handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, { error: { type: 'fake_upstream_bug', message: String(err) } }, {});
+    });
+  });
+
+  constructor(private readonly validKeys: readonly string[] | undefined) {
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return address !== null && typeof address === 'object' ? address.port : -1;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  failNext(n: number, spec: FailureSpec): void {
+    for (let i = 0; i < n; i++) this.failures.push(spec);
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  setStreamChunkDelay(ms: number): void {
+    this.chunkDelayMs = ms;
+  }
+
+  stallNext(n: number): void {
+    this.stalls += n;
+  }
+
+  truncateNextStream(n: number): void {
+    this.truncations += n;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.calls = 0;
+    this.aborted = 0;
+    this.failures = [];
+    this.latencyMs = 0;
+    this.chunkDelayMs = 0;
+    this.stalls = 0;
+    this.truncations = 0;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let gone = false;
+    let cut = false;
+    res.once('close', () => {
+      gone = true;
+      if (!res.writableFinished && !cut && !this.closing) this.aborted++;
+    });
+    const path = (req.url ?? '/').split('?')[0];
+    const provider = PROVIDERS.find((p) => p.path === path);
+    let raw: string;
+    try {
+      raw = await readBody(req);
+    } catch {
+      return; // client went away mid-body; counted by the 'close' handler
+    }
+    if (provider === undefined || req.method !== 'POST') {
+      sendJson(res, 404, { error: { type: 'not_found_error', message: `fake upstream: no route ${req.method} ${path}` } }, {});
+      return;
+    }
+    const parsed = parseJson(raw);
+    const body = isRecord(parsed) ? parsed : {};
+    const apiKey = provider.credential(req.headers);
+    this.calls++;
+    this.requests.push({ provider: provider.name, method: req.method, path, headers: req.headers, body, apiKey });
+    const headers: Record<string, string> = { [provider.requestIdHeader]: newId('req_') };
+
+    if (apiKey === undefined || (this.validKeys !== undefined && !this.validKeys.includes(apiKey))) {
+      const why = apiKey === undefined ? `missing ${provider.credentialName}` : 'invalid api key';
+      sendJson(res, 401, provider.error(401, why), headers);
+      return;
+    }
+    if (this.stalls > 0) {
+      this.stalls--;
+      return; // never answer; the client's abort closes the socket
+    }
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    if (gone) return;
+    const failure = this.failures.shift();
+    if (failure !== undefined) {
+      if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
+      sendJson(res, failure.status, provider.error(failure.status), headers);
+      return;
+    }
+    const problem = parsed === undefined ? 'request body is not valid JSON' : provider.invalid(body);
+    if (problem !== undefined) {
+      sendJson(res, 400, provider.error(400, problem), headers);
+      return;
+    }
+    if (body.stream !== true) {
+      sendJson(res, 200, provider.reply(body), headers);
+      return;
+    }
+    const plan = provider.stream(body);
+    const truncate = this.truncations > 0;
+    if (truncate) this.truncations--;
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    for (let i = 0; i < plan.frames.length; i++) {
+      if (i > 0 && this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+      if (gone) return;
+      if (truncate && i + 1 >= plan.cutAfter) {
+        cut = true;
+        await new Promise<void>((resolve) => res.write(plan.frames[i], () => resolve())); // let the deltas leave
+        res.socket?.destroy();
+        return;
+      }
+      res.write(plan.frames[i]);
+    }
+    res.end();
+  }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: JsonObject, headers: Record<string, string>): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(payload)),
+  });
+  res.end(payload);
+}
