@@ -1,3 +1,4 @@
 export * from './contract';
 export * from './render';
 export * from './service-dir';
+export * from './validate';
