@@ -7,12 +7,14 @@ import { TUNABLE_SETTING_NAMES, type TboServiceConfig } from './contract';
 export interface RedisEndpoint {
   /** Host name or address of the primary or configuration endpoint. */
   readonly host: string;
-  /** Port. @default 6379 */
-  readonly port?: number;
+  /** Port (a number, or a string such as a deploy-time token). @default 6379 */
+  readonly port?: number | string;
   /** TLS in transit. @default false */
   readonly tls?: boolean;
   /** Cluster mode. @default false */
   readonly cluster?: boolean;
+  /** PEM CA certificate(s) that sign the server certificate, for TLS. @default - the system roots */
+  readonly caCert?: string;
 }
 
 /** A configuration a construct cannot deploy; the message names the prop and the accepted values. */
@@ -45,7 +47,13 @@ function text(value: unknown): string {
 
 function redisSettings(redis: RedisEndpoint | undefined): Partial<Record<SettingName, unknown>> {
   if (!redis) return {};
-  return { redisHost: redis.host, redisPort: redis.port ?? 6379, redisTls: redis.tls ?? false, redisCluster: redis.cluster ?? false };
+  return {
+    redisHost: redis.host,
+    redisPort: redis.port ?? 6379,
+    redisTls: redis.tls ?? false,
+    redisTlsCa: redis.caCert,
+    redisCluster: redis.cluster ?? false,
+  };
 }
 
 /**
@@ -60,7 +68,9 @@ export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisEn
     const value = resolved[key];
     if (value !== undefined) env[SETTINGS[key].env] = text(value);
   }
-  for (const [key, value] of Object.entries(redisSettings(redis)) as [SettingName, unknown][]) env[SETTINGS[key].env] = text(value);
+  for (const [key, value] of Object.entries(redisSettings(redis)) as [SettingName, unknown][]) {
+    if (value !== undefined) env[SETTINGS[key].env] = text(value);
+  }
   return env;
 }
 

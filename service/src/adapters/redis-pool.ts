@@ -15,6 +15,8 @@ export interface RedisTarget {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: boolean;
+  /** PEM CA to trust for TLS, in addition to the system roots. */
+  readonly ca: string | undefined;
   readonly cluster: boolean;
 }
 
@@ -29,6 +31,7 @@ export function redisTarget(config: ServiceConfig): RedisTarget | undefined {
       username: url.username ? decodeURIComponent(url.username) : undefined,
       password: url.password ? decodeURIComponent(url.password) : config.redisPassword,
       tls: url.protocol === 'rediss:' || config.redisTls,
+      ca: config.redisTlsCa,
       cluster: config.redisCluster,
     };
   }
@@ -40,6 +43,7 @@ export function redisTarget(config: ServiceConfig): RedisTarget | undefined {
     username: undefined,
     password: config.redisPassword,
     tls: config.redisTls,
+    ca: config.redisTlsCa,
     cluster: config.redisCluster,
   };
 }
@@ -56,7 +60,7 @@ export class RedisPool {
     const common: RedisOptions = {
       username: target.username,
       password: target.password,
-      tls: target.tls ? {} : undefined,
+      tls: target.tls ? (target.ca ? { ca: target.ca } : {}) : undefined,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,

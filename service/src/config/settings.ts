@@ -191,6 +191,11 @@ export const SETTINGS = {
     schema: bool.default(false),
     description: 'Connect to Redis over TLS',
   },
+  redisTlsCa: {
+    env: 'REDIS_TLS_CA_CERT', yaml: 'redis.tls_ca_cert',
+    schema: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must be PEM text with a BEGIN CERTIFICATE line' }).optional(),
+    description: 'PEM certificate(s) of the CA that signed the Redis server certificate (e.g. Memorystore server CA)',
+  },
   redisCluster: {
     env: 'REDIS_CLUSTER', yaml: 'redis.cluster',
     schema: bool.default(false),

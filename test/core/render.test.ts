@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../service/src/config/load';
+import {
+  PROBE_PATHS,
+  PropValidator,
+  renderConfigYaml,
+  renderEnvironment,
+  resolveServiceConfig,
+  SECRET_ENV,
+  SERVICE_PORT,
+  serviceDirectory,
+  SETTINGS,
+  TboConfigValidationError,
+  TUNABLE_SETTING_NAMES,
+} from '../../lib/core';
+
+describe('the deployment contract', () => {
+  it('states the guide defaults, port and probe paths', () => {
+    expect(SERVICE_PORT).toBe(8000);
+    expect(PROBE_PATHS).toEqual({ liveness: '/health', readiness: '/ready', metrics: '/metrics' });
+    expect(resolveServiceConfig()).toMatchObject({
+      optimizationLevel: 'balanced',
+      targetLatency: 0.5,
+      cacheSize: 10000,
+      maxConcurrentRequests: 500,
+      rateLimitPerMinute: 10000,
+      circuitBreakerThreshold: 2,
+      healthCheckInterval: 30,
+      metricsExportInterval: 60,
+    });
+  });
+
+  it('lists every secret by env var, and no secret is tunable', () => {
+    expect(Object.values(SECRET_ENV).sort()).toEqual(['ANTHROPIC_API_KEY', 'JWT_SECRET_KEY', 'OPENAI_API_KEY', 'REDIS_PASSWORD', 'TBO_API_KEYS']);
+    for (const name of TUNABLE_SETTING_NAMES) expect(SETTINGS[name]).not.toHaveProperty('secret');
+  });
+
+  it('renders env vars the service itself parses back to the same config', () => {
+    const env = renderEnvironment({ optimizationLevel: 'speed', cacheSize: 500 }, { host: 'redis.internal', port: 6380, tls: true });
+    expect(env).toMatchObject({ TBO_OPTIMIZATION_LEVEL: 'speed', TBO_CACHE_SIZE: '500', REDIS_HOST: 'redis.internal', REDIS_PORT: '6380', REDIS_TLS: 'true' });
+    expect(Object.keys(env)).not.toEqual(expect.arrayContaining(Object.values(SECRET_ENV)));
+    const parsed = loadConfig({ ...env, TBO_CONFIG_FILE: '' });
+    expect(parsed).toMatchObject({ optimizationLevel: 'speed', cacheSize: 500, redisHost: 'redis.internal', redisPort: 6380, redisTls: true });
+  });
+
+  it('renders the guide\'s config.yaml layout, which the service loads', () => {
+    const yaml = renderConfigYaml({ targetLatency: 0.25, logLevel: 'warn' }, { host: 'r', port: 6379 });
+    const tree = parse(yaml) as Record<string, Record<string, unknown>>;
+    expect(tree.optimization).toMatchObject({ level: 'balanced', target_latency: 0.25, cache_size: 10000, max_concurrent_requests: 500 });
+    expect(tree.monitoring).toMatchObject({ log_level: 'warn', health_check_interval: 30, metrics_export_interval: 60 });
+    expect(tree.redis).toMatchObject({ host: 'r', port: 6379, pool_size: 10 });
+  });
+
+  it('rejects bad values at synth time, naming the prop and the accepted values', () => {
+    const bad = () => resolveServiceConfig({ optimizationLevel: 'fast' as never }, 'props.config');
+    expect(bad).toThrow(TboConfigValidationError);
+    expect(bad).toThrow(/props\.config\.optimizationLevel: .*received "fast".*accepted values: speed, balanced, quality, research/);
+    expect(() => resolveServiceConfig({ cacheSize: -1 })).toThrow(/config\.cacheSize/);
+    expect(() => resolveServiceConfig({ anthropicApiKey: 'x' } as never)).toThrow(/config\.anthropicApiKey: not a tunable setting/);
+  });
+
+  it('collects every prop problem into one error', () => {
+    const v = new PropValidator().integer('minCapacity', 0, 1).oneOf('ingress', 'public', ['all', 'internal']);
+    expect(() => v.throwIfInvalid('TboTest')).toThrow(/TboTest: minCapacity: received 0; must be an integer from 1[\s\S]*TboTest: ingress: received "public"; accepted values: all, internal/);
+  });
+
+  it('finds the bundled service folder from source and from compiled output', () => {
+    const dir = serviceDirectory();
+    expect(existsSync(join(dir, 'Dockerfile'))).toBe(true);
+    expect(serviceDirectory(join(dir, '..', 'dist', 'lib', 'core'))).toBe(dir);
+    expect(() => serviceDirectory('/')).toThrow(/cannot find the bundled service folder/);
+  });
+});
