@@ -16,7 +16,7 @@ export type { OptimizationLevel, ServiceConfig, SettingName, SettingSpec } from 
 import { SETTINGS, type SecretSettingName, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
 
 /** Settings the deployment targets own (listen address, port, Redis location) rather than users. */
-export const TARGET_OWNED_SETTINGS = ['host', 'port', 'redisUrl', 'redisHost', 'redisPort', 'redisDb', 'redisTls', 'redisTlsCa', 'redisCluster'] as const;
+export const TARGET_OWNED_SETTINGS = ['host', 'port', 'redisUrl', 'redisHost', 'redisPort', 'redisDb', 'redisTls', 'redisTlsCa', 'redisCluster', 'metricsEmf'] as const;
 type TargetOwned = (typeof TARGET_OWNED_SETTINGS)[number];
 
 /** A setting a user may set on any target: not a secret, not owned by the target. */

@@ -2,3 +2,4 @@ export * from './contract';
 export * from './render';
 export * from './service-dir';
 export * from './validate';
+export * from './alerts';

@@ -13,6 +13,7 @@ import { createApp } from './http/app';
 import { Authenticator } from './http/auth';
 import { TenantRateLimiter } from './http/rate-limit';
 import { Gateway, type ProviderLink } from './optimizer/gateway';
+import { EmfExporter } from './observability/emf';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import type { Provider } from './protocols/types';
@@ -36,6 +37,7 @@ export class TboService {
   readonly gateway: Gateway;
   readonly redis: RedisPool | undefined;
   readonly server: Server;
+  readonly emf: EmfExporter | undefined;
   private readonly upstreams: Upstream[] = [];
   private draining = false;
   private inFlight = 0;
@@ -43,7 +45,10 @@ export class TboService {
 
   constructor(readonly config: ServiceConfig, deps: ServiceDeps = {}) {
     const clock = deps.clock ?? systemClock;
-    this.logger = deps.logger ?? createLogger(config.logLevel);
+    this.logger = deps.logger ?? createLogger(config.logLevel, config.serviceName);
+    this.emf = config.metricsEmf
+      ? new EmfExporter(this.metrics, { namespace: config.metricsNamespace, service: config.serviceName, intervalSeconds: config.metricsExportInterval })
+      : undefined;
     const auth = new Authenticator(config);
     if (auth.open) this.logger.warn({ host: config.host }, 'client authentication is off (no TBO_API_KEYS or JWT_SECRET_KEY)');
 
@@ -111,6 +116,7 @@ export class TboService {
     this.server.listen(this.config.port, this.config.host);
     await once(this.server, 'listening');
     const address = this.server.address() as AddressInfo;
+    this.emf?.start();
     this.logger.info({ host: address.address, port: address.port, redis: this.redis ? 'configured' : 'off' }, 'tbo listening');
     return address;
   }
@@ -130,7 +136,7 @@ export class TboService {
     }
     this.server.closeAllConnections();
     await closed;
-    await Promise.all([this.redis?.close(), ...this.upstreams.map((u) => u.close())]);
+    await Promise.all([this.redis?.close(), this.emf?.stop(), ...this.upstreams.map((u) => u.close())]);
     this.logger.info({ in_flight: this.inFlight }, 'stopped');
     this.logger.flush();
   }

@@ -146,6 +146,21 @@ export const SETTINGS = {
     schema: bool.default(true),
     description: 'Serve Prometheus metrics on /metrics',
   },
+  metricsEmf: {
+    env: 'TBO_METRICS_EMF', yaml: 'monitoring.cloudwatch_emf',
+    schema: bool.default(false),
+    description: 'Also write CloudWatch Embedded Metric Format lines to stdout every metrics export interval',
+  },
+  metricsNamespace: {
+    env: 'TBO_METRICS_NAMESPACE', yaml: 'monitoring.metrics_namespace',
+    schema: z.string().regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be 1-255 of A-Z a-z 0-9 . _ / # : -').default('TBO'),
+    description: 'CloudWatch namespace of the EMF metrics',
+  },
+  serviceName: {
+    env: 'TBO_SERVICE_NAME', yaml: 'monitoring.service_name',
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -').default('tbo'),
+    description: 'Service name: the Service dimension of EMF metrics and the service field of logs',
+  },
   drainTimeout: {
     env: 'TBO_DRAIN_TIMEOUT', yaml: 'server.drain_timeout',
     schema: num(0, 3600).default(25),

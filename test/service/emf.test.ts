@@ -1,0 +1,38 @@
+import { EMF_METRICS, EmfExporter } from '../../service/src/observability/emf';
+import { Metrics } from '../../service/src/observability/metrics';
+
+describe('CloudWatch Embedded Metric Format export', () => {
+  it('writes one EMF document per flush with latency as a distribution of what changed', async () => {
+    const metrics = new Metrics();
+    const lines: string[] = [];
+    const emf = new EmfExporter(metrics, { namespace: 'TBO', service: 'tbo-test', intervalSeconds: 60 }, (l) => lines.push(l));
+    metrics.request('POST', '/v1/messages', 200, 0.3);
+    metrics.request('POST', '/v1/messages', 200, 2.5);
+    metrics.request('POST', '/v1/chat/completions', 200, 2.5);
+    metrics.request('GET', '/health', 200, 0.001); // not a proxied request: not in the latency distribution
+    metrics.cacheResult('miss');
+    metrics.cacheResult('hit');
+    await emf.flush(1_700_000_000_000);
+    const doc = JSON.parse(lines[0]) as Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } };
+    expect(lines[0].endsWith('\n')).toBe(true);
+    expect(doc._aws.Timestamp).toBe(1_700_000_000_000);
+    expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'TBO', Dimensions: [['Service']] });
+    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name).sort()).toEqual(Object.values(EMF_METRICS).sort());
+    expect(doc.Service).toBe('tbo-test');
+    expect(doc[EMF_METRICS.requestLatency]).toEqual({ Values: [0.5, 3], Counts: [1, 2] });
+    expect(doc[EMF_METRICS.requests]).toBe(3);
+    expect(doc[EMF_METRICS.cacheHitRate]).toBe(0.5);
+
+    metrics.request('POST', '/v1/messages', 200, 0.02);
+    await emf.flush();
+    const second = JSON.parse(lines[1]) as Record<string, unknown>;
+    expect(second[EMF_METRICS.requestLatency]).toEqual({ Values: [0.025], Counts: [1] });
+    expect(second[EMF_METRICS.requests]).toBe(1);
+
+    await emf.flush();
+    const idle = JSON.parse(lines[2]) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
+    expect(idle[EMF_METRICS.requestLatency]).toBeUndefined();
+    expect(idle._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name)).not.toContain(EMF_METRICS.requestLatency);
+    expect(idle[EMF_METRICS.requests]).toBe(0);
+  });
+});
