@@ -7,20 +7,34 @@ import { TieredCache } from './adapters/cache/tiered';
 import { RedisPool, redisTarget } from './adapters/redis-pool';
 import { HttpUpstream } from './adapters/upstream/http-upstream';
 import type { Upstream } from './adapters/upstream/types';
-import { systemClock, type Clock } from './clock';
+import { realSleep, systemClock, type Clock, type Sleep } from './clock';
 import { CACHE_TTL_SECONDS, type ServiceConfig } from './config/settings';
 import { createApp } from './http/app';
 import { Authenticator } from './http/auth';
 import { TenantRateLimiter } from './http/rate-limit';
-import { Gateway, type ProviderLink } from './optimizer/gateway';
+import { Dispatcher, type ProviderLink } from './optimizer/dispatcher';
+import { Gateway } from './optimizer/gateway';
+import { HealthChecker } from './optimizer/health';
+import { PriorityLanes } from './optimizer/lanes';
+import { LatencyWindow } from './optimizer/latency-window';
+import { PriceTable } from './optimizer/pricing';
+import { performanceReport } from './optimizer/report';
+import { parseModelList, Router } from './optimizer/routing';
+import { MemoryTurnStore, RedisTurnStore, SessionTracker } from './optimizer/sessions';
+import { anthropic } from './protocols/anthropic';
+import { openai } from './protocols/openai';
 import { EmfExporter } from './observability/emf';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
-import type { Provider } from './protocols/types';
+import type { Protocol, Provider } from './protocols/types';
 
 /** Collaborators a test (or an embedding program) may replace. */
 export interface ServiceDeps {
   readonly clock?: Clock;
+  /** How retries wait; default real timers. */
+  readonly sleep?: Sleep;
+  /** Jitter source in [0, 1); default Math.random. */
+  readonly random?: () => number;
   readonly logger?: Logger;
   /** Upstreams by provider; default: HTTP clients for the configured base URLs. */
   readonly upstreams?: Partial<Record<Provider, Upstream>>;
@@ -35,6 +49,9 @@ export class TboService {
   readonly metrics = new Metrics();
   readonly logger: Logger;
   readonly gateway: Gateway;
+  readonly dispatcher: Dispatcher;
+  readonly sessions: SessionTracker;
+  readonly lanes: PriorityLanes;
   readonly redis: RedisPool | undefined;
   readonly server: Server;
   readonly emf: EmfExporter | undefined;
@@ -65,22 +82,75 @@ export class TboService {
     const cache = new TieredCache(memory, this.redis && new RedisCache(this.redis, this.metrics.cacheObserver), this.metrics.cacheObserver);
 
     const timeoutMs = config.upstreamTimeout * 1000;
-    const link = (provider: Provider, apiKey: string | undefined, baseUrl: string): ProviderLink | undefined => {
+    const link = (protocol: Protocol, apiKey: string | undefined, baseUrl: string): ProviderLink | undefined => {
       if (!apiKey) return undefined;
-      const upstream = deps.upstreams?.[provider] ?? new HttpUpstream(baseUrl, { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connections: config.maxConcurrentRequests });
+      const upstream = deps.upstreams?.[protocol.provider] ?? new HttpUpstream(baseUrl, { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connections: config.maxConcurrentRequests });
       this.upstreams.push(upstream);
-      return { upstream, apiKey };
+      return { protocol, upstream, apiKey };
     };
+    const providers: Partial<Record<Provider, ProviderLink>> = {
+      anthropic: link(anthropic, config.anthropicApiKey, config.anthropicBaseUrl),
+      openai: link(openai, config.openaiApiKey, config.openaiBaseUrl),
+    };
+    const available = new Set((Object.keys(providers) as Provider[]).filter((p) => providers[p]));
+    const router = new Router(
+      { fast: parseModelList(config.modelsFast), balanced: parseModelList(config.modelsBalanced), strongest: parseModelList(config.modelsStrongest) },
+      config.fallback,
+      available,
+    );
+    this.lanes = new PriorityLanes(
+      { maxConcurrent: config.maxConcurrentRequests, maxQueue: config.queueMax, maxWaitMs: config.queueTimeout * 1000 },
+      clock,
+      (length, waitedMs) => this.metrics.queue(length, waitedMs === undefined ? undefined : waitedMs / 1000),
+    );
+    this.dispatcher = new Dispatcher({
+      providers,
+      lanes: this.lanes,
+      clock,
+      sleep: deps.sleep ?? realSleep,
+      random: deps.random ?? Math.random,
+      metrics: this.metrics,
+      breaker: {
+        ttftThresholdMs: config.circuitBreakerThreshold * 1000,
+        maxErrorRate: config.breakerErrorRate,
+        windowSize: config.breakerWindow,
+        cooldownMs: config.breakerCooldown * 1000,
+        probesToClose: 3,
+      },
+      backoff: { baseMs: 250, capMs: 8000 },
+      maxRetries: config.maxRetries,
+      ttftTimeoutMs: config.ttftTimeout * 1000,
+    });
+    const idleMs = config.sessionIdleTimeout * 1000;
+    const memoryTurns = new MemoryTurnStore(idleMs, clock);
+    this.sessions = new SessionTracker(this.redis ? new RedisTurnStore(this.redis, idleMs, clock) : memoryTurns, memoryTurns, idleMs, clock);
+    const latency = new LatencyWindow();
     this.gateway = new Gateway({
       cache,
+      dispatcher: this.dispatcher,
+      sessions: this.sessions,
+      prices: new PriceTable(config.modelPrices),
+      latency,
       clock,
       metrics: this.metrics,
       ttlSeconds: CACHE_TTL_SECONDS[config.optimizationLevel],
       upstreamTimeoutMs: timeoutMs,
-      providers: {
-        anthropic: link('anthropic', config.anthropicApiKey, config.anthropicBaseUrl),
-        openai: link('openai', config.openaiApiKey, config.openaiBaseUrl),
-      },
+      targetLatency: config.targetLatency,
+    });
+    this.metrics.onCollect(async () => {
+      const aggregate = this.sessions.aggregate();
+      this.metrics.bandwidthEfficiency.set(aggregate.turnsPerSecond);
+      this.metrics.activeSessions.set(await this.sessions.activeSessions());
+      const redis = this.redis?.state ?? 'disabled';
+      this.metrics.redisUp.set(redis === 'disabled' ? -1 : redis === 'connected' ? 1 : 0);
+    });
+    const health = new HealthChecker({
+      dispatcher: this.dispatcher,
+      router,
+      sessions: this.sessions,
+      cacheCounts: () => ({ hits: this.metrics.cacheCounts.answered, lookups: this.metrics.cacheCounts.lookups }),
+      clock,
+      intervalMs: config.healthCheckInterval * 1000,
     });
 
     const secrets = [config.anthropicApiKey, config.openaiApiKey, config.redisPassword].filter((s): s is string => !!s);
@@ -90,6 +160,10 @@ export class TboService {
       config,
       clock,
       gateway: this.gateway,
+      router,
+      health,
+      performance: () =>
+        performanceReport({ cache, counts: this.metrics.cacheCounts, latency, targetLatency: config.targetLatency, sessions: this.sessions, dispatcher: this.dispatcher }),
       auth,
       limiter: new TenantRateLimiter(config.rateLimitPerMinute, this.redis?.clients[0]),
       metrics: this.metrics,
@@ -97,7 +171,6 @@ export class TboService {
       redact: (text) => (secretPattern ? text.replace(secretPattern, '[redacted]') : text),
       readiness: () => {
         const redis = this.redis?.state ?? 'disabled';
-        this.metrics.redisUp.set(redis === 'disabled' ? -1 : redis === 'connected' ? 1 : 0);
         return { ready: !this.draining, cache: { memory: { entries: cache.size, capacity: cache.capacity }, redis } };
       },
       track: (delta) => {

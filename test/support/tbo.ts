@@ -32,6 +32,8 @@ export function upstreamEnv(upstreamUrl: string, extra: Record<string, string> =
     ANTHROPIC_BASE_URL: upstreamUrl,
     OPENAI_API_KEY: OPENAI_KEY,
     OPENAI_BASE_URL: `${upstreamUrl}/v1`,
+    // Upstream errors pass straight through unless a test turns retries on (optimizer tests do).
+    TBO_MAX_RETRIES: '0',
     ...extra,
   };
 }

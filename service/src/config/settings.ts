@@ -56,6 +56,33 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+const MODEL_REF = /^(anthropic|openai):[A-Za-z0-9._:/@-]{1,200}$/;
+const modelList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v.join(',') : v).split(',').map((s) => s.trim()).filter(Boolean).join(','))
+  .refine((v) => v.length > 0 && v.split(',').every((ref) => MODEL_REF.test(ref)), 'must be comma-separated provider:model entries, provider one of anthropic, openai');
+
+const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
+/** USD per 1k tokens; model ids are config, not code. */
+export const DEFAULT_PRICES = JSON.stringify({
+  'claude-haiku-4-5': { input: 0.001, output: 0.005 },
+  'claude-sonnet-4-5': { input: 0.003, output: 0.015 },
+  'claude-opus-4-1': { input: 0.015, output: 0.075 },
+  'gpt-4o-mini': { input: 0.00015, output: 0.0006 },
+  'gpt-4o': { input: 0.0025, output: 0.01 },
+  'gpt-4.1': { input: 0.002, output: 0.008 },
+});
+const priceTable = z
+  .union([z.string(), z.record(z.string(), price)])
+  .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+  .refine((v) => {
+    try {
+      return z.record(z.string(), price).safeParse(JSON.parse(v)).success;
+    } catch {
+      return false;
+    }
+  }, 'must be JSON of {"model": {"input": USD per 1k tokens, "output": USD per 1k tokens}}');
+
 /** One configuration setting of the service. */
 export interface SettingSpec {
   /** Environment variable that sets it (overrides the YAML file). */
@@ -180,6 +207,71 @@ export const SETTINGS = {
     env: 'TBO_UPSTREAM_TIMEOUT', yaml: 'upstreams.timeout',
     schema: num(0.1, 3600).default(600),
     description: 'Seconds an upstream call may take in total before it is cancelled',
+  },
+  modelsFast: {
+    env: 'TBO_MODELS_FAST', yaml: 'routing.fast',
+    schema: modelList.default('anthropic:claude-haiku-4-5,openai:gpt-4o-mini'),
+    description: 'Models for complexity 1-2, as provider:model in fallback order',
+  },
+  modelsBalanced: {
+    env: 'TBO_MODELS_BALANCED', yaml: 'routing.balanced',
+    schema: modelList.default('anthropic:claude-sonnet-4-5,openai:gpt-4o'),
+    description: 'Models for complexity 3-4, as provider:model in fallback order',
+  },
+  modelsStrongest: {
+    env: 'TBO_MODELS_STRONGEST', yaml: 'routing.strongest',
+    schema: modelList.default('anthropic:claude-opus-4-1,openai:gpt-4.1'),
+    description: 'Models for complexity 5, as provider:model in fallback order',
+  },
+  fallback: {
+    env: 'TBO_FALLBACK', yaml: 'routing.fallback',
+    schema: lowerEnum(['down', 'none'] as const).default('down'),
+    description: '"down": on failure try the rest of the tier, then weaker tiers (strongest → balanced → fast); "none": never switch models',
+  },
+  modelPrices: {
+    env: 'TBO_MODEL_PRICES', yaml: 'routing.prices',
+    schema: priceTable.default(DEFAULT_PRICES),
+    description: 'USD per 1k tokens by model, as JSON {"model": {"input": n, "output": n}}',
+  },
+  ttftTimeout: {
+    env: 'TBO_TTFT_TIMEOUT', yaml: 'upstreams.ttft_timeout',
+    schema: num(0.1, 3600).default(30),
+    description: 'Seconds a streaming upstream call may take to start answering before it is cancelled and retried or failed over',
+  },
+  maxRetries: {
+    env: 'TBO_MAX_RETRIES', yaml: 'upstreams.max_retries',
+    schema: int(0, 10).default(2),
+    description: 'Retries per upstream on 429, 529, 5xx and connection errors (exponential backoff, full jitter, Retry-After honoured)',
+  },
+  breakerWindow: {
+    env: 'TBO_BREAKER_WINDOW', yaml: 'optimization.breaker_window',
+    schema: int(20, 10_000).default(20),
+    description: 'Calls in each circuit breaker\'s sliding window',
+  },
+  breakerErrorRate: {
+    env: 'TBO_BREAKER_ERROR_RATE', yaml: 'optimization.breaker_error_rate',
+    schema: num(0, 1).default(0.1),
+    description: 'Error rate over the window above which a circuit breaker opens',
+  },
+  breakerCooldown: {
+    env: 'TBO_BREAKER_COOLDOWN', yaml: 'optimization.breaker_cooldown',
+    schema: num(0.1, 3600).default(30),
+    description: 'Seconds an open circuit breaker waits before letting a probe through',
+  },
+  queueMax: {
+    env: 'TBO_QUEUE_MAX', yaml: 'optimization.queue_max',
+    schema: int(0, 1_000_000).default(1000),
+    description: 'Requests that may wait for an upstream slot beyond max_concurrent_requests',
+  },
+  queueTimeout: {
+    env: 'TBO_QUEUE_TIMEOUT', yaml: 'optimization.queue_timeout',
+    schema: num(0.01, 3600).default(30),
+    description: 'Seconds a request may wait for an upstream slot before a 503',
+  },
+  sessionIdleTimeout: {
+    env: 'TBO_SESSION_IDLE_TIMEOUT', yaml: 'optimization.session_idle_timeout',
+    schema: num(1, 86_400).default(1800),
+    description: 'Seconds after its last turn that a session stops counting as active and is forgotten',
   },
   redisUrl: {
     env: 'REDIS_URL', yaml: 'redis.url',

@@ -5,12 +5,15 @@ import type { ServiceConfig } from '../config/settings';
 import { PROBE_PATHS } from '../config/settings';
 import { TboError } from '../errors';
 import type { Gateway } from '../optimizer/gateway';
+import type { HealthChecker } from '../optimizer/health';
+import type { Router } from '../optimizer/routing';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { anthropic } from '../protocols/anthropic';
 import { openai } from '../protocols/openai';
 import type { Authenticator } from './auth';
 import { protocolFor, sendError, toTboError } from './error-response';
+import { collaborateRoute } from './collaborate-route';
 import { proxyRoute } from './proxy-route';
 import type { TenantRateLimiter } from './rate-limit';
 
@@ -20,6 +23,10 @@ export interface AppContext {
   readonly config: ServiceConfig;
   readonly clock: Clock;
   readonly gateway: Gateway;
+  readonly router: Router;
+  readonly health: HealthChecker;
+  /** The `/v1/performance` report. */
+  readonly performance: () => Promise<Record<string, unknown>>;
   readonly auth: Authenticator;
   readonly limiter: TenantRateLimiter;
   readonly metrics: Metrics;
@@ -67,8 +74,13 @@ export function createApp(ctx: AppContext): express.Express {
     const body = ctx.readiness();
     res.status(body.ready ? 200 : 503).json({ status: body.ready ? 'ready' : 'draining', ...body });
   });
+  app.get(`${PROBE_PATHS.liveness}/details`, async (_req, res) => {
+    const report = await ctx.health.check();
+    res.status(report.status === 'unhealthy' ? 503 : 200).json(report);
+  });
   if (config.enableMetrics) {
     app.get(PROBE_PATHS.metrics, async (_req, res) => {
+      await metrics.collect();
       res.setHeader('content-type', metrics.registry.contentType);
       res.end(await metrics.registry.metrics());
     });
@@ -82,8 +94,14 @@ export function createApp(ctx: AppContext): express.Express {
     next();
   });
   v1.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
-  v1.post('/messages', proxyRoute('/v1/messages', anthropic, ctx.gateway, clock));
-  v1.post('/chat/completions', proxyRoute('/v1/chat/completions', openai, ctx.gateway, clock));
+  const deps = { gateway: ctx.gateway, router: ctx.router, clock };
+  v1.post('/messages', proxyRoute('/v1/messages', anthropic, deps));
+  v1.post('/chat/completions', proxyRoute('/v1/chat/completions', openai, deps));
+  v1.post('/collaborate', collaborateRoute(deps));
+  v1.get('/performance', async (_req: Request, res: Response) => {
+    res.locals.route = '/v1/performance';
+    res.json(await ctx.performance());
+  });
   app.use('/v1', v1);
 
   app.use((req: Request) => {

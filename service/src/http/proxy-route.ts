@@ -1,36 +1,12 @@
 import type { Request, Response } from 'express';
 import type { Clock } from '../clock';
-import { TboError } from '../errors';
-import type { CacheMode, Gateway } from '../optimizer/gateway';
+import type { Gateway } from '../optimizer/gateway';
 import type { ResponseSink } from '../optimizer/ports';
+import { compatResponder } from '../optimizer/responders/compat';
+import type { Router } from '../optimizer/routing';
 import type { Protocol } from '../protocols/types';
-import { isObject } from '../protocols/types';
-
-function cacheModeOf(header: string | undefined): CacheMode {
-  if (!header) return 'default';
-  const directives = header.toLowerCase();
-  if (directives.includes('no-store')) return 'no-store';
-  if (directives.includes('no-cache')) return 'no-cache';
-  return 'default';
-}
-
-function parseBody(protocol: Protocol, raw: unknown): Record<string, unknown> {
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new TboError('invalid_request', 'request body must be a JSON object');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new TboError('invalid_request', `request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isObject(parsed)) throw new TboError('invalid_request', 'request body must be a JSON object');
-  const result = protocol.schema.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue.path.join('.') || '(body)';
-    throw new TboError('invalid_request', `${field}: ${issue.message}`, { param: field });
-  }
-  return result.data;
-}
+import { cacheModeOf, optimizerHeaders } from './call-context';
+import { parseJsonBody } from './json-body';
 
 export function sinkFor(res: Response): ResponseSink {
   return {
@@ -55,22 +31,41 @@ export function sinkFor(res: Response): ResponseSink {
   };
 }
 
-/** The handler for one provider-compatible endpoint: parse once, validate, hand to the optimizer. */
-export function proxyRoute(route: string, protocol: Protocol, gateway: Gateway, clock: Clock) {
+export interface RouteDeps {
+  readonly gateway: Gateway;
+  readonly router: Router;
+  readonly clock: Clock;
+}
+
+/**
+ * A provider-compatible endpoint: parse once, validate, route (same provider only: the client
+ * speaks its wire format), hand to the optimizer.
+ */
+export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     res.locals.route = route;
-    const body = parseBody(protocol, req.body);
-    const request = protocol.parse(body);
-    const cacheControl = req.headers['cache-control'];
-    await gateway.handle(
+    const raw = req.body as Buffer;
+    const request = protocol.parse(parseJsonBody(raw, protocol.schema));
+    const hints = optimizerHeaders(req);
+    await deps.gateway.handle(
       {
-        protocol,
-        request,
-        rawBody: req.body as Buffer,
+        endpoint: route,
+        keyBody: request.body,
+        route: deps.router.route(request.model, hints.complexity, protocol.provider),
+        stream: request.stream,
+        priority: hints.priority,
         tenant: res.locals.tenant as string,
-        cacheMode: cacheModeOf(typeof cacheControl === 'string' ? cacheControl : undefined),
+        sessionId: hints.sessionId,
+        cacheMode: cacheModeOf(req),
         clientHeaders: req.headers,
-        receivedAt: (res.locals.receivedAt as number | undefined) ?? clock.now(),
+        receivedAt: res.locals.receivedAt as number,
+        receivedWall: deps.clock.wall(),
+        body: (target) => {
+          if (target.model === request.model) return protocol.upstreamBody(request, raw);
+          const body = { ...request.body, model: target.model };
+          return protocol.upstreamBody({ ...request, body, model: target.model }, Buffer.from(JSON.stringify(body)));
+        },
+        responder: compatResponder(protocol, request.stream, request.includeUsage),
       },
       sinkFor(res),
     );

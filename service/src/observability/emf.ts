@@ -45,6 +45,7 @@ export class EmfExporter {
 
   /** Builds one EMF document from what changed since the last flush, and writes it. */
   async flush(now = Date.now()): Promise<void> {
+    await this.metrics.collect();
     const histogram = await this.metrics.requestDuration.get();
     const cumulative = new Map<number, number>();
     for (const v of histogram.values as BucketValue[]) {

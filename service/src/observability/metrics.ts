@@ -25,16 +25,20 @@ export class Metrics implements OptimizerMetrics {
   readonly cacheRequests = new Counter({ name: 'tbo_cache_requests_total', help: 'Proxied requests by cache outcome (hit, miss, coalesced, bypass)', labelNames: ['result'] as const, registers: [this.registry] });
   readonly coalesced = new Counter({ name: 'tbo_coalesced_requests_total', help: 'Requests answered by joining an identical in-flight upstream call', registers: [this.registry] });
   readonly tokensTotal = new Counter({ name: 'tbo_tokens_total', help: 'Upstream tokens by provider, model and direction', labelNames: ['provider', 'model', 'direction'] as const, registers: [this.registry] });
+  readonly costTotal = new Counter({ name: 'tbo_cost_usd_total', help: 'Upstream spend in USD by provider and model', labelNames: ['provider', 'model'] as const, registers: [this.registry] });
+  readonly costSaved = new Counter({ name: 'tbo_cost_saved_usd_total', help: 'Upstream spend avoided by cache hits and coalescing, USD', labelNames: ['provider', 'model'] as const, registers: [this.registry] });
+  readonly queueLength = new Gauge({ name: 'tbo_queue_length', help: 'Requests waiting for an upstream slot (the autoscaler scales on > 50)', registers: [this.registry] });
+  readonly queueWait = new Histogram({ name: 'tbo_queue_wait_seconds', help: 'Time requests waited for an upstream slot', buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'tbo_redis_up', help: '1 when the Redis cache tier is connected, 0 when not, -1 when not configured', registers: [this.registry] });
 
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
-  private hits = 0;
-  private lookups = 0;
+  private readonly counts = { hit: 0, miss: 0, coalesced: 0 };
+  private readonly collectors: (() => Promise<void> | void)[] = [];
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.cacheHitRate.set(0);
-    for (const g of [this.bandwidthEfficiency, this.circuitBreakerActive, this.activeSessions]) g.set(0);
+    for (const g of [this.bandwidthEfficiency, this.circuitBreakerActive, this.activeSessions, this.queueLength]) g.set(0);
   }
 
   /** One finished HTTP request. */
@@ -53,14 +57,25 @@ export class Metrics implements OptimizerMetrics {
     this.cacheRequests.labels(status).inc();
     if (status === 'coalesced') this.coalesced.inc();
     if (status === 'bypass') return;
-    this.lookups++;
-    if (status === 'hit' || status === 'coalesced') this.hits++;
-    this.cacheHitRate.set(this.hits / this.lookups);
+    this.counts[status]++;
+    const { hit, miss, coalesced } = this.counts;
+    this.cacheHitRate.set((hit + coalesced) / (hit + miss + coalesced));
   }
 
-  /** Hits (and coalesced answers) and lookups so far. */
-  get cacheCounts(): { readonly hits: number; readonly lookups: number } {
-    return { hits: this.hits, lookups: this.lookups };
+  /** Cache outcomes so far; `lookups` counts every cacheable request, `answered` the hits plus coalesced. */
+  get cacheCounts(): { readonly hits: number; readonly misses: number; readonly coalesced: number; readonly lookups: number; readonly answered: number } {
+    const { hit, miss, coalesced } = this.counts;
+    return { hits: hit, misses: miss, coalesced, lookups: hit + miss + coalesced, answered: hit + coalesced };
+  }
+
+  /** Registers a refresh that runs before every export (gauges computed from live state). */
+  onCollect(fn: () => Promise<void> | void): void {
+    this.collectors.push(fn);
+  }
+
+  /** Refreshes computed gauges; call before reading the registry. */
+  async collect(): Promise<void> {
+    await Promise.all(this.collectors.map((fn) => fn()));
   }
 
   upstreamCall(provider: Provider, outcome: string, seconds: number): void {
@@ -74,6 +89,19 @@ export class Metrics implements OptimizerMetrics {
 
   overhead(seconds: number): void {
     this.overheadSeconds.observe(seconds);
+  }
+
+  cost(provider: Provider, model: string, usd: number, saved: boolean): void {
+    (saved ? this.costSaved : this.costTotal).labels(provider, model).inc(usd);
+  }
+
+  queue(length: number, waitedSeconds: number | undefined): void {
+    this.queueLength.set(length);
+    if (waitedSeconds !== undefined) this.queueWait.observe(waitedSeconds);
+  }
+
+  breakerChange(anyOpen: boolean): void {
+    this.circuitBreakerActive.set(anyOpen ? 1 : 0);
   }
 
   readonly cacheObserver: CacheObserver = (tier, operation, result) => {

@@ -1,38 +1,40 @@
 import type { Readable } from 'node:stream';
-import type { Upstream, UpstreamRequest } from '../adapters/upstream/types';
 import type { Clock } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
-import { SseParser } from '../protocols/sse';
+import { SseParser, type SseFrame } from '../protocols/sse';
 import type { Protocol } from '../protocols/types';
-
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+import type { DispatchRequest, Dispatcher } from './dispatcher';
+import type { ModelRef } from './routing';
 
 /** A live stream subscriber: gets every frame (replayed, then live) and one end. */
 export interface FrameListener {
-  frame(raw: string, optional: boolean): void;
+  frame(frame: SseFrame, optional: boolean): void;
   end(error?: Error): void;
 }
 
-async function readText(body: Readable, limit = Infinity): Promise<string> {
+/** A finished upstream answer. */
+export interface FlightResult {
+  /** The final response as JSON text, in `protocol`'s wire format. */
+  readonly body: string;
+  readonly protocol: Protocol;
+  readonly target: ModelRef;
+  /** What the optimizer did on the way ("queued", "retried", "fallback"). */
+  readonly applied: readonly string[];
+  readonly ttftMs: number;
+  readonly totalMs: number;
+}
+
+async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) {
-      body.destroy();
-      break;
-    }
-    chunks.push(buf);
-  }
+  for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function connectionError(err: unknown, provider: string, timedOut: boolean): Error {
+function asError(err: unknown, timedOut: boolean, timeoutMs: number): Error {
+  if (timedOut) return new TboError('timeout', `no complete upstream answer within ${timeoutMs / 1000} s`);
   if (err instanceof TboError || err instanceof UpstreamHttpError) return err;
-  if (timedOut) return new TboError('timeout', `the ${provider} API did not answer in time`);
-  const code = (err as { code?: string }).code;
-  return new TboError('upstream_unavailable', `could not reach the ${provider} API${code ? ` (${code})` : ''}`);
+  const code = (err as { code?: unknown }).code;
+  return new TboError('upstream_unavailable', `the upstream connection failed${typeof code === 'string' ? ` (${code})` : ''}`);
 }
 
 /**
@@ -40,26 +42,22 @@ function connectionError(err: unknown, provider: string, timedOut: boolean): Err
  * request that arrives while it runs (coalescing). It is cancelled when its last subscriber leaves.
  */
 export class Flight {
-  /** Resolves with the final response (JSON text); rejects with the failure. */
-  readonly final: Promise<string>;
-  /** For streaming flights: resolves when the upstream accepted and the stream began. */
-  readonly started: Promise<void>;
-  /** Milliseconds the upstream took to answer with headers, then in total. */
-  headersMs = 0;
-  totalMs = 0;
+  /** Resolves with the finished answer; rejects with the failure. */
+  readonly final: Promise<FlightResult>;
+  /** For streaming flights: resolves with the stream's wire format once the upstream started answering. */
+  readonly started: Promise<Protocol>;
 
   private readonly controller = new AbortController();
-  private readonly frames: { raw: string; optional: boolean }[] = [];
+  private readonly frames: { frame: SseFrame; optional: boolean }[] = [];
   private readonly listeners = new Set<FrameListener>();
   private subscribers = 0;
   private settled = false;
-  private resolveFinal!: (body: string) => void;
+  private resolveFinal!: (result: FlightResult) => void;
   private rejectFinal!: (err: Error) => void;
-  private resolveStarted!: () => void;
+  private resolveStarted!: (protocol: Protocol) => void;
   private rejectStarted!: (err: Error) => void;
 
   constructor(
-    readonly protocol: Protocol,
     readonly streaming: boolean,
     private readonly clock: Clock,
     private readonly onAbandon: () => void,
@@ -72,7 +70,7 @@ export class Flight {
   }
 
   /** Runs the upstream call; never rejects (the outcome goes to `final` and `started`). */
-  async run(upstream: Upstream, request: Omit<UpstreamRequest, 'signal'>, timeoutMs: number): Promise<void> {
+  async run(dispatcher: Dispatcher, request: Omit<DispatchRequest, 'signal' | 'deadline'>, timeoutMs: number): Promise<void> {
     const begin = this.clock.now();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -81,44 +79,42 @@ export class Flight {
     }, timeoutMs);
     timer.unref();
     try {
-      const res = await upstream.send({ ...request, signal: this.controller.signal });
-      this.headersMs = this.clock.now() - begin;
-      if (res.status < 200 || res.status >= 300) {
-        const retryAfter = res.headers['retry-after'];
-        const text = await readText(res.body, MAX_ERROR_BODY_BYTES);
-        throw new UpstreamHttpError(res.status, text, typeof retryAfter === 'string' ? retryAfter : undefined);
+      const d = await dispatcher.dispatch({ ...request, signal: this.controller.signal, deadline: begin + timeoutMs });
+      let body: string;
+      try {
+        body = this.streaming ? await this.relay(d.response.body, d.protocol) : await readText(d.response.body);
+      } finally {
+        d.release();
       }
-      const body = this.streaming ? await this.relay(res.body) : await readText(res.body);
-      this.totalMs = this.clock.now() - begin;
-      this.succeed(body);
+      if (timedOut) throw new Error('timed out');
+      this.succeed({ body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin });
     } catch (err) {
-      this.totalMs = this.clock.now() - begin;
-      this.fail(connectionError(err, this.protocol.provider, timedOut));
+      this.fail(asError(err, timedOut, timeoutMs));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async relay(body: Readable): Promise<string> {
-    this.resolveStarted();
+  private async relay(body: Readable, protocol: Protocol): Promise<string> {
+    this.resolveStarted(protocol);
     const parser = new SseParser();
-    const assembler = this.protocol.newAssembler();
+    const assembler = protocol.newAssembler();
     for await (const chunk of body) {
       for (const frame of parser.push(chunk as Buffer)) {
-        const entry = { raw: frame.raw, optional: assembler.push(frame) };
+        const entry = { frame, optional: assembler.push(frame) };
         this.frames.push(entry);
-        for (const l of this.listeners) l.frame(entry.raw, entry.optional);
+        for (const l of this.listeners) l.frame(frame, entry.optional);
       }
     }
     const result = assembler.result();
-    if (result === undefined) throw new TboError('upstream_unavailable', `the ${this.protocol.provider} stream ended before it completed`);
+    if (result === undefined) throw new TboError('upstream_unavailable', `the ${protocol.provider} stream ended before it completed`);
     return result;
   }
 
-  private succeed(body: string): void {
+  private succeed(result: FlightResult): void {
     this.settled = true;
-    this.resolveStarted();
-    this.resolveFinal(body);
+    this.resolveStarted(result.protocol);
+    this.resolveFinal(result);
     for (const l of this.listeners) l.end();
     this.listeners.clear();
   }
@@ -146,7 +142,7 @@ export class Flight {
 
   /** Replays the frames so far, then follows the live stream. Returns an unsubscribe function. */
   follow(listener: FrameListener): () => void {
-    for (const f of this.frames) listener.frame(f.raw, f.optional);
+    for (const f of this.frames) listener.frame(f.frame, f.optional);
     if (this.settled) {
       this.final.then(() => listener.end(), (err: Error) => listener.end(err));
       return () => undefined;

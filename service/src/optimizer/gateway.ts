@@ -1,78 +1,86 @@
 import type { CacheStore } from '../adapters/cache/types';
-import type { Upstream } from '../adapters/upstream/types';
 import type { Clock } from '../clock';
-import { TboError, UpstreamHttpError } from '../errors';
-import type { ParsedRequest, Protocol, Provider } from '../protocols/types';
-import { isObject } from '../protocols/types';
+import type { Protocol } from '../protocols/types';
+import type { Answer, Responder } from './answer';
+import type { BandwidthStats } from './bandwidth';
 import { cacheKey } from './cache-key';
-import { Flight } from './flight';
+import type { Dispatcher } from './dispatcher';
+import { Flight, type FlightResult } from './flight';
+import type { LatencyWindow } from './latency-window';
 import type { CacheStatus, OptimizerMetrics, ResponseSink } from './ports';
+import type { PriceTable } from './pricing';
+import type { ModelRef, RouteDecision } from './routing';
+import type { SessionTracker } from './sessions';
 
 export type CacheMode = 'default' | 'no-cache' | 'no-store';
 
-/** One proxied API call, as the HTTP layer hands it over. */
+/** One API call, as the HTTP layer hands it over. */
 export interface ProxyCall {
-  readonly protocol: Protocol;
-  readonly request: ParsedRequest;
-  readonly rawBody: Buffer;
+  /** The API surface; part of the cache key (answers of one surface never serve another). */
+  readonly endpoint: string;
+  /** Everything the answer depends on (hashed into the cache key with tenant and endpoint). */
+  readonly keyBody: Readonly<Record<string, unknown>>;
+  readonly route: RouteDecision;
+  readonly stream: boolean;
+  /** 1 (highest) … 10. */
+  readonly priority: number;
   readonly tenant: string;
+  readonly sessionId: string | undefined;
   readonly cacheMode: CacheMode;
   readonly clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
-  /** Clock reading when the request arrived. */
+  /** Monotonic clock reading when the request arrived. */
   readonly receivedAt: number;
-}
-
-/** A provider TBO can call: its HTTP client and the service's key for it. */
-export interface ProviderLink {
-  readonly upstream: Upstream;
-  readonly apiKey: string;
+  /** Epoch ms when the request arrived. */
+  readonly receivedWall: number;
+  /** The upstream request body for a target, in its wire format. */
+  body(target: ModelRef, protocol: Protocol): Buffer | string;
+  readonly responder: Responder;
 }
 
 export interface GatewayOptions {
   readonly cache: CacheStore;
-  readonly providers: Partial<Record<Provider, ProviderLink>>;
+  readonly dispatcher: Dispatcher;
+  readonly sessions: SessionTracker;
+  readonly prices: PriceTable;
+  readonly latency: LatencyWindow;
   readonly clock: Clock;
   readonly metrics: OptimizerMetrics;
   readonly ttlSeconds: number;
   readonly upstreamTimeoutMs: number;
+  /** Seconds; the predicted latency of an upstream with no history. */
+  readonly targetLatency: number;
 }
 
-const STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no',
-};
-
 /**
- * The optimizer's front door for proxied calls: exact-match cache, request coalescing, and the
- * upstream call, with every answer delivered in the form the client asked for.
+ * The optimizer's front door: exact-match cache, request coalescing, routing and resilient
+ * upstream calls, bandwidth per session and cost, with every answer delivered in the form the
+ * client asked for.
  */
 export class Gateway {
   private readonly flights = new Map<string, Flight>();
 
-  constructor(private readonly opts: GatewayOptions) {}
+  constructor(readonly opts: GatewayOptions) {}
 
-  /** Number of upstream calls currently shared by coalesced requests. */
+  /** Upstream calls currently shared by coalesced requests. */
   get inFlight(): number {
     return this.flights.size;
   }
 
   async handle(call: ProxyCall, sink: ResponseSink): Promise<void> {
-    const { protocol, request } = call;
-    const link = this.opts.providers[protocol.provider];
-    if (!link) {
-      throw new TboError('not_configured', `this TBO service has no ${protocol.apiKeyEnv}: set ${protocol.apiKeyEnv} on the service to use ${protocol.provider} models`);
-    }
-    const key = call.cacheMode === 'no-store' ? undefined : cacheKey(call.tenant, protocol.upstreamPath, request.body);
+    const key = call.cacheMode === 'no-store' ? undefined : cacheKey(call.tenant, call.endpoint, call.keyBody);
 
     if (key && call.cacheMode === 'default') {
       const hit = await this.opts.cache.get(key, this.opts.ttlSeconds);
-      if (hit) return this.deliverFinal(call, sink, 'hit', hit.value, this.opts.clock.now());
+      if (hit) {
+        const answer = await this.answer(call, 'hit', hit.value, undefined, 0);
+        this.saved(answer);
+        return call.responder.write(answer, sink);
+      }
     }
 
     let flight = key && call.cacheMode === 'default' ? this.flights.get(key) : undefined;
     const status: CacheStatus = flight ? 'coalesced' : call.cacheMode === 'default' ? 'miss' : 'bypass';
-    if (!flight) flight = this.launch(call, link, key);
+    if (!flight) flight = this.launch(call, key);
     flight.join();
     let released = false;
     const release = () => {
@@ -88,92 +96,92 @@ export class Gateway {
     }
   }
 
-  private launch(call: ProxyCall, link: ProviderLink, key: string | undefined): Flight {
-    const { protocol, request } = call;
+  private launch(call: ProxyCall, key: string | undefined): Flight {
     const shared = key !== undefined && call.cacheMode === 'default';
     const forget = () => {
       if (shared && this.flights.get(key) === flight) this.flights.delete(key);
     };
-    const flight = new Flight(protocol, request.stream, this.opts.clock, forget);
+    const flight = new Flight(call.stream, this.opts.clock, forget);
     if (shared) this.flights.set(key, flight);
     flight.final.then(
-      (body) => {
+      (result) => {
         forget();
-        this.record(call, flight, 'ok', body);
-        if (key) void this.opts.cache.set(key, body, this.opts.ttlSeconds);
+        this.spent(call, result);
+        if (key) void this.opts.cache.set(key, call.responder.cacheValue(result.body, result.protocol), this.opts.ttlSeconds);
       },
-      (err: Error) => {
-        forget();
-        this.record(call, flight, err instanceof UpstreamHttpError ? String(err.status) : err instanceof TboError ? err.kind : 'error');
-      },
+      forget,
     );
     void flight.run(
-      link.upstream,
-      {
-        provider: protocol.provider,
-        path: protocol.upstreamPath,
-        headers: protocol.upstreamHeaders(link.apiKey, call.clientHeaders),
-        body: protocol.upstreamBody(request, call.rawBody),
-      },
+      this.opts.dispatcher,
+      { route: call.route, stream: call.stream, priority: call.priority, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p) },
       this.opts.upstreamTimeoutMs,
     );
     return flight;
   }
 
-  private record(call: ProxyCall, flight: Flight, outcome: string, body?: string): void {
-    const { metrics } = this.opts;
-    metrics.upstreamCall(call.protocol.provider, outcome, flight.totalMs / 1000);
-    if (body === undefined) return;
-    try {
-      const parsed: unknown = JSON.parse(body);
-      const usage = isObject(parsed) ? call.protocol.usage(parsed) : undefined;
-      const model = isObject(parsed) && typeof parsed.model === 'string' ? parsed.model : call.request.model;
-      if (usage) metrics.tokens(call.protocol.provider, model, usage);
-    } catch {
-      // Not JSON: nothing to count.
-    }
-  }
-
   private async deliver(call: ProxyCall, sink: ResponseSink, status: CacheStatus, flight: Flight): Promise<void> {
     const waitStart = this.opts.clock.now();
-    if (!(call.request.stream && flight.streaming)) {
-      const body = await flight.final;
-      return this.deliverFinal(call, sink, status, body, waitStart);
+    if (!(call.stream && flight.streaming)) {
+      const result = await flight.final;
+      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result, this.opts.clock.now() - waitStart);
+      if (status === 'coalesced') this.saved(answer);
+      return call.responder.write(answer, sink);
     }
-    await flight.started;
-    const upstreamMs = this.opts.clock.now() - waitStart;
-    sink.startStream({ ...STREAM_HEADERS, ...this.timing(call, status, upstreamMs) });
-    await new Promise<void>((resolve) => {
-      const unfollow = flight.follow({
-        frame: (raw, optional) => {
-          if (!optional || call.request.includeUsage) sink.write(raw);
-        },
-        end: (err) => {
-          if (err) sink.write(call.protocol.streamErrorFrame(err instanceof TboError ? err.kind : 'upstream_unavailable', err.message));
-          sink.end();
-          resolve();
-        },
-      });
-      sink.onAbort(() => {
-        unfollow();
-        resolve();
-      });
+    const protocol = await flight.started;
+    const headers = this.headers(call, status, this.opts.clock.now() - waitStart);
+    await call.responder.stream(flight, protocol, sink, headers, async () => {
+      const result = await flight.final;
+      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result, this.opts.clock.now() - waitStart);
+      if (status === 'coalesced') this.saved(answer);
+      return answer;
     });
   }
 
-  private deliverFinal(call: ProxyCall, sink: ResponseSink, status: CacheStatus, body: string, waitStart: number): void {
-    const headers = this.timing(call, status, this.opts.clock.now() - waitStart);
-    if (call.request.stream) {
-      sink.startStream({ ...STREAM_HEADERS, ...headers });
-      sink.write(call.protocol.synthesizeStream(body, call.request.includeUsage));
-      sink.end();
-    } else {
-      sink.json(200, body, headers);
-    }
+  /** Builds the answer, recording the session's turn (the turn completes now). */
+  private async answer(call: ProxyCall, status: CacheStatus, value: string, result: FlightResult | undefined, upstreamMs: number): Promise<Answer> {
+    const { clock } = this.opts;
+    const responseTime = (clock.now() - call.receivedAt) / 1000;
+    this.opts.latency.add(responseTime);
+    let bandwidth: BandwidthStats | undefined;
+    if (call.sessionId) bandwidth = await this.opts.sessions.recordTurn(call.tenant, call.sessionId, call.receivedWall);
+    const applied = [
+      ...(status === 'hit' ? ['cache_hit'] : status === 'coalesced' ? ['coalesced'] : []),
+      ...(call.route.routed ? ['routed'] : []),
+      ...(result?.applied ?? []),
+    ];
+    const facts = call.responder.facts(value);
+    const target = result?.target ?? call.route.chain[0];
+    const stats = this.opts.dispatcher.breakerFor(target).stats();
+    return {
+      value,
+      cache: status,
+      applied,
+      route: call.route,
+      predictedLatency: stats.meanTtftMs > 0 ? stats.meanTtftMs / 1000 : this.opts.targetLatency,
+      bandwidth,
+      responseTime,
+      facts,
+      cost: facts?.usage ? this.opts.prices.cost(facts.model, facts.usage) : undefined,
+      headers: this.headers(call, status, upstreamMs),
+    };
+  }
+
+  private spent(call: ProxyCall, result: FlightResult): void {
+    const facts = call.responder.facts(call.responder.cacheValue(result.body, result.protocol));
+    this.opts.metrics.upstreamCall(result.protocol.provider, 'ok', result.totalMs / 1000);
+    if (!facts?.usage) return;
+    this.opts.metrics.tokens(facts.provider, facts.model, facts.usage);
+    const cost = this.opts.prices.cost(facts.model, facts.usage);
+    if (cost !== undefined) this.opts.metrics.cost(facts.provider, facts.model, cost, false);
+  }
+
+  /** A hit or a coalesced answer: the upstream call it did not make is cost saved. */
+  private saved(answer: Answer): void {
+    if (answer.facts && answer.cost !== undefined) this.opts.metrics.cost(answer.facts.provider, answer.facts.model, answer.cost, true);
   }
 
   /** The x-tbo-* and Server-Timing headers; overhead is time spent in TBO, not waiting upstream. */
-  private timing(call: ProxyCall, status: CacheStatus, upstreamMs: number): Record<string, string> {
+  private headers(call: ProxyCall, status: CacheStatus, upstreamMs: number): Record<string, string> {
     this.opts.metrics.cacheResult(status);
     const overheadMs = Math.max(0, this.opts.clock.now() - call.receivedAt - upstreamMs);
     this.opts.metrics.overhead(overheadMs / 1000);
@@ -184,3 +192,4 @@ export class Gateway {
     };
   }
 }
+

@@ -20,4 +20,10 @@ export interface OptimizerMetrics {
   upstreamCall(provider: Provider, outcome: string, seconds: number): void;
   tokens(provider: Provider, model: string, usage: TokenUsage): void;
   overhead(seconds: number): void;
+  /** Upstream spend (or, for hits and coalesced answers, spend avoided), USD. */
+  cost(provider: Provider, model: string, usd: number, saved: boolean): void;
+  /** Requests waiting for an upstream slot, and how long one waited (when it got a slot). */
+  queue(length: number, waitedSeconds: number | undefined): void;
+  /** Called whenever a circuit breaker changes state. */
+  breakerChange(anyOpen: boolean): void;
 }

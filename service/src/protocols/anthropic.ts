@@ -185,6 +185,32 @@ export const anthropic: Protocol = {
     return { input: num(body.usage.input_tokens), output: num(body.usage.output_tokens) };
   },
 
+  text(body) {
+    const content = Array.isArray(body.content) ? (body.content as unknown[]) : [];
+    return content.map((b) => (isObject(b) && b.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('');
+  },
+
+  textDelta(frame) {
+    if (frame.event !== 'content_block_delta') return undefined;
+    try {
+      const ev = JSON.parse(frame.data) as Json;
+      return isObject(ev.delta) && ev.delta.type === 'text_delta' && typeof ev.delta.text === 'string' ? ev.delta.text : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+
+  buildRequest(c) {
+    const system = c.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+    return {
+      model: c.model,
+      max_tokens: c.maxTokens,
+      ...(system ? { system } : {}),
+      messages: c.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
+      ...(c.stream ? { stream: true } : {}),
+    };
+  },
+
   errorBody(kind, message, extra = {}) {
     return { type: 'error', error: { type: ERROR_TYPE[kind], message }, ...(extra.requestId ? { request_id: extra.requestId } : {}) };
   },

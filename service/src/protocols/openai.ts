@@ -155,6 +155,33 @@ export const openai: Protocol = {
     return { input: num(body.usage.prompt_tokens), output: num(body.usage.completion_tokens) };
   },
 
+  text(body) {
+    const choice = Array.isArray(body.choices) ? (body.choices[0] as unknown) : undefined;
+    const message = isObject(choice) && isObject(choice.message) ? choice.message : {};
+    return typeof message.content === 'string' ? message.content : '';
+  },
+
+  textDelta(frame) {
+    if (frame.data === '[DONE]') return undefined;
+    try {
+      const chunk = JSON.parse(frame.data) as Json;
+      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as unknown) : undefined;
+      const delta = isObject(choice) && isObject(choice.delta) ? choice.delta : {};
+      return typeof delta.content === 'string' && delta.content ? delta.content : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+
+  buildRequest(c) {
+    return {
+      model: c.model,
+      max_tokens: c.maxTokens,
+      messages: c.messages.map((m) => ({ role: m.role, content: m.content })),
+      ...(c.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    };
+  },
+
   errorBody(kind, message, extra = {}) {
     const [type, code] = ERROR_TYPE[kind];
     return { error: { message, type, param: extra.param ?? null, code: extra.code ?? code } };

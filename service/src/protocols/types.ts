@@ -18,6 +18,14 @@ export interface StreamAssembler {
   result(): string | undefined;
 }
 
+/** A provider-neutral conversation: the TBO-native API's request. */
+export interface Conversation {
+  readonly model: string;
+  readonly maxTokens: number;
+  readonly messages: readonly { readonly role: 'system' | 'user' | 'assistant'; readonly content: string }[];
+  readonly stream: boolean;
+}
+
 /** A parsed request, as the optimizer needs it. */
 export interface ParsedRequest {
   readonly body: Readonly<Record<string, unknown>>;
@@ -45,6 +53,12 @@ export interface Protocol {
   /** A complete SSE stream that replays a final response. */
   synthesizeStream(finalBody: string, includeUsage: boolean): string;
   usage(finalBody: Readonly<Record<string, unknown>>): TokenUsage | undefined;
+  /** The answer's text (all text blocks / the first choice's content). */
+  text(finalBody: Readonly<Record<string, unknown>>): string;
+  /** The text a stream frame adds, if any. */
+  textDelta(frame: SseFrame): string | undefined;
+  /** A request in this wire format for a plain conversation (used by the TBO-native API). */
+  buildRequest(conversation: Conversation): Record<string, unknown>;
   /** An error body in this API's shape. */
   errorBody(kind: ErrorKind, message: string, extra?: { readonly code?: string; readonly param?: string; readonly requestId?: string }): Record<string, unknown>;
   /** An SSE frame that tells this API's SDK the stream failed. */

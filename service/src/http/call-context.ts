@@ -1,0 +1,40 @@
+import type { Request } from 'express';
+import { TboError } from '../errors';
+import type { CacheMode } from '../optimizer/gateway';
+
+const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** Cache-Control request directives TBO honours. */
+export function cacheModeOf(req: Request): CacheMode {
+  const header = req.headers['cache-control'];
+  if (typeof header !== 'string') return 'default';
+  const directives = header.toLowerCase();
+  if (directives.includes('no-store')) return 'no-store';
+  if (directives.includes('no-cache')) return 'no-cache';
+  return 'default';
+}
+
+function intHeader(req: Request, name: string, min: number, max: number, fallback: number): number {
+  const raw = req.headers[name];
+  if (raw === undefined) return fallback;
+  const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new TboError('invalid_request', `${name}: must be an integer from ${min} to ${max}`, { param: name });
+  }
+  return value;
+}
+
+/** Optimizer hints the provider-compatible endpoints take from headers. */
+export function optimizerHeaders(req: Request): { readonly sessionId: string | undefined; readonly priority: number; readonly complexity: number } {
+  const session = req.headers['x-tbo-session-id'];
+  if (session !== undefined && (typeof session !== 'string' || !SESSION_ID.test(session))) {
+    throw new TboError('invalid_request', 'x-tbo-session-id: must be 1-128 characters of A-Z a-z 0-9 . _ : @ -', { param: 'x-tbo-session-id' });
+  }
+  return {
+    sessionId: session,
+    priority: intHeader(req, 'x-tbo-priority', 1, 10, 5),
+    complexity: intHeader(req, 'x-tbo-complexity', 1, 5, 1),
+  };
+}
+
+export { SESSION_ID };

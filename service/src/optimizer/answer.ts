@@ -1,0 +1,49 @@
+import type { Protocol, Provider, TokenUsage } from '../protocols/types';
+import type { BandwidthStats } from './bandwidth';
+import type { Flight } from './flight';
+import type { CacheStatus, ResponseSink } from './ports';
+import type { RouteDecision } from './routing';
+
+/** How one request was answered: what the responders write and the native API reports. */
+export interface Answer {
+  /** The answer as stored in the cache (format chosen by the endpoint's responder). */
+  readonly value: string;
+  readonly cache: CacheStatus;
+  /** What really happened: "cache_hit", "coalesced", "routed", "fallback", "retried", "queued". */
+  readonly applied: readonly string[];
+  readonly route: RouteDecision;
+  /** Predicted latency of the chosen upstream, seconds. */
+  readonly predictedLatency: number;
+  readonly bandwidth: BandwidthStats | undefined;
+  /** Seconds from request to answer. */
+  readonly responseTime: number;
+  /** Provider, model and tokens of the answer, when known. */
+  readonly facts: AnswerFacts | undefined;
+  readonly cost: number | undefined;
+  /** x-tbo-* and Server-Timing headers. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** What a stored answer was: for cost accounting of hits. */
+export interface AnswerFacts {
+  readonly provider: Provider;
+  readonly model: string;
+  readonly usage: TokenUsage | undefined;
+}
+
+/** How one API surface stores, writes and streams answers. */
+export interface Responder {
+  /** The cache value for a finished upstream answer. */
+  cacheValue(body: string, protocol: Protocol): string;
+  facts(value: string): AnswerFacts | undefined;
+  /** Writes a complete answer (from the cache or a finished flight). */
+  write(answer: Answer, sink: ResponseSink): void;
+  /** Follows a live upstream stream; `finish` resolves once the flight completed. */
+  stream(flight: Flight, protocol: Protocol, sink: ResponseSink, headers: Readonly<Record<string, string>>, finish: () => Promise<Answer>): Promise<void>;
+}
+
+export const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};

@@ -1,0 +1,207 @@
+import type { Upstream, UpstreamResponse } from '../adapters/upstream/types';
+import type { Clock, Sleep } from '../clock';
+import { TboError, UpstreamHttpError } from '../errors';
+import type { Protocol, Provider } from '../protocols/types';
+import { CircuitBreaker, type BreakerOptions } from './breaker';
+import type { PriorityLanes } from './lanes';
+import type { OptimizerMetrics } from './ports';
+import { backoffMs, isRetryableStatus, retryAfterMs, type BackoffOptions } from './retry';
+import type { ModelRef, RouteDecision } from './routing';
+
+/** A provider TBO can call: its wire format, its HTTP client and the service's key for it. */
+export interface ProviderLink {
+  readonly protocol: Protocol;
+  readonly upstream: Upstream;
+  readonly apiKey: string;
+}
+
+export interface DispatchRequest {
+  readonly route: RouteDecision;
+  readonly stream: boolean;
+  readonly priority: number;
+  readonly clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request body for a target, in that target's wire format. */
+  body(target: ModelRef, protocol: Protocol): Buffer | string;
+  /** Aborts everything (client gone, total deadline reached). */
+  readonly signal: AbortSignal;
+  /** Clock reading after which no retry may start. */
+  readonly deadline: number;
+}
+
+export interface Dispatched {
+  readonly response: UpstreamResponse;
+  readonly target: ModelRef;
+  readonly protocol: Protocol;
+  readonly ttftMs: number;
+  /** What the optimizer did on the way: "queued", "retried", "fallback". */
+  readonly applied: readonly string[];
+  /** Gives the upstream slot back; call when the response is fully consumed. */
+  readonly release: () => void;
+}
+
+export interface DispatcherOptions {
+  readonly providers: Partial<Record<Provider, ProviderLink>>;
+  readonly lanes: PriorityLanes;
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  readonly random: () => number;
+  readonly metrics: OptimizerMetrics;
+  readonly breaker: BreakerOptions;
+  readonly backoff: BackoffOptions;
+  readonly maxRetries: number;
+  readonly ttftTimeoutMs: number;
+}
+
+/** Failure of one attempt that may be retried or failed over. */
+class AttemptFailure extends Error {
+  constructor(readonly error: Error, readonly retryAfter: number | undefined) {
+    super(error.message);
+  }
+}
+
+/**
+ * Sends one request upstream with the resilience the guide promises: a slot from the priority
+ * lanes, a circuit breaker per upstream, retries with backoff within the deadline, a
+ * time-to-first-token timeout that cancels the call, and failover along the route's chain.
+ */
+export class Dispatcher {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+
+  constructor(private readonly opts: DispatcherOptions) {}
+
+  /** Every breaker created so far (one per provider and model called). */
+  get allBreakers(): readonly CircuitBreaker[] {
+    return [...this.breakers.values()];
+  }
+
+  breakerFor(target: ModelRef): CircuitBreaker {
+    const name = `${target.provider}:${target.model}`;
+    let breaker = this.breakers.get(name);
+    if (!breaker) {
+      breaker = new CircuitBreaker(name, this.opts.breaker, this.opts.clock, () => this.opts.metrics.breakerChange(this.allBreakers.some((b) => b.state === 'open')));
+      this.breakers.set(name, breaker);
+    }
+    return breaker;
+  }
+
+  async dispatch(req: DispatchRequest): Promise<Dispatched> {
+    const { clock } = this.opts;
+    const queuedAt = clock.now();
+    const release = await this.opts.lanes.acquire(req.priority, req.signal);
+    const applied: string[] = clock.now() - queuedAt > 1 ? ['queued'] : [];
+    try {
+      let lastError: Error | undefined;
+      for (const [index, target] of req.route.chain.entries()) {
+        const link = this.opts.providers[target.provider];
+        const breaker = this.breakerFor(target);
+        if (!link || !breaker.allow()) {
+          lastError ??= new TboError('upstream_unavailable', `circuit breaker for ${breaker.name} is open (${breaker.reason})`);
+          continue;
+        }
+        try {
+          const { response, ttftMs, retried } = await this.withRetries(req, target, link, breaker);
+          if (retried) applied.push('retried');
+          if (index > 0) applied.push('fallback');
+          return { response, target, protocol: link.protocol, ttftMs, applied, release };
+        } catch (err) {
+          if (req.signal.aborted || (err instanceof UpstreamHttpError && !isRetryableStatus(err.status))) throw err;
+          lastError = err as Error;
+        }
+      }
+      throw lastError ?? new TboError('upstream_unavailable', 'no upstream could take the request');
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker) {
+    const { clock } = this.opts;
+    const body = req.body(target, link.protocol);
+    const headers = link.protocol.upstreamHeaders(link.apiKey, req.clientHeaders);
+    for (let attempt = 0; ; attempt++) {
+      const started = clock.now();
+      try {
+        const response = await this.attempt(req, link, body, headers);
+        const ttftMs = clock.now() - started;
+        if (response.status >= 200 && response.status < 300) {
+          breaker.record(true, ttftMs);
+          return { response, ttftMs, retried: attempt > 0 };
+        }
+        const error = await upstreamError(response);
+        this.opts.metrics.upstreamCall(target.provider, String(response.status), ttftMs / 1000);
+        // A client error says nothing about the upstream's health, and is final.
+        if (!isRetryableStatus(response.status)) {
+          breaker.record(true, ttftMs);
+          throw error;
+        }
+        throw new AttemptFailure(error, retryAfterMs(error.retryAfter, clock.wall()));
+      } catch (err) {
+        if (req.signal.aborted) {
+          breaker.cancelProbe();
+          throw err;
+        }
+        let failure: AttemptFailure;
+        if (err instanceof AttemptFailure) failure = err;
+        else {
+          if (err instanceof UpstreamHttpError) throw err;
+          const cause = err instanceof TboError ? err : new TboError('upstream_unavailable', `could not reach the ${target.provider} API${codeOf(err)}`);
+          this.opts.metrics.upstreamCall(target.provider, cause.kind, (clock.now() - started) / 1000);
+          failure = new AttemptFailure(cause, undefined);
+        }
+        breaker.record(false, clock.now() - started);
+        const delay = Math.max(failure.retryAfter ?? 0, backoffMs(attempt, this.opts.backoff, this.opts.random));
+        if (attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker.state === 'open') throw failure.error;
+        await this.opts.sleep(delay, req.signal);
+      }
+    }
+  }
+
+  /** One HTTP call, cancelled if no answer starts within the time-to-first-token limit (streams). */
+  private async attempt(req: DispatchRequest, link: ProviderLink, body: Buffer | string, headers: Record<string, string>): Promise<UpstreamResponse> {
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    req.signal.addEventListener('abort', forward, { once: true });
+    let ttftExpired = false;
+    const timer = req.stream
+      ? setTimeout(() => {
+          ttftExpired = true;
+          controller.abort();
+        }, this.opts.ttftTimeoutMs)
+      : undefined;
+    timer?.unref();
+    try {
+      const response = await link.upstream.send({ provider: link.protocol.provider, path: link.protocol.upstreamPath, headers, body, signal: controller.signal });
+      response.body.once('close', () => req.signal.removeEventListener('abort', forward));
+      return response;
+    } catch (err) {
+      req.signal.removeEventListener('abort', forward);
+      if (ttftExpired) throw new TboError('timeout', `the ${link.protocol.provider} API did not start answering within ${this.opts.ttftTimeoutMs / 1000} s`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+async function upstreamError(response: UpstreamResponse): Promise<UpstreamHttpError> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ERROR_BODY_BYTES) {
+      response.body.destroy();
+      break;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const retryAfter = response.headers['retry-after'];
+  return new UpstreamHttpError(response.status, Buffer.concat(chunks).toString('utf8'), typeof retryAfter === 'string' ? retryAfter : undefined);
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? ` (${code})` : '';
+}

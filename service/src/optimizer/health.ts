@@ -1,0 +1,101 @@
+import type { Readable } from 'node:stream';
+import type { Clock } from '../clock';
+import type { Dispatcher } from './dispatcher';
+import type { Router } from './routing';
+import type { SessionTracker } from './sessions';
+
+type Status = 'healthy' | 'degraded' | 'unhealthy';
+
+interface Connectivity {
+  readonly status: Status;
+  readonly provider?: string;
+  readonly model?: string;
+  readonly latency_seconds?: number;
+  readonly error?: string;
+  readonly checked_at: string;
+}
+
+/** Lookups below which the hit rate is "insufficient data" (healthy). */
+export const MIN_LOOKUPS_FOR_HIT_RATE = 100;
+
+async function drain(body: Readable): Promise<void> {
+  for await (const _ of body) void _;
+}
+
+/**
+ * The guide's comprehensive health check. API connectivity is a real upstream call (max_tokens
+ * 10), made at most once per interval and cached, so scrapes never cost tokens.
+ */
+export class HealthChecker {
+  private last: { at: number; result: Promise<Connectivity> } | undefined;
+
+  constructor(
+    private readonly deps: {
+      readonly dispatcher: Dispatcher;
+      readonly router: Router;
+      readonly sessions: SessionTracker;
+      readonly cacheCounts: () => { readonly hits: number; readonly lookups: number };
+      readonly clock: Clock;
+      readonly intervalMs: number;
+    },
+  ) {}
+
+  async check(): Promise<{ status: Status; checks: Record<string, unknown> }> {
+    const api = await this.connectivity();
+    const { hits, lookups } = this.deps.cacheCounts();
+    const hitRate = lookups ? hits / lookups : 0;
+    const cache = lookups < MIN_LOOKUPS_FOR_HIT_RATE
+      ? { status: 'healthy' as Status, hit_rate: hitRate, lookups, note: 'insufficient data' }
+      : { status: (hitRate > 0.1 ? 'healthy' : 'degraded') as Status, hit_rate: hitRate, lookups };
+    const { degradation, sessions } = this.deps.sessions.aggregate();
+    const bandwidth = { status: (degradation > 0.5 ? 'unhealthy' : degradation > 0.2 ? 'degraded' : 'healthy') as Status, degradation, sessions };
+    const statuses = [api.status, cache.status, bandwidth.status];
+    const status: Status = statuses.every((s) => s === 'healthy') ? 'healthy' : statuses.includes('unhealthy') ? 'unhealthy' : 'degraded';
+    return { status, checks: { api_connectivity: api, cache_performance: cache, bandwidth } };
+  }
+
+  private connectivity(): Promise<Connectivity> {
+    const now = this.deps.clock.now();
+    if (this.last && now - this.last.at < this.deps.intervalMs) return this.last.result;
+    const result = this.probe();
+    this.last = { at: now, result };
+    return result;
+  }
+
+  private async probe(): Promise<Connectivity> {
+    const { clock } = this.deps;
+    const checkedAt = new Date(clock.wall()).toISOString();
+    let route;
+    try {
+      route = this.deps.router.route('auto', 1);
+    } catch (err) {
+      return { status: 'unhealthy', error: (err as Error).message, checked_at: checkedAt };
+    }
+    const target = route.chain[0];
+    const started = clock.now();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 15_000);
+    timer.unref();
+    try {
+      const d = await this.deps.dispatcher.dispatch({
+        route: { ...route, chain: [target] },
+        stream: false,
+        priority: 1,
+        clientHeaders: {},
+        body: (t, protocol) => JSON.stringify(protocol.buildRequest({ model: t.model, maxTokens: 10, messages: [{ role: 'user', content: 'ping' }], stream: false })),
+        signal: controller.signal,
+        deadline: started + 15_000,
+      });
+      try {
+        await drain(d.response.body);
+      } finally {
+        d.release();
+      }
+      return { status: 'healthy', provider: target.provider, model: target.model, latency_seconds: (clock.now() - started) / 1000, checked_at: checkedAt };
+    } catch (err) {
+      return { status: 'unhealthy', provider: target.provider, model: target.model, error: (err as Error).message, checked_at: checkedAt };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
