@@ -66,6 +66,8 @@ export interface FakeUpstream {
   /** Requests whose client disconnected before the response completed. */
   readonly aborted: number;
   failNext(n: number, spec: FailureSpec): void;
+  /** Every call for this model fails with `spec` until cleared with `undefined` (or `reset()`). */
+  failModel(model: string, spec: FailureSpec | undefined): void;
   /** Delay before the response headers (time to first token). */
   setLatency(ms: number): void;
   /** Delay between stream frames. */
@@ -92,6 +94,7 @@ class FakeUpstreamServer implements FakeUpstream {
   calls = 0;
   aborted = 0;
   private failures: FailureSpec[] = [];
+  private readonly modelFailures = new Map<string, FailureSpec>();
   private latencyMs = 0;
   private chunkDelayMs = 0;
   private stalls = 0;
@@ -132,6 +135,11 @@ class FakeUpstreamServer implements FakeUpstream {
     for (let i = 0; i < n; i++) this.failures.push(spec);
   }
 
+  failModel(model: string, spec: FailureSpec | undefined): void {
+    if (spec) this.modelFailures.set(model, spec);
+    else this.modelFailures.delete(model);
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = ms;
   }
@@ -156,6 +164,7 @@ class FakeUpstreamServer implements FakeUpstream {
     this.latencyMs = 0;
     this.chunkDelayMs = 0;
     this.stalls = 0;
+    this.modelFailures.clear();
     this.truncations = 0;
   }
 
@@ -203,7 +212,7 @@ class FakeUpstreamServer implements FakeUpstream {
     }
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     if (gone) return;
-    const failure = this.failures.shift();
+    const failure = this.modelFailures.get(String(body.model)) ?? this.failures.shift();
     if (failure !== undefined) {
       if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
       sendJson(res, failure.status, provider.error(failure.status), headers);

@@ -88,7 +88,8 @@ export class Dispatcher {
     const { clock } = this.opts;
     const queuedAt = clock.now();
     const release = await this.opts.lanes.acquire(req.priority, req.signal);
-    const applied: string[] = clock.now() - queuedAt > 1 ? ['queued'] : [];
+    const applied = new Set<string>(clock.now() - queuedAt > 1 ? ['queued'] : []);
+    const note = (what: string) => applied.add(what);
     try {
       let lastError: Error | undefined;
       for (const [index, target] of req.route.chain.entries()) {
@@ -99,10 +100,9 @@ export class Dispatcher {
           continue;
         }
         try {
-          const { response, ttftMs, retried } = await this.withRetries(req, target, link, breaker);
-          if (retried) applied.push('retried');
-          if (index > 0) applied.push('fallback');
-          return { response, target, protocol: link.protocol, ttftMs, applied, release };
+          const { response, ttftMs } = await this.withRetries(req, target, link, breaker, note);
+          if (index > 0) note('fallback');
+          return { response, target, protocol: link.protocol, ttftMs, applied: [...applied], release };
         } catch (err) {
           if (req.signal.aborted || (err instanceof UpstreamHttpError && !isRetryableStatus(err.status))) throw err;
           lastError = err as Error;
@@ -115,7 +115,7 @@ export class Dispatcher {
     }
   }
 
-  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker) {
+  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker, note: (what: string) => void) {
     const { clock } = this.opts;
     const body = req.body(target, link.protocol);
     const headers = link.protocol.upstreamHeaders(link.apiKey, req.clientHeaders);
@@ -126,7 +126,7 @@ export class Dispatcher {
         const ttftMs = clock.now() - started;
         if (response.status >= 200 && response.status < 300) {
           breaker.record(true, ttftMs);
-          return { response, ttftMs, retried: attempt > 0 };
+          return { response, ttftMs };
         }
         const error = await upstreamError(response);
         this.opts.metrics.upstreamCall(target.provider, String(response.status), ttftMs / 1000);
@@ -152,6 +152,7 @@ export class Dispatcher {
         breaker.record(false, clock.now() - started);
         const delay = Math.max(failure.retryAfter ?? 0, backoffMs(attempt, this.opts.backoff, this.opts.random));
         if (attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker.state === 'open') throw failure.error;
+        note('retried');
         await this.opts.sleep(delay, req.signal);
       }
     }
