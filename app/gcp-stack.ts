@@ -1,0 +1,66 @@
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { Annotations, LocalBackend, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { TboCloudRunService, type TboCloudRunServiceProps } from '../lib/gcp';
+
+/** Placeholders synthesized when the environment does not say; `cdktf deploy` with them fails at GCP. */
+export const GCP_PLACEHOLDERS = {
+  project: 'replace-with-your-gcp-project',
+  region: 'replace-with-your-gcp-region',
+  image: 'replace-with-your-tbo-image',
+} as const;
+
+/** Properties of {@link TboGcpStack}. */
+export interface TboGcpStackProps {
+  /** GCP project. @default - env `GOOGLE_PROJECT`, else a placeholder */
+  readonly project?: string;
+  /** GCP region. @default - env `GOOGLE_REGION`, else a placeholder */
+  readonly region?: string;
+  /** TBO container image. @default - env `TBO_IMAGE`, else a placeholder */
+  readonly image?: string;
+  /** Create the Cloud Run service (`false` for the first deploy, before the secrets have versions). @default - env `TBO_CREATE_SERVICE` is not 'false' */
+  readonly createService?: boolean;
+  /** Local state file. @default - `terraform.<stack id>.tfstate` in the working directory */
+  readonly statePath?: string;
+  /** Further {@link TboCloudRunService} props. @default - the construct's defaults */
+  readonly service?: Omit<Partial<TboCloudRunServiceProps>, 'image' | 'project' | 'region' | 'createService'>;
+}
+
+function fromEnv(value: string | undefined, env: string, placeholder: string, stack: Construct): string {
+  if (value !== undefined) return value;
+  const fromEnvironment = process.env[env]?.trim();
+  if (fromEnvironment) return fromEnvironment;
+  Annotations.of(stack).addWarning(`${env} is not set: synthesized with the placeholder "${placeholder}"`);
+  return placeholder;
+}
+
+/**
+ * The example GCP deployment: the Google provider, a local backend, and {@link TboCloudRunService}
+ * with its defaults. Project, region and image come from `GOOGLE_PROJECT`, `GOOGLE_REGION` and
+ * `TBO_IMAGE`.
+ */
+export class TboGcpStack extends TerraformStack {
+  /** The Google provider. */
+  readonly provider: GoogleProvider;
+  /** The local backend. */
+  readonly backend: LocalBackend;
+  /** The TBO service. */
+  readonly tbo: TboCloudRunService;
+
+  constructor(scope: Construct, id: string, props: TboGcpStackProps = {}) {
+    super(scope, id);
+    const project = fromEnv(props.project, 'GOOGLE_PROJECT', GCP_PLACEHOLDERS.project, this);
+    const region = fromEnv(props.region, 'GOOGLE_REGION', GCP_PLACEHOLDERS.region, this);
+    const image = fromEnv(props.image, 'TBO_IMAGE', GCP_PLACEHOLDERS.image, this);
+
+    this.provider = new GoogleProvider(this, 'google', { project, region });
+    this.backend = new LocalBackend(this, props.statePath ? { path: props.statePath } : {});
+    this.tbo = new TboCloudRunService(this, 'tbo', {
+      ...props.service,
+      image,
+      project,
+      region,
+      createService: props.createService ?? process.env.TBO_CREATE_SERVICE?.trim().toLowerCase() !== 'false',
+    });
+  }
+}

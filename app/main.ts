@@ -1,0 +1,10 @@
+/**
+ * The cdktf app: example stacks for the GCP and Kubernetes targets. `npx cdktf synth` (or
+ * `npm run synth`) writes Terraform JSON to cdktf.out; `cdktf deploy <stack>` applies one.
+ */
+import { App } from 'cdktf';
+import { TboGcpStack } from './gcp-stack';
+
+const app = new App();
+new TboGcpStack(app, 'tbo-gcp');
+app.synth();

@@ -1,0 +1,217 @@
+import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
+import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
+import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { renderEnvironment, type RedisEndpoint } from '../core';
+import { tboContainer } from './container';
+import { TboNetwork } from './network';
+import type { TboCloudRunServiceProps } from './props';
+import { TboMemorystoreRedis } from './redis';
+import { TboSecret, type TboSecretSetting } from './secret';
+import { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+
+/** The role that lets anyone reach the service (TBO's own auth then decides). */
+export const INVOKER_ROLE = 'roles/run.invoker';
+
+/** Suffix of each secret's id after `<serviceName>-`. */
+export const SECRET_ID_SUFFIX: Readonly<Record<TboSecretSetting, string>> = {
+  anthropicApiKey: 'anthropic-api-key',
+  openaiApiKey: 'openai-api-key',
+  apiKeys: 'api-keys',
+  jwtSecretKey: 'jwt-secret-key',
+  redisPassword: 'redis-auth',
+};
+
+/** The secrets the service reads, by setting. */
+export interface TboServiceSecrets {
+  /** `ANTHROPIC_API_KEY`. */
+  readonly anthropicApiKey: TboSecret;
+  /** `OPENAI_API_KEY`, with `openaiApiKey` or `existingOpenaiApiKeySecret`. */
+  readonly openaiApiKey?: TboSecret;
+  /** `TBO_API_KEYS`, when `clientCredentials` has 'apiKeys'. */
+  readonly apiKeys?: TboSecret;
+  /** `JWT_SECRET_KEY`, when `clientCredentials` has 'jwtSecretKey'. */
+  readonly jwtSecretKey?: TboSecret;
+  /** `REDIS_PASSWORD`: the Memorystore AUTH string, or `existingRedis.authSecret`. */
+  readonly redisPassword?: TboSecret;
+}
+
+/**
+ * The TBO gateway on Cloud Run (v2): min 2 / max 100 instances, 100 concurrent requests each, CPU
+ * always allocated with startup boost, 1 vCPU / 2 GiB, a startup probe on the readiness path and a
+ * liveness probe on the liveness path, env from the shared contract, all traffic on the latest
+ * revision. It runs as a dedicated service account that may read its own secrets and nothing else,
+ * reaches a Memorystore for Redis (AUTH + TLS) over direct VPC egress, and is public with TBO's
+ * own client auth required.
+ *
+ * Secrets are created without versions, so no key enters Terraform state. The first deploy:
+ * 1. deploy with `createService: false` (Cloud Run rejects a revision whose secret has no version,
+ *    and leaves the failed service outside Terraform state);
+ * 2. run the commands in the `<id>_secret_commands` output (each reads the env var of the same name);
+ * 3. deploy again with `createService: true` (the default).
+ *
+ * The project needs the run, secretmanager, redis, compute and iam APIs enabled.
+ *
+ * @example
+ * new TboCloudRunService(stack, 'tbo', {
+ *   image: 'europe-west1-docker.pkg.dev/my-project/tbo/tbo-service:1.0.0',
+ *   region: 'europe-west1',
+ *   config: { optimizationLevel: 'speed' },
+ * });
+ */
+export class TboCloudRunService extends Construct {
+  /** The Cloud Run service. @default - undefined with `createService: false` */
+  readonly service?: CloudRunV2Service;
+  /** The `allUsers` → `roles/run.invoker` binding. @default - undefined unless `public` (and the service exists) */
+  readonly invokerBinding?: CloudRunV2ServiceIamMember;
+  /** The service's dedicated identity (never the default compute service account). */
+  readonly serviceAccount: ServiceAccount;
+  /** The secrets the service reads, each with its own accessor grant. */
+  readonly secrets: TboServiceSecrets;
+  /** The direct VPC egress network. @default - undefined with `redis: false` or `existingRedis` and no `existingNetwork` */
+  readonly network?: TboNetwork;
+  /** The Memorystore instance and its AUTH secret. @default - undefined with `redis: false` or `existingRedis` */
+  readonly redis?: TboMemorystoreRedis;
+  /** Where the service finds Redis. @default - undefined: in-memory cache only */
+  readonly redisEndpoint?: RedisEndpoint;
+  /** The provider's configuration, read only when `region` is not given. */
+  readonly clientConfig?: DataGoogleClientConfig;
+  /** The plain env vars of the container, as rendered by the shared contract. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The service URL. @default - undefined with `createService: false` */
+  readonly url?: string;
+  /** Terraform output `<id>_url`. */
+  readonly urlOutput?: TerraformOutput;
+  /** Terraform output `<id>_secret_commands`: env var → the command that adds its secret's first version. */
+  readonly secretCommandsOutput?: TerraformOutput;
+  /** The props with their defaults applied. */
+  readonly resolvedProps: ResolvedCloudRunProps;
+
+  constructor(scope: Construct, id: string, props: TboCloudRunServiceProps) {
+    super(scope, id);
+    const p = resolveCloudRunProps(props);
+    this.resolvedProps = p;
+
+    if (p.region === undefined) this.clientConfig = new DataGoogleClientConfig(this, 'ClientConfig');
+    const region = p.region ?? this.clientConfig!.region;
+
+    this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
+      project: p.project,
+      accountId: p.serviceAccountId,
+      displayName: `TBO service ${p.serviceName} (Cloud Run)`,
+      description: 'Runs the TBO gateway; may read its own Secret Manager secrets only.',
+    });
+    const accessor = `serviceAccount:${this.serviceAccount.email}`;
+
+    const secret = (setting: TboSecretSetting, construct: string, existing: string | undefined): TboSecret =>
+      new TboSecret(this, construct, {
+        setting,
+        secretId: `${p.serviceName}-${SECRET_ID_SUFFIX[setting]}`,
+        existing,
+        project: p.project,
+        accessor,
+        deletionProtection: p.deletionProtection,
+      });
+
+    // Redis: a new Memorystore instance on a network (given or created), a Redis the user has, or none.
+    let redisPassword: TboSecret | undefined;
+    if (p.redis || p.existingNetwork !== undefined) {
+      this.network = new TboNetwork(this, 'Network', {
+        name: p.serviceName,
+        project: p.project,
+        region,
+        subnetCidr: p.subnetCidr,
+        existingNetwork: p.existingNetwork,
+        existingSubnetwork: p.existingSubnetwork,
+      });
+    }
+    if (p.redis) {
+      this.redis = new TboMemorystoreRedis(this, 'Redis', {
+        options: p.redis,
+        project: p.project,
+        region,
+        networkRef: this.network!.networkRef,
+        authSecretId: `${p.serviceName}-${SECRET_ID_SUFFIX.redisPassword}`,
+        accessor,
+        deletionProtection: p.deletionProtection,
+      });
+      this.redisEndpoint = this.redis.endpoint;
+      redisPassword = this.redis.authSecret;
+    } else if (p.existingRedis) {
+      const { authSecret, ...endpoint } = p.existingRedis;
+      this.redisEndpoint = endpoint;
+      if (authSecret !== undefined) redisPassword = secret('redisPassword', 'RedisPassword', authSecret);
+    }
+
+    this.secrets = {
+      anthropicApiKey: secret('anthropicApiKey', 'AnthropicApiKey', p.existingAnthropicApiKeySecret),
+      openaiApiKey: p.openaiApiKey ? secret('openaiApiKey', 'OpenaiApiKey', p.existingOpenaiApiKeySecret) : undefined,
+      apiKeys: p.clientCredentials.includes('apiKeys') ? secret('apiKeys', 'ApiKeys', p.existingApiKeysSecret) : undefined,
+      jwtSecretKey: p.clientCredentials.includes('jwtSecretKey') ? secret('jwtSecretKey', 'JwtSecretKey', p.existingJwtSecretKeySecret) : undefined,
+      redisPassword,
+    };
+    const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
+
+    this.environment = renderEnvironment(props.config, this.redisEndpoint);
+    const outputPrefix = logicalIdPrefix(this);
+
+    const commands = Object.fromEntries(secrets.filter((s) => s.fillCommand).map((s) => [s.env, s.fillCommand!]));
+    if (Object.keys(commands).length > 0) {
+      this.secretCommandsOutput = new TerraformOutput(this, 'SecretCommands', {
+        value: commands,
+        description: 'Add each secret\'s first version (reads the env var of the same name; nothing enters Terraform state)',
+      });
+      this.secretCommandsOutput.overrideLogicalId(`${outputPrefix}_secret_commands`);
+    }
+
+    if (!p.createService) return;
+
+    // The revision reads its secrets at start: grants and versions must exist first.
+    const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => (s.version ? [s.accessorGrant, s.version] : [s.accessorGrant]));
+    this.service = new CloudRunV2Service(this, 'Service', {
+      project: p.project,
+      name: p.serviceName,
+      location: region,
+      ingress: p.ingress,
+      deletionProtection: p.deletionProtection,
+      template: {
+        serviceAccount: this.serviceAccount.email,
+        executionEnvironment: 'EXECUTION_ENVIRONMENT_GEN2',
+        scaling: { minInstanceCount: p.minInstances, maxInstanceCount: p.maxInstances },
+        maxInstanceRequestConcurrency: p.maxConcurrency,
+        timeout: `${p.requestTimeoutSeconds}s`,
+        vpcAccess: this.network
+          ? { networkInterfaces: [{ network: this.network.networkRef, subnetwork: this.network.subnetworkRef }], egress: 'PRIVATE_RANGES_ONLY' }
+          : undefined,
+        containers: [tboContainer({ image: p.image, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB })],
+      },
+      traffic: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
+      dependsOn: prerequisites,
+      lifecycle: p.ignoreImageChanges ? { ignoreChanges: ['template[0].containers[0].image', 'client', 'client_version'] } : undefined,
+    });
+    this.url = this.service.uri;
+
+    if (p.public) {
+      this.invokerBinding = new CloudRunV2ServiceIamMember(this, 'PublicInvoker', {
+        project: p.project,
+        location: this.service.location,
+        name: this.service.name,
+        role: INVOKER_ROLE,
+        member: 'allUsers',
+      });
+    }
+
+    this.urlOutput = new TerraformOutput(this, 'Url', { value: this.service.uri, description: 'TBO gateway base URL (Anthropic SDK baseURL; append /v1 for the OpenAI SDK)' });
+    this.urlOutput.overrideLogicalId(`${outputPrefix}_url`);
+  }
+}
+
+/** `a_b` for a construct at `stack/a/b`: output names users can type, unique within the stack. */
+function logicalIdPrefix(construct: Construct): string {
+  const stack = TerraformStack.of(construct);
+  const scopes = construct.node.scopes;
+  const path = scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id);
+  return path.join('_').replace(/[^A-Za-z0-9_]/g, '_');
+}

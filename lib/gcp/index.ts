@@ -1,0 +1,23 @@
+/**
+ * tbo-deploy/gcp: the TBO gateway on Cloud Run (cdktf + @cdktf/provider-google), with Secret
+ * Manager, Memorystore for Redis and direct VPC egress.
+ */
+export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, type TboServiceSecrets } from './cloud-run-service';
+export {
+  CLIENT_CREDENTIALS,
+  CLOUD_RUN_INGRESS,
+  MEMORYSTORE_REDIS_VERSIONS,
+  MEMORYSTORE_TIERS,
+  RDB_SNAPSHOT_PERIODS,
+  type TboClientCredential,
+  type TboCloudRunIngress,
+  type TboCloudRunServiceProps,
+  type TboExistingRedis,
+  type TboMemorystoreOptions,
+} from './props';
+export { TboSecret, SECRET_ACCESSOR_ROLE, type TboSecretProps, type TboSecretSetting } from './secret';
+export { TboNetwork, type TboNetworkProps } from './network';
+export { TboMemorystoreRedis, type TboMemorystoreRedisProps } from './redis';
+export { tboContainer, STARTUP_PROBE, LIVENESS_FAILURE_THRESHOLD, type TboContainerOptions } from './container';
+export { requiredMemoryMiB, memoryLimit, CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, RUNTIME_BASELINE_MIB } from './sizing';
+export { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';

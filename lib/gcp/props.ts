@@ -1,0 +1,96 @@
+import type { RedisEndpoint, TboServiceConfig } from '../core';
+
+/** Who may reach the Cloud Run service over the network (`google_cloud_run_v2_service.ingress`). */
+export const CLOUD_RUN_INGRESS = ['INGRESS_TRAFFIC_ALL', 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER', 'INGRESS_TRAFFIC_INTERNAL_ONLY'] as const;
+export type TboCloudRunIngress = (typeof CLOUD_RUN_INGRESS)[number];
+
+/** The credentials clients may present to TBO's own auth; each one is a Secret Manager secret. */
+export const CLIENT_CREDENTIALS = ['apiKeys', 'jwtSecretKey'] as const;
+export type TboClientCredential = (typeof CLIENT_CREDENTIALS)[number];
+
+/** Memorystore tiers: `STANDARD_HA` keeps a replica in another zone and fails over to it. */
+export const MEMORYSTORE_TIERS = ['STANDARD_HA', 'BASIC'] as const;
+/** Redis versions Memorystore for Redis offers (7.x by default). */
+export const MEMORYSTORE_REDIS_VERSIONS = ['REDIS_7_2', 'REDIS_7_0', 'REDIS_6_X'] as const;
+/** How often Memorystore writes an RDB snapshot. */
+export const RDB_SNAPSHOT_PERIODS = ['ONE_HOUR', 'SIX_HOURS', 'TWELVE_HOURS', 'TWENTY_FOUR_HOURS'] as const;
+
+/** Overrides merged onto the secure Memorystore for Redis defaults. */
+export interface TboMemorystoreOptions {
+  /** Instance name. @default - `<serviceName>-cache` */
+  readonly name?: string;
+  /** Service tier. @default 'STANDARD_HA' (a replica in another zone, automatic failover) */
+  readonly tier?: (typeof MEMORYSTORE_TIERS)[number];
+  /** Memory size in GiB (1 to 300). @default 1 */
+  readonly memorySizeGb?: number;
+  /** Redis version. @default 'REDIS_7_2' */
+  readonly redisVersion?: (typeof MEMORYSTORE_REDIS_VERSIONS)[number];
+  /** RDB snapshot period (persistence is always RDB, for backups). @default 'TWELVE_HOURS' */
+  readonly rdbSnapshotPeriod?: (typeof RDB_SNAPSHOT_PERIODS)[number];
+}
+
+/** A Redis the user already runs, reachable from the service (on `existingNetwork`, or publicly over TLS). */
+export interface TboExistingRedis extends RedisEndpoint {
+  /** Secret Manager secret (id or `projects/P/secrets/S`) holding the AUTH password, injected as `REDIS_PASSWORD`. @default - no password */
+  readonly authSecret?: string;
+}
+
+/** Properties of {@link TboCloudRunService}. */
+export interface TboCloudRunServiceProps {
+  /** Container image reference of the TBO service (e.g. `REGION-docker.pkg.dev/PROJECT/tbo/tbo-service:TAG`). */
+  readonly image: string;
+  /** Project of every resource. @default - the provider's project */
+  readonly project?: string;
+  /** Region of the service, subnet and Redis. @default - the provider's region (read with `google_client_config`) */
+  readonly region?: string;
+  /** Cloud Run service name; also prefixes the secrets, service account, network and Redis. @default 'tbo-service' */
+  readonly serviceName?: string;
+  /** The service's tunable settings, rendered to env vars by the shared contract. @default - the service's defaults */
+  readonly config?: TboServiceConfig;
+  /** Minimum instances kept warm. @default 2 */
+  readonly minInstances?: number;
+  /** Maximum instances. @default 100 */
+  readonly maxInstances?: number;
+  /** Maximum concurrent requests per instance (1 to 1000). @default 100 */
+  readonly maxConcurrency?: number;
+  /** vCPUs per instance (1, 2, 4, 6 or 8); CPU is always allocated (`cpu_idle = false`) with startup boost. @default 1 */
+  readonly cpu?: number;
+  /** Memory per instance in MiB; must cover what the service needs and fit the CPU count. @default 2048 */
+  readonly memoryMiB?: number;
+  /** Cloud Run request timeout in seconds (1 to 3600). @default - the service's `upstreamTimeout` rounded up (600), at most 3600 */
+  readonly requestTimeoutSeconds?: number;
+  /** Network ingress. @default 'INGRESS_TRAFFIC_ALL' */
+  readonly ingress?: TboCloudRunIngress;
+  /** Grant `roles/run.invoker` to `allUsers` (the SDKs' credential header is TBO's, so Cloud Run IAM cannot check it); TBO's own auth is then required. @default true */
+  readonly public?: boolean;
+  /** Terraform deletion protection of the Cloud Run service and of the secrets this construct creates. @default true */
+  readonly deletionProtection?: boolean;
+  /** Ignore image (and client) changes made outside Terraform, so a CI that deploys images and Terraform do not fight. @default false */
+  readonly ignoreImageChanges?: boolean;
+  /** Create the Cloud Run service; `false` for the first deploy of new secrets (Cloud Run rejects a revision whose secret has no version). @default true */
+  readonly createService?: boolean;
+  /** Account id of the service's dedicated service account (6 to 30 characters). @default - `<serviceName>-run` */
+  readonly serviceAccountId?: string;
+  /** The credentials TBO accepts from clients (`TBO_API_KEYS`, `JWT_SECRET_KEY`); one secret each. @default ['apiKeys', 'jwtSecretKey'] */
+  readonly clientCredentials?: readonly TboClientCredential[];
+  /** Also create (and inject) an OpenAI API key secret. @default false (true when `existingOpenaiApiKeySecret` is set) */
+  readonly openaiApiKey?: boolean;
+  /** Existing secret (id or `projects/P/secrets/S`) with the Anthropic API key. @default - a new secret `<serviceName>-anthropic-api-key`, without a version */
+  readonly existingAnthropicApiKeySecret?: string;
+  /** Existing secret with the OpenAI API key. @default - a new secret `<serviceName>-openai-api-key` when `openaiApiKey` is true */
+  readonly existingOpenaiApiKeySecret?: string;
+  /** Existing secret with the client API keys (`tenant:key,…`). @default - a new secret `<serviceName>-api-keys` when `clientCredentials` has 'apiKeys' */
+  readonly existingApiKeysSecret?: string;
+  /** Existing secret with the JWT HS256 key (32+ characters). @default - a new secret `<serviceName>-jwt-secret-key` when `clientCredentials` has 'jwtSecretKey' */
+  readonly existingJwtSecretKeySecret?: string;
+  /** Existing VPC network (`projects/P/global/networks/N` or self link) for direct VPC egress and Redis. @default - a new network `<serviceName>-vpc` when Redis is created */
+  readonly existingNetwork?: string;
+  /** Existing subnetwork (`projects/P/regions/R/subnetworks/S` or self link) in `region`, with `existingNetwork`. @default - a new subnetwork `<serviceName>-egress` */
+  readonly existingSubnetwork?: string;
+  /** IPv4 range of the created subnetwork; direct VPC egress needs two addresses per instance. @default '10.8.0.0/23' */
+  readonly subnetCidr?: string;
+  /** Memorystore for Redis overrides, or `false` for the in-memory cache only. @default - STANDARD_HA, 1 GiB, Redis 7.2, AUTH, TLS, RDB snapshots */
+  readonly redis?: false | TboMemorystoreOptions;
+  /** A Redis the user already has, instead of a new Memorystore instance. @default - a new Memorystore instance */
+  readonly existingRedis?: TboExistingRedis;
+}

@@ -1,0 +1,233 @@
+import { Token } from 'cdktf';
+import { PropValidator, resolveServiceConfig, type ServiceConfig } from '../core';
+import {
+  CLIENT_CREDENTIALS,
+  CLOUD_RUN_INGRESS,
+  MEMORYSTORE_REDIS_VERSIONS,
+  MEMORYSTORE_TIERS,
+  RDB_SNAPSHOT_PERIODS,
+  type TboClientCredential,
+  type TboCloudRunIngress,
+  type TboCloudRunServiceProps,
+  type TboExistingRedis,
+  type TboMemorystoreOptions,
+} from './props';
+import { CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB } from './sizing';
+
+const CONSTRUCT = 'TboCloudRunService';
+
+/** Every prop of {@link TboCloudRunServiceProps} with its default applied, after validation. */
+export interface ResolvedCloudRunProps {
+  readonly image: string;
+  readonly project?: string;
+  readonly region?: string;
+  readonly serviceName: string;
+  readonly config: ServiceConfig;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  readonly maxConcurrency: number;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly requestTimeoutSeconds: number;
+  readonly ingress: TboCloudRunIngress;
+  readonly public: boolean;
+  readonly deletionProtection: boolean;
+  readonly ignoreImageChanges: boolean;
+  readonly createService: boolean;
+  readonly serviceAccountId: string;
+  readonly clientCredentials: readonly TboClientCredential[];
+  readonly openaiApiKey: boolean;
+  readonly existingAnthropicApiKeySecret?: string;
+  readonly existingOpenaiApiKeySecret?: string;
+  readonly existingApiKeysSecret?: string;
+  readonly existingJwtSecretKeySecret?: string;
+  readonly existingNetwork?: string;
+  readonly existingSubnetwork?: string;
+  readonly subnetCidr: string;
+  /** The Memorystore options when this construct creates Redis, else undefined. */
+  readonly redis?: Required<TboMemorystoreOptions>;
+  readonly existingRedis?: TboExistingRedis;
+}
+
+const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
+const ACCOUNT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+const REDIS_NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
+const SECRET_REF = /^(projects\/[^/\s]+\/secrets\/)?[A-Za-z0-9_-]{1,255}$/;
+/** Prefixes of the credentials this construct injects: a secret prop holding one is a leak, not a name. */
+const CREDENTIAL_PREFIXES = ['sk-', 'sk_', 'eyJ'];
+
+const known = (value: unknown): boolean => value !== undefined && !Token.isUnresolved(value);
+
+/** An integer prop in [min, max]; a Terraform token is checked by Terraform, not here. */
+function integer(v: PropValidator, prop: string, value: number | undefined, min: number, max: number): void {
+  if (known(value)) v.integer(prop, value, min, max);
+}
+
+/** Addresses in an IPv4 CIDR, or undefined when it is not one. */
+export function cidrSize(cidr: string): number | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  return 2 ** (32 - prefix);
+}
+
+function checkSecretRef(v: PropValidator, prop: string, value: string | undefined): void {
+  if (!known(value)) return;
+  const text = value as string;
+  // Never echo a value that looks like a credential into an error message (logs, CI output).
+  if (CREDENTIAL_PREFIXES.some((p) => text.startsWith(p)) || text.includes(':')) {
+    v.check(false, prop, '<redacted>', 'looks like a credential; pass the Secret Manager secret id or projects/P/secrets/S that holds it, never the value');
+    return;
+  }
+  v.check(SECRET_REF.test(text), prop, text, 'must be a secret id ([A-Za-z0-9_-], up to 255) or projects/PROJECT/secrets/ID');
+}
+
+function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceName: string): Required<TboMemorystoreOptions> | undefined {
+  if (props.existingRedis !== undefined && props.redis !== undefined) {
+    v.check(false, 'existingRedis', props.existingRedis.host, 'cannot be combined with redis; set one: redis (a new Memorystore instance, or false) or existingRedis');
+  }
+  if (props.existingRedis) {
+    const r = props.existingRedis;
+    if (known(r.host)) v.check(r.host.trim().length > 0, 'existingRedis.host', r.host, 'must be a host name or address');
+    if (known(r.port)) {
+      const port = typeof r.port === 'string' && /^\d+$/.test(r.port) ? Number(r.port) : r.port;
+      v.check(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535, 'existingRedis.port', r.port, 'must be an integer from 1 to 65535');
+    }
+    checkSecretRef(v, 'existingRedis.authSecret', r.authSecret);
+    return undefined;
+  }
+  if (props.redis === false) return undefined;
+  const options = props.redis ?? {};
+  const resolved: Required<TboMemorystoreOptions> = {
+    name: options.name ?? `${serviceName}-cache`,
+    tier: options.tier ?? 'STANDARD_HA',
+    memorySizeGb: options.memorySizeGb ?? 1,
+    redisVersion: options.redisVersion ?? 'REDIS_7_2',
+    rdbSnapshotPeriod: options.rdbSnapshotPeriod ?? 'TWELVE_HOURS',
+  };
+  if (known(resolved.name)) {
+    v.check(REDIS_NAME.test(resolved.name), options.name ? 'redis.name' : 'serviceName', resolved.name,
+      'the Memorystore name must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter' + (options.name ? '' : '; set redis.name'));
+  }
+  v.oneOf('redis.tier', options.tier, MEMORYSTORE_TIERS);
+  integer(v, 'redis.memorySizeGb', options.memorySizeGb, 1, 300);
+  v.oneOf('redis.redisVersion', options.redisVersion, MEMORYSTORE_REDIS_VERSIONS);
+  v.oneOf('redis.rdbSnapshotPeriod', options.rdbSnapshotPeriod, RDB_SNAPSHOT_PERIODS);
+  return resolved;
+}
+
+/**
+ * Applies the defaults of {@link TboCloudRunServiceProps} and checks every prop; throws one
+ * `TboConfigValidationError` naming each bad prop, the value received and what is accepted.
+ */
+export function resolveCloudRunProps(props: TboCloudRunServiceProps): ResolvedCloudRunProps {
+  const config = resolveServiceConfig(props.config, 'config');
+  const v = new PropValidator();
+
+  const serviceName = props.serviceName ?? 'tbo-service';
+  const minInstances = props.minInstances ?? 2;
+  const maxInstances = props.maxInstances ?? 100;
+  const maxConcurrency = props.maxConcurrency ?? 100;
+  const cpu = props.cpu ?? 1;
+  const memoryMiB = props.memoryMiB ?? 2048;
+  const requestTimeoutSeconds = props.requestTimeoutSeconds ?? Math.min(3600, Math.ceil(config.upstreamTimeout));
+  const isPublic = props.public ?? true;
+  const serviceAccountId = props.serviceAccountId ?? `${serviceName}-run`;
+  const clientCredentials = props.clientCredentials ?? CLIENT_CREDENTIALS;
+  const subnetCidr = props.subnetCidr ?? '10.8.0.0/23';
+
+  if (known(props.image)) v.check(props.image.trim().length > 0 && !/\s/.test(props.image), 'image', props.image, 'must be a container image reference such as REGION-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG');
+  if (known(serviceName)) v.check(SERVICE_NAME.test(serviceName), 'serviceName', serviceName, 'must be 1 to 49 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen');
+  if (known(serviceAccountId)) {
+    v.check(ACCOUNT_ID.test(serviceAccountId), props.serviceAccountId ? 'serviceAccountId' : 'serviceName', serviceAccountId,
+      'the service account id must be 6 to 30 lowercase letters, digits or hyphens, starting with a letter' + (props.serviceAccountId ? '' : '; set serviceAccountId'));
+  }
+
+  integer(v, 'minInstances', props.minInstances, 0, 1000);
+  integer(v, 'maxInstances', props.maxInstances, 1, 1000);
+  if (known(minInstances) && known(maxInstances)) v.check(minInstances <= maxInstances, 'minInstances', minInstances, `must be ≤ maxInstances (${maxInstances})`);
+  integer(v, 'maxConcurrency', props.maxConcurrency, 1, 1000);
+  v.oneOf('cpu', props.cpu, CLOUD_RUN_CPUS);
+  if (known(memoryMiB) && known(maxConcurrency) && known(cpu)) {
+    const needed = Math.max(CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB(config, maxConcurrency));
+    v.check(Number.isInteger(memoryMiB) && memoryMiB >= needed, 'memoryMiB', memoryMiB,
+      `must be an integer ≥ ${needed} (config.cacheMaxBytes + maxConcurrency × config.maxBodyBytes + 256 MiB for the runtime, and Cloud Run's minimum of ${CLOUD_RUN_MIN_MEMORY_MIB})`);
+    const max = CLOUD_RUN_MAX_MEMORY_MIB[cpu as keyof typeof CLOUD_RUN_MAX_MEMORY_MIB];
+    if (max !== undefined) v.check(memoryMiB <= max, 'memoryMiB', memoryMiB, `must be ≤ ${max} with cpu ${cpu} (Cloud Run's limit; raise cpu for more memory)`);
+  }
+  integer(v, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, 3600);
+  v.oneOf('ingress', props.ingress, CLOUD_RUN_INGRESS);
+
+  // Access: a public invoker binding is safe only because TBO checks its own credentials.
+  if (isPublic) {
+    v.check(config.auth !== 'none', 'config.auth', config.auth,
+      "must be 'auto' while public is true (allUsers may invoke the service, so TBO's own auth is required); set public: false to run open behind Cloud Run IAM");
+    v.check(clientCredentials.length > 0, 'clientCredentials', clientCredentials,
+      `must list at least one of ${CLIENT_CREDENTIALS.join(', ')} while public is true (the service refuses to start without a client credential)`);
+  }
+  for (const c of clientCredentials) v.oneOf('clientCredentials', c, CLIENT_CREDENTIALS);
+  if (props.existingApiKeysSecret !== undefined) {
+    v.check(clientCredentials.includes('apiKeys'), 'existingApiKeysSecret', props.existingApiKeysSecret, "needs 'apiKeys' in clientCredentials");
+  }
+  if (props.existingJwtSecretKeySecret !== undefined) {
+    v.check(clientCredentials.includes('jwtSecretKey'), 'existingJwtSecretKeySecret', props.existingJwtSecretKeySecret, "needs 'jwtSecretKey' in clientCredentials");
+  }
+  if (props.openaiApiKey === false && props.existingOpenaiApiKeySecret !== undefined) {
+    v.check(false, 'existingOpenaiApiKeySecret', props.existingOpenaiApiKeySecret, 'cannot be combined with openaiApiKey: false');
+  }
+  checkSecretRef(v, 'existingAnthropicApiKeySecret', props.existingAnthropicApiKeySecret);
+  checkSecretRef(v, 'existingOpenaiApiKeySecret', props.existingOpenaiApiKeySecret);
+  checkSecretRef(v, 'existingApiKeysSecret', props.existingApiKeysSecret);
+  checkSecretRef(v, 'existingJwtSecretKeySecret', props.existingJwtSecretKeySecret);
+
+  // Network: bring both halves or neither.
+  if ((props.existingNetwork === undefined) !== (props.existingSubnetwork === undefined)) {
+    const [given, missing] = props.existingNetwork === undefined ? ['existingSubnetwork', 'existingNetwork'] : ['existingNetwork', 'existingSubnetwork'];
+    v.check(false, missing, undefined, `is required with ${given} (direct VPC egress needs the network and a subnetwork in it)`);
+  }
+  const redis = resolveRedis(v, props, serviceName);
+  const createsNetwork = props.existingNetwork === undefined && redis !== undefined;
+  if (!createsNetwork && props.subnetCidr !== undefined) {
+    v.check(false, 'subnetCidr', props.subnetCidr, 'applies only to the subnetwork this construct creates (with a new Memorystore instance and no existingNetwork); remove it');
+  }
+  if (createsNetwork && known(subnetCidr) && known(maxInstances)) {
+    const size = cidrSize(subnetCidr);
+    const needed = 2 * maxInstances + 4;
+    v.check(size !== undefined && size >= 64 && size >= needed, 'subnetCidr', subnetCidr,
+      `must be an IPv4 CIDR of at least /26 with ≥ ${needed} addresses (direct VPC egress uses two per instance for maxInstances ${maxInstances}, and the subnet reserves 4)`);
+  }
+  v.throwIfInvalid(CONSTRUCT);
+
+  return {
+    image: props.image,
+    project: props.project,
+    region: props.region,
+    serviceName,
+    config,
+    minInstances,
+    maxInstances,
+    maxConcurrency,
+    cpu,
+    memoryMiB,
+    requestTimeoutSeconds,
+    ingress: props.ingress ?? 'INGRESS_TRAFFIC_ALL',
+    public: isPublic,
+    deletionProtection: props.deletionProtection ?? true,
+    ignoreImageChanges: props.ignoreImageChanges ?? false,
+    createService: props.createService ?? true,
+    serviceAccountId,
+    clientCredentials,
+    openaiApiKey: props.openaiApiKey ?? props.existingOpenaiApiKeySecret !== undefined,
+    existingAnthropicApiKeySecret: props.existingAnthropicApiKeySecret,
+    existingOpenaiApiKeySecret: props.existingOpenaiApiKeySecret,
+    existingApiKeysSecret: props.existingApiKeysSecret,
+    existingJwtSecretKeySecret: props.existingJwtSecretKeySecret,
+    existingNetwork: props.existingNetwork,
+    existingSubnetwork: props.existingSubnetwork,
+    subnetCidr,
+    redis,
+    existingRedis: props.existingRedis,
+  };
+}

@@ -1,0 +1,227 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
+import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
+import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { Testing, Token } from 'cdktf';
+import { PROBE_PATHS, SECRET_ENV, SERVICE_PORT, renderEnvironment } from '../../lib/core';
+import { TboCloudRunService } from '../../lib/gcp';
+import { BASE, IMAGE, container, envByName, onlyResource, parse, resourcesOf, synthTbo } from './support';
+
+Testing.setupJest();
+
+describe('TboCloudRunService: the Cloud Run v2 service with its defaults', () => {
+  const json = synthTbo();
+
+  test('name, location, project, ingress all, deletion protection on', () => {
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
+      name: 'tbo-service',
+      location: 'europe-west1',
+      project: 'my-project',
+      ingress: 'INGRESS_TRAFFIC_ALL',
+      deletion_protection: true,
+    });
+  });
+
+  test('min 2 / max 100 instances, 100 concurrent requests, gen2, request timeout = upstream timeout', () => {
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
+      template: expect.objectContaining({
+        scaling: { min_instance_count: 2, max_instance_count: 100 },
+        max_instance_request_concurrency: 100,
+        execution_environment: 'EXECUTION_ENVIRONMENT_GEN2',
+        timeout: '600s',
+      }),
+    });
+  });
+
+  test('1 CPU / 2 GiB, CPU always allocated, startup CPU boost, image and contract port', () => {
+    expect(container(json)).toMatchObject({
+      image: IMAGE,
+      ports: { container_port: SERVICE_PORT, name: 'http1' },
+      resources: { limits: { cpu: '1', memory: '2Gi' }, cpu_idle: false, startup_cpu_boost: true },
+    });
+  });
+
+  test('startup probe on the readiness path, liveness probe on the liveness path, period = healthCheckInterval', () => {
+    expect(container(json)).toMatchObject({
+      startup_probe: { http_get: { path: PROBE_PATHS.readiness, port: SERVICE_PORT }, period_seconds: 2, timeout_seconds: 1, failure_threshold: 30 },
+      liveness_probe: { http_get: { path: PROBE_PATHS.liveness, port: SERVICE_PORT }, period_seconds: 30, timeout_seconds: 5, failure_threshold: 3 },
+    });
+  });
+
+  test('all traffic to the latest revision', () => {
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
+      traffic: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
+    });
+  });
+
+  test('runs as its own service account', () => {
+    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: 'tbo-service-run', project: 'my-project' });
+    const [[saId]] = resourcesOf(json, 'google_service_account');
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
+      template: expect.objectContaining({ service_account: `\${google_service_account.${saId}.email}` }),
+    });
+  });
+
+  test('public: allUsers may invoke (TBO auth decides)', () => {
+    const [[serviceId]] = resourcesOf(json, 'google_cloud_run_v2_service');
+    expect(json).toHaveResourceWithProperties(CloudRunV2ServiceIamMember, {
+      role: 'roles/run.invoker',
+      member: 'allUsers',
+      name: `\${google_cloud_run_v2_service.${serviceId}.name}`,
+      location: `\${google_cloud_run_v2_service.${serviceId}.location}`,
+    });
+    expect(envByName(json).TBO_AUTH.value).toBe('auto');
+  });
+
+  test('waits for every secret grant and version before the first revision', () => {
+    const service = onlyResource(json, 'google_cloud_run_v2_service') as { depends_on: string[] };
+    const grants = resourcesOf(json, 'google_secret_manager_secret_iam_member').map(([id]) => `google_secret_manager_secret_iam_member.${id}`);
+    const versions = resourcesOf(json, 'google_secret_manager_secret_version').map(([id]) => `google_secret_manager_secret_version.${id}`);
+    expect(service.depends_on.sort()).toEqual([...grants, ...versions].sort());
+  });
+
+  test('outputs the URL', () => {
+    const [[serviceId]] = resourcesOf(json, 'google_cloud_run_v2_service');
+    expect(parse(json).output?.tbo_url.value).toBe(`\${google_cloud_run_v2_service.${serviceId}.uri}`);
+  });
+
+  test('no provider-region lookup when region is given', () => {
+    expect(parse(json).data?.google_client_config).toBeUndefined();
+  });
+});
+
+describe('TboCloudRunService: env comes from the shared contract only', () => {
+  test('plain env is exactly renderEnvironment(config, redis endpoint); secrets by reference only', () => {
+    let tbo!: TboCloudRunService;
+    const json = Testing.synthScope((scope) => {
+      tbo = new TboCloudRunService(scope, 'tbo', { ...BASE, config: { optimizationLevel: 'speed', logLevel: 'debug' } });
+    });
+    const expected = renderEnvironment({ optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint);
+    expect(tbo.environment).toEqual(expected);
+    const env = container(json).env;
+    const plain = env.filter((e) => e.value !== undefined).map((e) => e.name);
+    expect(plain).toEqual(Object.keys(expected));
+    expect(envByName(json).TBO_OPTIMIZATION_LEVEL.value).toBe('speed');
+    expect(envByName(json).TBO_LOG_LEVEL.value).toBe('debug');
+    const secretEnv = env.filter((e) => e.value_source).map((e) => e.name);
+    expect(secretEnv.sort()).toEqual([SECRET_ENV.anthropicApiKey, SECRET_ENV.apiKeys, SECRET_ENV.jwtSecretKey, SECRET_ENV.redisPassword].sort());
+    for (const name of Object.values(SECRET_ENV)) expect(env.find((e) => e.name === name)?.value).toBeUndefined();
+  });
+
+  test('config.healthCheckInterval sets the liveness period; config.upstreamTimeout the request timeout', () => {
+    const json = synthTbo({ config: { healthCheckInterval: 10, upstreamTimeout: 120.5 } });
+    expect(container(json)).toMatchObject({ liveness_probe: { period_seconds: 10, timeout_seconds: 5 } });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { template: expect.objectContaining({ timeout: '121s' }) });
+  });
+
+  test('a long upstream timeout is capped at Cloud Run\'s 3600 s', () => {
+    const json = synthTbo({ config: { upstreamTimeout: 3600 } });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { template: expect.objectContaining({ timeout: '3600s' }) });
+  });
+});
+
+describe('TboCloudRunService: options', () => {
+  test('scaling, concurrency, CPU, memory and request timeout', () => {
+    const json = synthTbo({ minInstances: 0, maxInstances: 10, maxConcurrency: 250, cpu: 2, memoryMiB: 3584, requestTimeoutSeconds: 900 });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
+      template: expect.objectContaining({
+        scaling: { min_instance_count: 0, max_instance_count: 10 },
+        max_instance_request_concurrency: 250,
+        timeout: '900s',
+      }),
+    });
+    expect(container(json)).toMatchObject({ resources: { limits: { cpu: '2', memory: '3584Mi' } } });
+  });
+
+  test.each(['INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER', 'INGRESS_TRAFFIC_INTERNAL_ONLY'] as const)('ingress %s', (ingress) => {
+    expect(synthTbo({ ingress })).toHaveResourceWithProperties(CloudRunV2Service, { ingress });
+  });
+
+  test('deletionProtection: false reaches the service and the secrets', () => {
+    const json = synthTbo({ deletionProtection: false });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { deletion_protection: false });
+    for (const [, secret] of resourcesOf(json, 'google_secret_manager_secret')) expect(secret.deletion_protection).toBe(false);
+  });
+
+  test('public: false drops the allUsers binding', () => {
+    const json = synthTbo({ public: false });
+    expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(0);
+  });
+
+  test('public: false allows an open config (Cloud Run IAM guards it)', () => {
+    const json = synthTbo({ public: false, config: { auth: 'none' }, clientCredentials: [] });
+    expect(envByName(json).TBO_AUTH.value).toBe('none');
+    expect(envByName(json).TBO_API_KEYS).toBeUndefined();
+    expect(envByName(json).JWT_SECRET_KEY).toBeUndefined();
+  });
+
+  test('ignoreImageChanges lets CI own the image', () => {
+    const json = synthTbo({ ignoreImageChanges: true });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
+      lifecycle: { ignore_changes: ['template[0].containers[0].image', 'client', 'client_version'] },
+    });
+    expect(onlyResource(synthTbo(), 'google_cloud_run_v2_service').lifecycle).toBeUndefined();
+  });
+
+  test('createService: false creates secrets, grants, Redis and network but no service, binding or URL', () => {
+    const json = synthTbo({ createService: false });
+    expect(resourcesOf(json, 'google_cloud_run_v2_service')).toHaveLength(0);
+    expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(0);
+    expect(parse(json).output?.tbo_url).toBeUndefined();
+    expect(parse(json).output?.tbo_secret_commands).toBeDefined();
+    expect(resourcesOf(json, 'google_secret_manager_secret')).toHaveLength(4);
+    expect(resourcesOf(json, 'google_secret_manager_secret_iam_member')).toHaveLength(4);
+    expect(resourcesOf(json, 'google_redis_instance')).toHaveLength(1);
+  });
+
+  test('serviceName prefixes the service, account, secrets, network and Redis', () => {
+    const json = synthTbo({ serviceName: 'gw' });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { name: 'gw' });
+    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: 'gw-run' });
+    const ids = resourcesOf(json, 'google_secret_manager_secret').map(([, s]) => s.secret_id).sort();
+    expect(ids).toEqual(['gw-anthropic-api-key', 'gw-api-keys', 'gw-jwt-secret-key', 'gw-redis-auth']);
+    expect(onlyResource(json, 'google_redis_instance').name).toBe('gw-cache');
+    expect(onlyResource(json, 'google_compute_network').name).toBe('gw-vpc');
+    expect(onlyResource(json, 'google_compute_subnetwork').name).toBe('gw-egress');
+  });
+
+  test('serviceAccountId overrides the account id', () => {
+    expect(synthTbo({ serviceAccountId: 'tbo-gateway' })).toHaveResourceWithProperties(ServiceAccount, { account_id: 'tbo-gateway' });
+  });
+
+  test('without region or project: the provider\'s region (google_client_config) and project', () => {
+    const json = synthTbo({ region: undefined, project: undefined });
+    expect(json).toHaveDataSource(DataGoogleClientConfig);
+    const [[configId]] = Object.entries(parse(json).data?.google_client_config ?? {});
+    const service = onlyResource(json, 'google_cloud_run_v2_service');
+    expect(service.location).toBe(`\${data.google_client_config.${configId}.region}`);
+    expect(service.project).toBeUndefined();
+    expect(onlyResource(json, 'google_redis_instance').region).toBe(`\${data.google_client_config.${configId}.region}`);
+  });
+
+  test('outputs are named after the construct path', () => {
+    const json = Testing.synthScope((scope) => {
+      new TboCloudRunService(scope, 'gateway-eu', BASE);
+    });
+    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['gateway_eu_secret_commands', 'gateway_eu_url']);
+  });
+
+  test('children are exposed as typed fields', () => {
+    let tbo!: TboCloudRunService;
+    const json = Testing.synthScope((scope) => {
+      tbo = new TboCloudRunService(scope, 'tbo', BASE);
+    });
+    expect(tbo.service).toBeInstanceOf(CloudRunV2Service);
+    expect(tbo.invokerBinding).toBeInstanceOf(CloudRunV2ServiceIamMember);
+    expect(tbo.serviceAccount).toBeInstanceOf(ServiceAccount);
+    expect(tbo.secrets.anthropicApiKey.secret).toBeDefined();
+    expect(tbo.secrets.redisPassword?.version).toBeDefined();
+    expect(tbo.redis?.instance).toBeDefined();
+    expect(tbo.network?.network).toBeDefined();
+    const [[serviceId]] = resourcesOf(json, 'google_cloud_run_v2_service');
+    expect(Token.isUnresolved(tbo.url)).toBe(true);
+    expect(parse(json).output?.tbo_url.value).toBe(`\${google_cloud_run_v2_service.${serviceId}.uri}`);
+    expect(tbo.resolvedProps).toMatchObject({ minInstances: 2, maxInstances: 100, maxConcurrency: 100, cpu: 1, memoryMiB: 2048, public: true });
+  });
+});

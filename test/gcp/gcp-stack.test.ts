@@ -1,0 +1,72 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { AnnotationMetadataEntryType, Testing } from 'cdktf';
+import { GCP_PLACEHOLDERS, TboGcpStack } from '../../app/gcp-stack';
+
+Testing.setupJest();
+
+const ENV = ['GOOGLE_PROJECT', 'GOOGLE_REGION', 'TBO_IMAGE', 'TBO_CREATE_SERVICE'] as const;
+
+describe('TboGcpStack (app/gcp-stack.ts)', () => {
+  const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
+  beforeEach(() => {
+    for (const k of ENV) delete process.env[k];
+  });
+  afterAll(() => {
+    for (const k of ENV) if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  });
+
+  function synth(props?: ConstructorParameters<typeof TboGcpStack>[2]): { json: string; stack: TboGcpStack } {
+    const stack = new TboGcpStack(Testing.app(), 'tbo-gcp', props);
+    return { json: Testing.synth(stack), stack };
+  }
+
+  test('project, region and image come from GOOGLE_PROJECT, GOOGLE_REGION and TBO_IMAGE', () => {
+    process.env.GOOGLE_PROJECT = 'acme-prod';
+    process.env.GOOGLE_REGION = 'us-central1';
+    process.env.TBO_IMAGE = 'us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0';
+    const { json } = synth();
+    expect(json).toHaveProviderWithProperties(GoogleProvider, { project: 'acme-prod', region: 'us-central1' });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { project: 'acme-prod', location: 'us-central1', name: 'tbo-service' });
+    expect(json).toContain('"image": "us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0"');
+  });
+
+  test('without the env vars: clear placeholders and a synth warning for each', () => {
+    const { json, stack } = synth();
+    expect(json).toHaveProviderWithProperties(GoogleProvider, { project: GCP_PLACEHOLDERS.project, region: GCP_PLACEHOLDERS.region });
+    expect(json).toContain(`"image": "${GCP_PLACEHOLDERS.image}"`);
+    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings).toEqual([
+      expect.stringContaining('GOOGLE_PROJECT is not set'),
+      expect.stringContaining('GOOGLE_REGION is not set'),
+      expect.stringContaining('TBO_IMAGE is not set'),
+    ]);
+  });
+
+  test('a local backend', () => {
+    const { json } = synth({ statePath: 'terraform.tbo-gcp.tfstate' });
+    expect(JSON.parse(json).terraform.backend).toEqual({ local: { path: 'terraform.tbo-gcp.tfstate' } });
+  });
+
+  test('the construct with its defaults', () => {
+    const { stack } = synth();
+    expect(stack.tbo.resolvedProps).toMatchObject({ serviceName: 'tbo-service', minInstances: 2, maxInstances: 100, public: true, createService: true });
+    expect(stack.tbo.redis).toBeDefined();
+  });
+
+  test('TBO_CREATE_SERVICE=false synthesizes the first-deploy stage (secrets, no service)', () => {
+    process.env.TBO_CREATE_SERVICE = 'false';
+    const { json, stack } = synth();
+    expect(stack.tbo.service).toBeUndefined();
+    expect(JSON.parse(json).resource.google_cloud_run_v2_service).toBeUndefined();
+  });
+
+  test('props win over the environment', () => {
+    process.env.GOOGLE_PROJECT = 'from-env';
+    const { json } = synth({ project: 'from-props', region: 'europe-west4', image: 'img:1', createService: true, service: { redis: false } });
+    expect(json).toHaveProviderWithProperties(GoogleProvider, { project: 'from-props', region: 'europe-west4' });
+    expect(JSON.parse(json).resource.google_redis_instance).toBeUndefined();
+  });
+});
