@@ -181,8 +181,9 @@ export class TboService {
     });
     this.server = createServer(app);
     this.server.keepAliveTimeout = 65_000; // above common load balancer idle timeouts (ALB 60 s)
-    this.server.headersTimeout = 66_000;
-    this.server.requestTimeout = 0; // streams may run long; upstream timeouts bound them
+    // Receiving a request (headers, then body) is bounded; sending a long stream back is not.
+    this.server.headersTimeout = 20_000;
+    this.server.requestTimeout = 60_000;
   }
 
   async listen(): Promise<AddressInfo> {

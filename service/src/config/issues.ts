@@ -14,7 +14,8 @@ export function describeConfigIssues(
     const key = String(issue.path[0] ?? '') as SettingName;
     const spec = SETTINGS[key] as (typeof SETTINGS)[SettingName] | undefined;
     if (!spec) return `${issue.path.join('.') || '(config)'}: ${issue.message}`;
-    const received = 'secret' in spec ? '(secret, not shown)' : JSON.stringify(input[key]);
+    // URLs may carry credentials (redis://user:password@host): never echo them.
+    const received = 'secret' in spec ? '(secret, not shown)' : String(JSON.stringify(input[key])).replace(/\/\/[^/@\s"]*@/g, '//[credentials hidden]@');
     const accepted = issue.code === 'invalid_value' ? `; accepted values: ${issue.values.join(', ')}` : '';
     return `${nameOf(key)}: ${issue.message} (received ${received})${accepted}`;
   });

@@ -93,6 +93,15 @@ export function createApp(ctx: AppContext): express.Express {
     await ctx.limiter.consume(tenant);
     next();
   });
+  v1.use((req: Request, res: Response, next: NextFunction) => {
+    // Refuse a declared oversize body at once (the body parser would first read it all), and close
+    // the connection rather than read the rest.
+    if (Number(req.headers['content-length']) > config.maxBodyBytes) {
+      res.setHeader('connection', 'close');
+      throw new TboError('request_too_large', `request body exceeds the limit of ${config.maxBodyBytes} bytes`);
+    }
+    next();
+  });
   v1.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
   const deps = { gateway: ctx.gateway, router: ctx.router, clock };
   v1.post('/messages', proxyRoute('/v1/messages', anthropic, deps));

@@ -24,7 +24,7 @@ const schema = z.object({
 export function collaborateRoute(deps: RouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     res.locals.route = '/v1/collaborate';
-    const input = parseJsonBody(req.body, schema);
+    const input = parseJsonBody(req.body, schema).data;
     const { context } = input;
     const route = deps.router.route(input.model, context.complexity);
     await deps.gateway.handle(

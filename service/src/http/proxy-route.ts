@@ -45,7 +45,8 @@ export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     res.locals.route = route;
     const raw = req.body as Buffer;
-    const request = protocol.parse(parseJsonBody(raw, protocol.schema));
+    // The body as sent (validated): what goes upstream and what the cache key hashes agree.
+    const request = protocol.parse(parseJsonBody(raw, protocol.schema).sent);
     const hints = optimizerHeaders(req);
     await deps.gateway.handle(
       {
