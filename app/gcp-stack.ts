@@ -1,6 +1,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { Annotations, LocalBackend, TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { settingFromEnv } from './env';
 import { TboCloudRunService, type TboCloudRunServiceProps } from '../lib/gcp';
 
 /** Placeholders synthesized when the environment does not say; `cdktf deploy` with them fails at GCP. */
@@ -26,14 +27,6 @@ export interface TboGcpStackProps {
   readonly service?: Omit<Partial<TboCloudRunServiceProps>, 'image' | 'project' | 'region' | 'createService'>;
 }
 
-function fromEnv(value: string | undefined, env: string, placeholder: string, stack: Construct): string {
-  if (value !== undefined) return value;
-  const fromEnvironment = process.env[env]?.trim();
-  if (fromEnvironment) return fromEnvironment;
-  Annotations.of(stack).addWarning(`${env} is not set: synthesized with the placeholder "${placeholder}"`);
-  return placeholder;
-}
-
 /**
  * The example GCP deployment: the Google provider, a local backend, and {@link TboCloudRunService}
  * with its defaults. Project, region and image come from `GOOGLE_PROJECT`, `GOOGLE_REGION` and
@@ -49,9 +42,9 @@ export class TboGcpStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: TboGcpStackProps = {}) {
     super(scope, id);
-    const project = fromEnv(props.project, 'GOOGLE_PROJECT', GCP_PLACEHOLDERS.project, this);
-    const region = fromEnv(props.region, 'GOOGLE_REGION', GCP_PLACEHOLDERS.region, this);
-    const image = fromEnv(props.image, 'TBO_IMAGE', GCP_PLACEHOLDERS.image, this);
+    const project = settingFromEnv(props.project, 'GOOGLE_PROJECT', GCP_PLACEHOLDERS.project, this);
+    const region = settingFromEnv(props.region, 'GOOGLE_REGION', GCP_PLACEHOLDERS.region, this);
+    const image = settingFromEnv(props.image, 'TBO_IMAGE', GCP_PLACEHOLDERS.image, this);
 
     this.provider = new GoogleProvider(this, 'google', { project, region });
     this.backend = new LocalBackend(this, props.statePath ? { path: props.statePath } : {});

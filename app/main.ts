@@ -4,7 +4,9 @@
  */
 import { App } from 'cdktf';
 import { TboGcpStack } from './gcp-stack';
+import { TboKubernetesStack } from './k8s-stack';
 
 const app = new App();
 new TboGcpStack(app, 'tbo-gcp');
+new TboKubernetesStack(app, 'tbo-k8s');
 app.synth();

@@ -4,6 +4,7 @@
  */
 export {
   CACHE_TTL_SECONDS,
+  CONFIG_FILE_NAME,
   CONFIG_MOUNT_DIR,
   DEFAULT_CONFIG_FILE,
   LOG_LEVELS,
@@ -12,7 +13,7 @@ export {
   SERVICE_PORT,
   SETTINGS,
 } from '../../service/src/config/settings';
-export type { OptimizationLevel, ServiceConfig, SettingName, SettingSpec } from '../../service/src/config/settings';
+export type { OptimizationLevel, SecretSettingName, ServiceConfig, SettingName, SettingSpec } from '../../service/src/config/settings';
 import { SETTINGS, type SecretSettingName, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
 
 /** Settings the deployment targets own (listen address, port, Redis location) rather than users. */

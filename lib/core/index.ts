@@ -3,3 +3,4 @@ export * from './render';
 export * from './service-dir';
 export * from './validate';
 export * from './alerts';
+export * from './sizing';

@@ -17,6 +17,9 @@ export interface RedisEndpoint {
   readonly caCert?: string;
 }
 
+/** Where Redis is: an endpoint the target provisions, or a URL the user brings. */
+export type RedisLocation = RedisEndpoint | { readonly url: string };
+
 /** A configuration a construct cannot deploy; the message names the prop and the accepted values. */
 export class TboConfigValidationError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -45,8 +48,9 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
 
-function redisSettings(redis: RedisEndpoint | undefined): Partial<Record<SettingName, unknown>> {
+function redisSettings(redis: RedisLocation | undefined): Partial<Record<SettingName, unknown>> {
   if (!redis) return {};
+  if ('url' in redis) return { redisUrl: redis.url };
   return {
     redisHost: redis.host,
     redisPort: redis.port ?? 6379,
@@ -61,7 +65,7 @@ function redisSettings(redis: RedisEndpoint | undefined): Partial<Record<Setting
  * deployment states what it runs) plus the Redis location. Secrets are not here: targets inject
  * them by reference ({@link SECRET_ENV}).
  */
-export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisEndpoint): Record<string, string> {
+export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisLocation): Record<string, string> {
   const resolved = resolveServiceConfig(config);
   const env: Record<string, string> = {};
   for (const key of TUNABLE_SETTING_NAMES) {
@@ -75,7 +79,7 @@ export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisEn
 }
 
 /** The same configuration as the guide's `config.yaml` (optimization.*, monitoring.*, redis.*, …). */
-export function renderConfigYaml(config: TboServiceConfig = {}, redis?: RedisEndpoint): string {
+export function renderConfigYaml(config: TboServiceConfig = {}, redis?: RedisLocation): string {
   const resolved = resolveServiceConfig(config);
   const values: Partial<Record<SettingName, unknown>> = { ...redisSettings(redis) };
   for (const key of TUNABLE_SETTING_NAMES) values[key] = resolved[key];

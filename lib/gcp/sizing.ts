@@ -1,9 +1,10 @@
-import type { ServiceConfig } from '../core';
+import { RUNTIME_BASELINE_BYTES, requiredMemoryMiB } from '../core';
 
-const MiB = 1024 ** 2;
+/** Memory Node.js, express and ioredis take before any cache entry or request body, MiB. */
+export const RUNTIME_BASELINE_MIB = RUNTIME_BASELINE_BYTES / 1024 ** 2;
 
-/** Memory Node.js, express and ioredis take before any cache entry or request body. */
-export const RUNTIME_BASELINE_MIB = 256;
+/** The memory a Cloud Run instance needs (the shared rule, with its container concurrency). */
+export { requiredMemoryMiB };
 
 /** Cloud Run's smallest memory limit for an instance with at least one whole vCPU. */
 export const CLOUD_RUN_MIN_MEMORY_MIB = 512;
@@ -19,14 +20,6 @@ export const CLOUD_RUN_MAX_MEMORY_MIB: Readonly<Record<(typeof CLOUD_RUN_CPUS)[n
   6: 24 * 1024,
   8: 32 * 1024,
 };
-
-/**
- * The memory, in MiB, an instance needs for a configuration: the in-memory cache bound
- * (`cacheMaxBytes`), one largest request body per concurrent request, and the runtime baseline.
- */
-export function requiredMemoryMiB(config: ServiceConfig, maxConcurrency: number): number {
-  return Math.ceil(config.cacheMaxBytes / MiB) + Math.ceil((maxConcurrency * config.maxBodyBytes) / MiB) + RUNTIME_BASELINE_MIB;
-}
 
 /** A Cloud Run memory limit string: `2Gi` for whole GiB, `1536Mi` otherwise. */
 export function memoryLimit(mib: number): string {

@@ -21,10 +21,12 @@ export const PROBE_PATHS = {
   metrics: '/metrics',
 } as const;
 
-/** Where the service looks for its YAML config file when `TBO_CONFIG_FILE` is not set. */
-export const DEFAULT_CONFIG_FILE = '/app/config/config.yaml';
-/** The directory deployment targets mount the rendered `config.yaml` into. */
+/** The directory deployment targets mount the rendered config file into. */
 export const CONFIG_MOUNT_DIR = '/app/config';
+/** The config file's name inside {@link CONFIG_MOUNT_DIR}. */
+export const CONFIG_FILE_NAME = 'config.yaml';
+/** Where the service looks for its YAML config file when `TBO_CONFIG_FILE` is not set. */
+export const DEFAULT_CONFIG_FILE = `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_NAME}`;
 
 export const OPTIMIZATION_LEVELS = ['speed', 'balanced', 'quality', 'research'] as const;
 export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];

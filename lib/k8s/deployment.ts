@@ -1,0 +1,104 @@
+import {
+  DeploymentV1,
+  type DeploymentV1SpecTemplateSpecContainerEnv,
+  type DeploymentV1SpecTemplateSpecTopologySpreadConstraint,
+} from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import type { Construct } from 'constructs';
+import { CONFIG_MOUNT_DIR, PROBE_PATHS, SERVICE_PORT } from '../core';
+import { renderK8sEnvironment } from './config-map';
+import { PROBE_TIMINGS, ROLLING_UPDATE } from './defaults';
+import type { TboKubernetesPlan } from './plan';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
+
+/** Names of the resources a Deployment refers to (tokens, so Terraform orders creation). */
+export interface DeploymentRefs {
+  readonly namespace: string;
+  readonly configMap: string;
+  readonly serviceAccount: string;
+  readonly secret: string;
+}
+
+/** Size of the writable /tmp (the root filesystem is read-only). */
+const TMP_SIZE_LIMIT = '64Mi';
+
+/** Environment: every setting from the contract, then each credential by Secret reference. */
+export function containerEnv(plan: TboKubernetesPlan, secretName: string): DeploymentV1SpecTemplateSpecContainerEnv[] {
+  const plain = Object.entries(renderK8sEnvironment(plan)).map(([name, value]) => ({ name, value }));
+  const secrets = plan.secret.refs.map((ref) => ({
+    name: ref.env,
+    valueFrom: { secretKeyRef: { name: secretName, key: ref.key, optional: ref.optional } },
+  }));
+  return [...plain, ...secrets];
+}
+
+/** Prometheus scrape annotations, when the service serves metrics. */
+export function scrapeAnnotations(plan: TboKubernetesPlan): Record<string, string> {
+  if (!plan.config.enableMetrics) return {};
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SERVICE_PORT), 'prometheus.io/path': PROBE_PATHS.metrics };
+}
+
+/** Spread pods across zones, then nodes; prefer, never block scheduling (single-zone clusters still work). */
+function topologySpread(plan: TboKubernetesPlan): DeploymentV1SpecTemplateSpecTopologySpreadConstraint[] {
+  return ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: [{ matchLabels: { ...plan.selector } }],
+  }));
+}
+
+/**
+ * The gateway Deployment: the guide's replicas, resources, probes, config mount and secret, plus a
+ * startup probe, the restricted Pod Security Standard, zero-downtime rollouts, zone/node spreading
+ * and a termination grace period longer than the service's own drain.
+ */
+export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs: DeploymentRefs): DeploymentV1 {
+  const httpGet = (path: string) => ({ path, port: String(SERVICE_PORT) });
+  return new DeploymentV1(scope, 'Deployment', {
+    metadata: { name: plan.names.service, namespace: refs.namespace, labels: plan.labels },
+    // The autoscaler owns the replica count once it runs; Terraform must not reset it on every apply.
+    lifecycle: plan.autoscaling ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
+    spec: {
+      replicas: String(plan.replicas),
+      revisionHistoryLimit: 10,
+      selector: { matchLabels: plan.selector },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { ...ROLLING_UPDATE } },
+      template: {
+        metadata: { labels: plan.labels, annotations: scrapeAnnotations(plan) },
+        spec: {
+          serviceAccountName: refs.serviceAccount,
+          automountServiceAccountToken: false,
+          // Service links would inject e.g. TBO_PORT=tcp://… for a Service named "tbo" and break config.
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: plan.terminationGracePeriodSeconds,
+          securityContext: restrictedPodSecurityContext(plan.runAsUser),
+          topologySpreadConstraint: topologySpread(plan),
+          imagePullSecrets: plan.imagePullSecrets.length ? plan.imagePullSecrets.map((name) => ({ name })) : undefined,
+          container: [
+            {
+              name: 'tbo',
+              image: plan.image,
+              imagePullPolicy: plan.imagePullPolicy,
+              port: [{ name: 'http', containerPort: SERVICE_PORT, protocol: 'TCP' }],
+              env: containerEnv(plan, refs.secret),
+              resources: { requests: { ...plan.resources.requests }, limits: { ...plan.resources.limits } },
+              startupProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.startup },
+              livenessProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.liveness },
+              readinessProbe: { httpGet: httpGet(PROBE_PATHS.readiness), ...PROBE_TIMINGS.readiness },
+              lifecycle: plan.preStopSleepSeconds > 0 ? { preStop: [{ exec: { command: ['sleep', String(plan.preStopSleepSeconds)] } }] } : undefined,
+              securityContext: restrictedContainerSecurityContext(plan.runAsUser),
+              volumeMount: [
+                { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volume: [
+            { name: 'config', configMap: { name: refs.configMap, defaultMode: '0444', items: [{ key: plan.configFileName, path: plan.configFileName }] } },
+            { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
+          ],
+        },
+      },
+    },
+  });
+}

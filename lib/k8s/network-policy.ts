@@ -1,0 +1,74 @@
+import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress, type NetworkPolicyV1SpecIngress } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import type { Construct } from 'constructs';
+import { SERVICE_PORT, type ServiceConfig } from '../core';
+import type { TboKubernetesPlan } from './plan';
+
+const DNS_PORT = '53';
+
+/** Ports of the upstream LLM APIs, from the service's base URLs (443 for the public APIs). */
+export function upstreamPorts(config: ServiceConfig): number[] {
+  const ports = [config.anthropicBaseUrl, config.openaiBaseUrl].map((u) => {
+    const url = new URL(u);
+    return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  });
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/** Deny every ingress and egress of every pod in the namespace unless another policy allows it. */
+export function createDefaultDenyPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
+  if (!plan.networkPolicy?.defaultDeny) return undefined;
+  return new NetworkPolicyV1(scope, 'DefaultDenyPolicy', {
+    metadata: { name: plan.names.defaultDeny, namespace, labels: plan.labels },
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  });
+}
+
+function gatewayIngress(plan: TboKubernetesPlan): NetworkPolicyV1SpecIngress[] {
+  const np = plan.networkPolicy!;
+  const port = [{ port: String(SERVICE_PORT), protocol: 'TCP' }];
+  const from = (labels: Readonly<Record<string, string>>) => ({ namespaceSelector: { matchLabels: { ...labels } } });
+  const rules: NetworkPolicyV1SpecIngress[] = [{ from: [from(np.ingressControllerNamespaceLabels), ...np.clientNamespaceLabels.map(from)], ports: port }];
+  // Metrics are served on the service port; the monitoring namespace may scrape it.
+  if (plan.config.enableMetrics) rules.push({ from: [from(np.monitoringNamespaceLabels)], ports: port });
+  return rules;
+}
+
+function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
+  const np = plan.networkPolicy!;
+  const rules: NetworkPolicyV1SpecEgress[] = [
+    {
+      to: [{ namespaceSelector: { matchLabels: { ...np.dnsNamespaceLabels } }, podSelector: { matchLabels: { ...np.dnsPodLabels } } }],
+      ports: [
+        { port: DNS_PORT, protocol: 'UDP' },
+        { port: DNS_PORT, protocol: 'TCP' },
+      ],
+    },
+    // The LLM APIs live outside the cluster at addresses that change: allow the port, anywhere.
+    { ports: upstreamPorts(plan.config).map((p) => ({ port: String(p), protocol: 'TCP' })) },
+  ];
+  const redis = plan.redis;
+  if (redis.mode === 'in-cluster') {
+    rules.push({ to: [{ podSelector: { matchLabels: { ...redis.selector } } }], ports: [{ port: String(redis.port), protocol: 'TCP' }] });
+  } else if (redis.mode === 'external') {
+    rules.push({ ports: [{ port: String(redis.port), protocol: 'TCP' }] });
+  }
+  return rules;
+}
+
+/**
+ * The gateway's policy: traffic in only from the ingress controller's namespace (and listed client
+ * namespaces) and, on the metrics port, from monitoring; traffic out only to cluster DNS (53 UDP and
+ * TCP), the LLM APIs' port and Redis.
+ */
+export function createGatewayPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
+  if (!plan.networkPolicy) return undefined;
+  return new NetworkPolicyV1(scope, 'GatewayPolicy', {
+    metadata: { name: plan.names.service, namespace, labels: plan.labels },
+    spec: {
+      podSelector: { matchLabels: plan.selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: gatewayIngress(plan),
+      egress: gatewayEgress(plan),
+    },
+  });
+}

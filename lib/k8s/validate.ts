@@ -1,0 +1,218 @@
+import { Token } from 'cdktf';
+import { PropValidator, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
+import * as d from './defaults';
+import { peakPods, quantity, resolveResources, type ResolvedResources } from './plan';
+import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboResourceQuantities, type TboSecretSetting } from './props';
+import { formatBytes, parseQuantity } from './quantity';
+import { requiredMemoryBytes } from './sizing';
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const INT_OR_PERCENT = /^(\d+|\d+%)$/;
+/** Longest `name`: leaves room for the longest suffix (`-default-deny`) within 63 characters. */
+const MAX_NAME_LENGTH = 40;
+const MAX_REPLICAS = 1000;
+
+const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
+
+function quantities(v: PropValidator, prop: string, given: TboResourceQuantities | undefined): void {
+  for (const resource of ['cpu', 'memory'] as const) {
+    const value = given?.[resource];
+    if (known(value)) v.check(parseQuantity(value) !== undefined, `${prop}.${resource}`, value, 'must be a Kubernetes quantity such as 250m, 0.5, 512Mi or 1Gi');
+  }
+}
+
+function resources(v: PropValidator, prop: string, given: TboKubernetesServiceProps['resources'], defaults: ResolvedResources): ResolvedResources | undefined {
+  quantities(v, `${prop}.requests`, given?.requests);
+  quantities(v, `${prop}.limits`, given?.limits);
+  const resolved = resolveResources(given, defaults);
+  const all = [...Object.values(resolved.requests), ...Object.values(resolved.limits)];
+  if (!all.every((q) => known(q) && parseQuantity(q) !== undefined)) return undefined;
+  for (const resource of ['cpu', 'memory'] as const) {
+    const [req, lim] = [resolved.requests[resource], resolved.limits[resource]];
+    v.check(quantity(req) <= quantity(lim), `${prop}.requests.${resource}`, req, `must not exceed ${prop}.limits.${resource} (${lim})`);
+  }
+  return resolved;
+}
+
+function intOrPercent(v: PropValidator, prop: string, value: number | string | undefined): void {
+  if (value === undefined) return;
+  v.check(INT_OR_PERCENT.test(String(value)), prop, value, 'must be a whole number or a percentage such as "25%"');
+}
+
+function validateRedis(v: PropValidator, props: TboKubernetesServiceProps): void {
+  const url = props.existingRedisUrl;
+  if (url !== undefined) {
+    v.check(props.redis === undefined, 'redis', props.redis, 'must be left unset with existingRedisUrl (one Redis: in-cluster or existing, not both)');
+    if (known(url)) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(url);
+      } catch {
+        parsed = undefined;
+      }
+      v.check(parsed !== undefined && ['redis:', 'rediss:'].includes(parsed.protocol), 'existingRedisUrl', url, 'must be a URL starting with redis:// or rediss://');
+      v.check(!parsed?.password, 'existingRedisUrl', url.replace(/:[^:@/]*@/, ':***@'), `must not contain a password: put it in the Secret under secrets.keys.redisPassword (${d.DEFAULT_SECRET_KEYS.redisPassword})`);
+    }
+  }
+  if (props.redis) {
+    resources(v, 'redis.resources', props.redis.resources, d.REDIS_DEFAULTS.resources);
+    const storage = props.redis.storage;
+    if (known(storage)) v.check(parseQuantity(storage) !== undefined && parseQuantity(storage)! > 0, 'redis.storage', storage, 'must be a positive Kubernetes quantity such as 1Gi');
+    if (known(props.redis.image)) v.check(props.redis.image.trim() !== '', 'redis.image', props.redis.image, 'must be a container image reference');
+  }
+}
+
+function validateSecrets(v: PropValidator, props: TboKubernetesServiceProps): void {
+  const secrets = props.secrets ?? {};
+  const settings = Object.keys(SECRET_ENV) as TboSecretSetting[];
+  const accepted = `accepted credentials: ${settings.join(', ')}`;
+  if (secrets.secretName !== undefined) v.check(DNS_SUBDOMAIN.test(secrets.secretName), 'secrets.secretName', secrets.secretName, 'must be a DNS subdomain name (lower case letters, digits, "-" and ".")');
+  for (const [setting, key] of Object.entries(secrets.keys ?? {})) {
+    v.check(settings.includes(setting as TboSecretSetting), `secrets.keys.${setting}`, key, accepted);
+    v.check(typeof key === 'string' && SECRET_KEY.test(key), `secrets.keys.${setting}`, key, 'must be a Secret key (letters, digits, "-", "_" and ".")');
+  }
+  for (const setting of secrets.required ?? []) v.check(settings.includes(setting), 'secrets.required', setting, accepted);
+  const values = secrets.values;
+  if (!values) return;
+  for (const [setting, value] of Object.entries(values) as [TboSecretSetting, string | undefined][]) {
+    if (!settings.includes(setting)) {
+      v.check(false, `secrets.values.${setting}`, '(hidden)', accepted);
+      continue;
+    }
+    if (!known(value)) continue;
+    const parsed = SETTINGS[setting].schema.safeParse(value);
+    v.check(parsed.success, `secrets.values.${setting}`, '(hidden)', parsed.success ? '' : parsed.error.issues.map((i) => i.message).join('; '));
+  }
+  for (const setting of secrets.required ?? []) {
+    v.check(values[setting] !== undefined, 'secrets.required', setting, 'with secrets.values, every required credential needs a value');
+  }
+  const inClusterRedis = props.redis !== false && props.existingRedisUrl === undefined;
+  v.check(!inClusterRedis || values.redisPassword !== undefined, 'secrets.values.redisPassword', undefined, 'required with the in-cluster Redis when the Secret is created from values (Redis runs with requirepass)');
+}
+
+function validateIngress(v: PropValidator, props: TboKubernetesServiceProps, config: ServiceConfig): void {
+  const ingress = props.ingress;
+  if (!ingress) return;
+  if (known(ingress.host)) v.check(DNS_SUBDOMAIN.test(ingress.host), 'ingress.host', ingress.host, 'must be a DNS host name such as tbo.example.com');
+  if (ingress.tlsSecretName !== undefined) v.check(DNS_SUBDOMAIN.test(ingress.tlsSecretName), 'ingress.tlsSecretName', ingress.tlsSecretName, 'must be a Secret name (a DNS subdomain name)');
+  v.oneOf('ingress.profile', ingress.profile, TBO_INGRESS_PROFILES);
+  const profile = ingress.profile ?? 'nginx';
+  v.check(ingress.rateLimit === undefined || profile === 'nginx', 'ingress.rateLimit', ingress.rateLimit, 'only the nginx profile enforces it; set ingress.profile to "nginx" or drop ingress.rateLimit');
+  v.check(profile !== 'custom' || Object.keys(ingress.annotations ?? {}).length > 0, 'ingress.annotations', ingress.annotations, 'the custom profile needs at least one annotation');
+  v.integer('ingress.rateLimit.requestsPerSecond', ingress.rateLimit?.requestsPerSecond, 0, 1_000_000);
+  v.integer('ingress.rateLimit.connections', ingress.rateLimit?.connections, 0, 1_000_000);
+  v.integer('ingress.rateLimit.burstMultiplier', ingress.rateLimit?.burstMultiplier, 1, 1000);
+  v.check(config.auth !== 'none', 'config.auth', config.auth, 'an Ingress exposes the gateway: keep "auto" and give secrets apiKeys or jwtSecretKey');
+}
+
+function validateNetworkPolicy(v: PropValidator, props: TboKubernetesServiceProps): void {
+  const np = props.networkPolicy;
+  if (!np) return;
+  const nonEmpty = (prop: string, labels: Readonly<Record<string, string>> | undefined) =>
+    labels === undefined || v.check(Object.keys(labels).length > 0, `networkPolicy.${prop}`, labels, 'must name at least one label (an empty selector admits every namespace)');
+  nonEmpty('ingressControllerNamespaceLabels', np.ingressControllerNamespaceLabels);
+  nonEmpty('monitoringNamespaceLabels', np.monitoringNamespaceLabels);
+  nonEmpty('dnsNamespaceLabels', np.dnsNamespaceLabels);
+  np.clientNamespaceLabels?.forEach((labels, i) => nonEmpty(`clientNamespaceLabels[${i}]`, labels));
+}
+
+function validateScaling(v: PropValidator, props: TboKubernetesServiceProps): { maxPods: number; minPods: number } {
+  const replicas = props.replicas ?? d.DEFAULT_REPLICAS;
+  v.integer('replicas', props.replicas, 1, MAX_REPLICAS);
+  let [minPods, maxPods] = [replicas, replicas];
+  if (props.autoscaling !== false) {
+    const a = { ...d.DEFAULT_AUTOSCALING, ...props.autoscaling };
+    v.integer('autoscaling.minReplicas', props.autoscaling?.minReplicas, 1, MAX_REPLICAS);
+    v.integer('autoscaling.maxReplicas', props.autoscaling?.maxReplicas, 1, MAX_REPLICAS);
+    v.integer('autoscaling.targetCpuUtilization', props.autoscaling?.targetCpuUtilization, 1, 100);
+    v.check(a.maxReplicas >= a.minReplicas, 'autoscaling.maxReplicas', a.maxReplicas, `must be ≥ autoscaling.minReplicas (${a.minReplicas})`);
+    v.check(replicas >= a.minReplicas && replicas <= a.maxReplicas, 'replicas', replicas, `must be within autoscaling.minReplicas (${a.minReplicas}) and autoscaling.maxReplicas (${a.maxReplicas})`);
+    [minPods, maxPods] = [a.minReplicas, Math.max(a.maxReplicas, replicas)];
+  }
+  const pdb = props.disruptionBudget;
+  if (pdb) {
+    v.check(pdb.minAvailable === undefined || pdb.maxUnavailable === undefined, 'disruptionBudget', pdb, 'give maxUnavailable or minAvailable, not both');
+    intOrPercent(v, 'disruptionBudget.maxUnavailable', pdb.maxUnavailable);
+    intOrPercent(v, 'disruptionBudget.minAvailable', pdb.minAvailable);
+    if (pdb.maxUnavailable !== undefined && /^\d+$/.test(String(pdb.maxUnavailable))) {
+      v.check(Number(pdb.maxUnavailable) >= 1, 'disruptionBudget.maxUnavailable', pdb.maxUnavailable, 'must be at least 1, or node drains block forever');
+    }
+    if (pdb.minAvailable !== undefined && /^\d+$/.test(String(pdb.minAvailable))) {
+      v.check(Number(pdb.minAvailable) < minPods, 'disruptionBudget.minAvailable', pdb.minAvailable, `must be below the fewest pods (${minPods}), or node drains block forever`);
+    }
+  }
+  return { minPods, maxPods };
+}
+
+function validateQuota(v: PropValidator, props: TboKubernetesServiceProps, tbo: ResolvedResources | undefined, maxPods: number): void {
+  if (props.resourceQuota === false) return;
+  const hard: Record<string, string> = { ...d.DEFAULT_RESOURCE_QUOTA, ...props.resourceQuota };
+  for (const [key, value] of Object.entries(props.resourceQuota ?? {})) {
+    v.check(typeof value === 'string' && parseQuantity(value) !== undefined, `resourceQuota.${key}`, value, 'must be a Kubernetes quantity or count such as 10, 500m or 20Gi');
+  }
+  if (!tbo) return;
+  const redis = props.redis === false || props.existingRedisUrl !== undefined ? undefined : resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources);
+  const pods = peakPods(maxPods);
+  for (const [kind, resource] of [['requests', 'cpu'], ['requests', 'memory'], ['limits', 'cpu'], ['limits', 'memory']] as const) {
+    const key = `${kind}.${resource}`;
+    const limit = parseQuantity(hard[key] ?? '');
+    const redisNeed = redis ? (parseQuantity(redis[kind][resource]) ?? 0) : 0;
+    const need = pods * quantity(tbo[kind][resource]) + redisNeed;
+    if (limit === undefined || Number.isNaN(need)) continue;
+    const shown = resource === 'memory' ? formatBytes(Math.ceil(need)) : String(Math.round(need * 1000) / 1000);
+    v.check(need <= limit + 1e-9, `resourceQuota.${key}`, hard[key], `must hold ${pods} gateway pods (most replicas plus the rolling-update surge) and Redis: at least ${shown}`);
+  }
+  if (hard.pods !== undefined && parseQuantity(hard.pods) !== undefined) {
+    const need = pods + (redis ? 1 : 0);
+    v.check(parseQuantity(hard.pods)! >= need, 'resourceQuota.pods', hard.pods, `must allow at least ${need} pods (most replicas plus the surge, and Redis)`);
+  }
+}
+
+function validateLimitRange(v: PropValidator, props: TboKubernetesServiceProps, tbo: ResolvedResources | undefined): void {
+  if (props.limitRange === false) return;
+  const lr = props.limitRange ?? {};
+  quantities(v, 'limitRange.default', lr.default);
+  quantities(v, 'limitRange.defaultRequest', lr.defaultRequest);
+  quantities(v, 'limitRange.max', lr.max);
+  const max = { ...d.DEFAULT_LIMIT_RANGE_MAX, ...lr.max };
+  const redis = props.redis === false || props.existingRedisUrl !== undefined ? undefined : resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources);
+  for (const resource of ['cpu', 'memory'] as const) {
+    const cap = parseQuantity(max[resource]);
+    if (cap === undefined) continue;
+    if (tbo) v.check(quantity(tbo.limits[resource]) <= cap, `resources.limits.${resource}`, tbo.limits[resource], `must not exceed limitRange.max.${resource} (${max[resource]})`);
+    const redisLimit = redis?.limits[resource];
+    if (redisLimit && parseQuantity(redisLimit) !== undefined) {
+      v.check(quantity(redisLimit) <= cap, `redis.resources.limits.${resource}`, redisLimit, `must not exceed limitRange.max.${resource} (${max[resource]})`);
+    }
+  }
+}
+
+/** Checks every prop against what Kubernetes and the service accept; throws one error naming each problem. */
+export function validateProps(props: TboKubernetesServiceProps, config: ServiceConfig, construct: string): void {
+  const v = new PropValidator();
+  if (known(props.image)) v.check(props.image.trim() !== '', 'image', props.image, 'must be a container image reference such as registry.example.com/tbo-service:1.0.0');
+  if (props.name !== undefined) {
+    v.check(DNS_LABEL.test(props.name) && props.name.length <= MAX_NAME_LENGTH, 'name', props.name, `must be a DNS label of at most ${MAX_NAME_LENGTH} characters (lower case letters, digits and "-", starting with a letter)`);
+  }
+  if (props.namespace !== undefined) v.check(DNS_LABEL.test(props.namespace) && props.namespace.length <= 63, 'namespace', props.namespace, 'must be a DNS label (lower case letters, digits and "-", at most 63 characters)');
+  v.oneOf('imagePullPolicy', props.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']);
+  v.integer('preStopSleepSeconds', props.preStopSleepSeconds, 0, 300);
+  v.integer('runAsUser', props.runAsUser, 1, 2_147_483_647);
+
+  const tbo = resources(v, 'resources', props.resources, d.DEFAULT_RESOURCES);
+  if (tbo) {
+    const needed = requiredMemoryBytes(config);
+    v.check(quantity(tbo.limits.memory) >= needed, 'resources.limits.memory', tbo.limits.memory,
+      `must be at least ${formatBytes(needed)} (config.cacheMaxBytes + config.maxConcurrentRequests × config.maxBodyBytes + 256Mi for the runtime), or the pod is OOM-killed under load`);
+  }
+  const { maxPods } = validateScaling(v, props);
+  validateRedis(v, props);
+  validateSecrets(v, props);
+  validateIngress(v, props, config);
+  validateNetworkPolicy(v, props);
+  validateQuota(v, props, tbo, maxPods);
+  validateLimitRange(v, props, tbo);
+  v.throwIfInvalid(construct);
+}

@@ -1,0 +1,195 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { Testing } from 'cdktf';
+import { parse } from 'yaml';
+import { posix } from 'node:path';
+import { CONFIG_MOUNT_DIR, DEFAULT_CONFIG_FILE, PROBE_PATHS, renderConfigYaml, renderEnvironment, SECRET_ENV, SERVICE_PORT } from '../../lib/core';
+import { blockOf, synthService, synthWithConstruct } from './support/synth';
+
+Testing.setupJest();
+
+type Container = Record<string, unknown> & { env: { name: string; value?: string; value_from?: unknown }[] };
+interface PodSpec {
+  container: Container[];
+  volume: Record<string, unknown>[];
+  termination_grace_period_seconds: number;
+  [key: string]: unknown;
+}
+
+function deployment(json: string): { spec: { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } } & Record<string, unknown> } & Record<string, unknown> {
+  return blockOf(json, 'kubernetes_deployment_v1') as never;
+}
+const pod = (json: string) => deployment(json).spec.template.spec;
+const container = (json: string) => pod(json).container[0];
+const plainEnv = (json: string) => Object.fromEntries(container(json).env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+
+describe('Deployment defaults', () => {
+  const json = synthService();
+
+  it('has the guide\'s resources', () => {
+    expect(container(json).resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '500m', memory: '1Gi' } });
+  });
+
+  it('has the guide\'s probes, on the contract\'s paths and port, plus a startup probe', () => {
+    const port = String(SERVICE_PORT);
+    expect(container(json)).toMatchObject({
+      port: [{ name: 'http', container_port: SERVICE_PORT, protocol: 'TCP' }],
+      liveness_probe: { http_get: { path: PROBE_PATHS.liveness, port }, initial_delay_seconds: 30, period_seconds: 10 },
+      readiness_probe: { http_get: { path: PROBE_PATHS.readiness, port }, initial_delay_seconds: 5, period_seconds: 5 },
+      startup_probe: { http_get: { path: PROBE_PATHS.liveness, port }, period_seconds: 2, failure_threshold: 30 },
+    });
+  });
+
+  it('takes its environment from the shared contract, with the in-cluster Redis', () => {
+    expect(plainEnv(json)).toEqual(renderEnvironment({}, { host: 'tbo-redis.tbo-system.svc', port: 6379 }));
+  });
+
+  it('reads every credential from Secret api-secrets by reference: anthropic-key and JWT required, the rest optional', () => {
+    const refs = container(json).env.filter((e) => e.value_from);
+    expect(refs).toEqual([
+      { name: SECRET_ENV.anthropicApiKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'anthropic-key', optional: false } } },
+      { name: SECRET_ENV.openaiApiKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'openai-key', optional: true } } },
+      { name: SECRET_ENV.apiKeys, value_from: { secret_key_ref: { name: 'api-secrets', key: 'api-keys', optional: true } } },
+      { name: SECRET_ENV.jwtSecretKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'jwt-secret', optional: false } } },
+      { name: SECRET_ENV.redisPassword, value_from: { secret_key_ref: { name: 'api-secrets', key: 'redis-password', optional: false } } },
+    ]);
+  });
+
+  it('mounts tbo-config at the contract\'s config directory, read-only, and a writable /tmp', () => {
+    expect(container(json).volume_mount).toEqual([
+      { name: 'config', mount_path: CONFIG_MOUNT_DIR, read_only: true },
+      { name: 'tmp', mount_path: '/tmp' },
+    ]);
+    expect(pod(json).volume).toEqual([
+      { name: 'config', config_map: { name: expect.stringMatching(/kubernetes_config_map_v1\..*\.metadata\[0\]\.name/), default_mode: '0444', items: [{ key: 'config.yaml', path: 'config.yaml' }] } },
+      { name: 'tmp', empty_dir: { size_limit: '64Mi' } },
+    ]);
+  });
+
+  it('mounts config.yaml exactly where the service reads it by default', () => {
+    const { configFileName } = synthWithConstruct().tbo.plan;
+    expect(posix.join(CONFIG_MOUNT_DIR, configFileName)).toBe(DEFAULT_CONFIG_FILE);
+  });
+
+  it('holds config.yaml rendered by the shared contract', () => {
+    expect(json).toHaveResourceWithProperties(ConfigMapV1, { data: { 'config.yaml': renderConfigYaml({}, { host: 'tbo-redis.tbo-system.svc', port: 6379 }) } });
+  });
+
+  it('runs under the restricted Pod Security Standard as uid 1000 with a read-only root', () => {
+    expect(pod(json).security_context).toEqual({
+      run_as_non_root: true,
+      run_as_user: '1000',
+      run_as_group: '1000',
+      fs_group: '1000',
+      fs_group_change_policy: 'OnRootMismatch',
+      seccomp_profile: { type: 'RuntimeDefault' },
+    });
+    expect(container(json).security_context).toEqual({
+      run_as_non_root: true,
+      run_as_user: '1000',
+      run_as_group: '1000',
+      privileged: false,
+      allow_privilege_escalation: false,
+      read_only_root_filesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccomp_profile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  it('uses its own ServiceAccount without a token, and no service-link env vars', () => {
+    expect(pod(json)).toMatchObject({
+      service_account_name: expect.stringMatching(/kubernetes_service_account_v1\./),
+      automount_service_account_token: false,
+      enable_service_links: false,
+    });
+  });
+
+  it('rolls out with no unavailable pod and spreads pods across zones and nodes', () => {
+    expect(deployment(json).spec.strategy).toEqual({ type: 'RollingUpdate', rolling_update: { max_surge: '25%', max_unavailable: '0' } });
+    const selector = { match_labels: { 'app.kubernetes.io/name': 'tbo', 'app.kubernetes.io/instance': 'tbo-service', 'app.kubernetes.io/component': 'gateway' } };
+    expect(pod(json).topology_spread_constraint).toEqual([
+      { max_skew: 1, topology_key: 'topology.kubernetes.io/zone', when_unsatisfiable: 'ScheduleAnyway', label_selector: [selector] },
+      { max_skew: 1, topology_key: 'kubernetes.io/hostname', when_unsatisfiable: 'ScheduleAnyway', label_selector: [selector] },
+    ]);
+  });
+
+  it('waits 5 s before SIGTERM and gives more grace than preStop plus the service\'s 25 s drain', () => {
+    expect(container(json).lifecycle).toEqual({ pre_stop: [{ exec: { command: ['sleep', '5'] } }] });
+    expect(pod(json).termination_grace_period_seconds).toBe(35);
+  });
+
+  it('carries Prometheus scrape annotations for the metrics path', () => {
+    expect(deployment(json).spec.template.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SERVICE_PORT), 'prometheus.io/path': PROBE_PATHS.metrics });
+  });
+
+  it('leaves the replica count to the autoscaler after the first apply', () => {
+    expect(json).toHaveResourceWithProperties(DeploymentV1, { lifecycle: { ignore_changes: ['spec[0].replicas'] } });
+  });
+
+  it('is created after the quota and limit range', () => {
+    expect(deployment(json).depends_on).toEqual([expect.stringMatching(/^\$\{kubernetes_resource_quota_v1\./), expect.stringMatching(/^\$\{kubernetes_limit_range_v1\./)]);
+  });
+});
+
+describe('Deployment options', () => {
+  it('name, namespace, replicas, resources, image pull', () => {
+    const json = synthService({
+      name: 'gw',
+      namespace: 'llm',
+      replicas: 3,
+      resources: { requests: { cpu: '1' }, limits: { cpu: '2', memory: '2Gi' } },
+      imagePullPolicy: 'Always',
+      imagePullSecrets: ['regcred'],
+      resourceQuota: false,
+    });
+    expect(json).toHaveResourceWithProperties(DeploymentV1, {
+      metadata: expect.objectContaining({ name: 'gw-service' }),
+      spec: expect.objectContaining({ replicas: '3' }),
+    });
+    expect(container(json)).toMatchObject({ image_pull_policy: 'Always', resources: { requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '2Gi' } } });
+    expect(pod(json).image_pull_secrets).toEqual([{ name: 'regcred' }]);
+    expect(plainEnv(json).REDIS_HOST).toBe('gw-redis.llm.svc');
+    expect(json).toHaveResourceWithProperties(ConfigMapV1, { metadata: expect.objectContaining({ name: 'gw-config' }) });
+  });
+
+  it('an existing namespace is referenced by name', () => {
+    const json = synthService({ createNamespace: false, namespace: 'shared' });
+    expect(deployment(json).metadata).toMatchObject({ namespace: 'shared' });
+    expect(JSON.parse(json).resource.kubernetes_namespace_v1).toBeUndefined();
+  });
+
+  it('config goes through the contract into both config.yaml and the environment', () => {
+    const config = { optimizationLevel: 'speed', logLevel: 'debug', cacheSize: 500 } as const;
+    const json = synthService({ config, redis: false });
+    expect(plainEnv(json)).toEqual(renderEnvironment(config));
+    const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']));
+    expect(yaml).toEqual(parse(renderConfigYaml(config)));
+    expect(yaml.optimization.level).toBe('speed');
+  });
+
+  it('a longer drain timeout lengthens the grace period; preStopSleepSeconds 0 drops the hook', () => {
+    const json = synthService({ config: { drainTimeout: 100.5 }, preStopSleepSeconds: 0 });
+    expect(pod(json).termination_grace_period_seconds).toBe(106);
+    expect(container(json).lifecycle).toBeUndefined();
+  });
+
+  it('runAsUser sets the uid and gid', () => {
+    const json = synthService({ runAsUser: 10001 });
+    expect(pod(json).security_context).toMatchObject({ run_as_user: '10001', run_as_group: '10001', fs_group: '10001' });
+    expect(container(json).security_context).toMatchObject({ run_as_user: '10001' });
+  });
+
+  it('metrics off: no scrape annotations', () => {
+    const json = synthService({ config: { enableMetrics: false } });
+    expect(deployment(json).spec.template.metadata.annotations).toEqual({});
+  });
+
+  it('without autoscaling Terraform owns the replica count', () => {
+    expect(deployment(synthService({ autoscaling: false })).lifecycle).toBeUndefined();
+  });
+
+  it('without quota and limit range it depends on nothing', () => {
+    expect(deployment(synthService({ resourceQuota: false, limitRange: false })).depends_on).toBeUndefined();
+  });
+});

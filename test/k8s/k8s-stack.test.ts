@@ -1,0 +1,132 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { App, Testing } from 'cdktf';
+import { K8S_PLACEHOLDERS, TboKubernetesStack, type TboKubernetesStackProps } from '../../app/k8s-stack';
+import { SECRET_ENV } from '../../lib/core';
+
+Testing.setupJest();
+
+const ENV_KEYS = ['KUBECONFIG', 'KUBE_CONTEXT', 'TBO_IMAGE', ...Object.values(SECRET_ENV)];
+const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+afterEach(() => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+function setEnv(env: Record<string, string | undefined>): void {
+  for (const k of ENV_KEYS) delete process.env[k];
+  Object.assign(process.env, env);
+}
+
+function synthStack(props: TboKubernetesStackProps = {}): { stack: TboKubernetesStack; json: string } {
+  const stack = new TboKubernetesStack(Testing.app(), 'tbo-k8s', props);
+  return { stack, json: Testing.synth(stack) };
+}
+
+/** Every file under dir, with its text. */
+function filesUnder(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [{ path, text: readFileSync(path, 'utf8') }];
+  });
+}
+
+describe('TboKubernetesStack', () => {
+  it('configures the kubernetes provider from KUBECONFIG and KUBE_CONTEXT, and the image from TBO_IMAGE', () => {
+    setEnv({ KUBECONFIG: '/etc/kube/prod.yaml', KUBE_CONTEXT: 'prod', TBO_IMAGE: 'ghcr.io/acme/tbo:2.0.0' });
+    const { stack, json } = synthStack();
+    expect(json).toHaveProviderWithProperties(KubernetesProvider, { config_path: '/etc/kube/prod.yaml', config_context: 'prod' });
+    expect(json).toHaveResourceWithProperties(DeploymentV1, {
+      spec: expect.objectContaining({ template: expect.objectContaining({ spec: expect.objectContaining({ container: [expect.objectContaining({ image: 'ghcr.io/acme/tbo:2.0.0' })] }) }) }),
+    });
+    expect(stack.node.metadata).toEqual([]);
+  });
+
+  it('takes several kubeconfig files as config_paths, as KUBECONFIG lists them', () => {
+    setEnv({ KUBECONFIG: '/a/config:/b/config', TBO_IMAGE: 'i' });
+    expect(synthStack().json).toHaveProviderWithProperties(KubernetesProvider, { config_paths: ['/a/config', '/b/config'] });
+  });
+
+  it('falls back to clear placeholders and says so at synth', () => {
+    setEnv({});
+    const { stack, json } = synthStack();
+    expect(json).toHaveProviderWithProperties(KubernetesProvider, { config_path: '~/.kube/config' });
+    expect(json).toContain(K8S_PLACEHOLDERS.image);
+    expect(stack.node.metadata.map((m) => String(m.data))).toEqual([
+      `KUBECONFIG is not set: synthesized with the placeholder "${K8S_PLACEHOLDERS.kubeconfig}"`,
+      `TBO_IMAGE is not set: synthesized with the placeholder "${K8S_PLACEHOLDERS.image}"`,
+    ]);
+  });
+
+  it('uses a local backend and composes TboKubernetesService with its defaults', () => {
+    setEnv({ TBO_IMAGE: 'i' });
+    const { stack, json } = synthStack({ kubeconfig: '/k' });
+    expect(JSON.parse(json).terraform.backend).toEqual({ local: { path: expect.stringMatching(/terraform\.tbo-k8s\.tfstate$/) } });
+    expect(stack.tbo.namespaceName).toBe('tbo-system');
+    expect(stack.tbo.redis).toBeDefined();
+    expect(json).not.toHaveResource(SecretV1);
+  });
+
+  it('passes props through', () => {
+    const { stack, json } = synthStack({ kubeconfig: '/k', image: 'img', statePath: 'state/k8s.tfstate', service: { replicas: 3, redis: false } });
+    expect(JSON.parse(json).terraform.backend.local.path).toMatch(/state\/k8s\.tfstate$/);
+    expect(stack.tbo.redis).toBeUndefined();
+    expect(json).toHaveResourceWithProperties(DeploymentV1, { spec: expect.objectContaining({ replicas: '3' }) });
+  });
+});
+
+describe('credentials in the synthesized output', () => {
+  const SENTINELS = {
+    [SECRET_ENV.anthropicApiKey]: 'SENTINEL-anthropic-a41f',
+    [SECRET_ENV.openaiApiKey]: 'SENTINEL-openai-b52e',
+    [SECRET_ENV.apiKeys]: 'tenant:SENTINEL-client-c63d',
+    [SECRET_ENV.jwtSecretKey]: 'SENTINEL-jwt-d74c-0123456789abcdef0123456789',
+    [SECRET_ENV.redisPassword]: 'SENTINEL-redis-e85b',
+  };
+  let outdir: string;
+  beforeEach(() => {
+    outdir = mkdtempSync(join(tmpdir(), 'tbo-k8s-synth-'));
+  });
+  afterEach(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('by reference (default): no credential appears anywhere in cdktf.out, even with the keys in the environment', () => {
+    setEnv({ KUBECONFIG: '/k', TBO_IMAGE: 'i', ...SENTINELS });
+    const app = new App({ outdir });
+    new TboKubernetesStack(app, 'tbo-k8s');
+    app.synth();
+    const files = filesUnder(outdir);
+    expect(files.some((f) => f.path.endsWith('cdk.tf.json'))).toBe(true);
+    const leaks = files.flatMap((f) => Object.values(SENTINELS).filter((s) => f.text.includes(s)).map((s) => `${f.path}: ${s}`));
+    expect(leaks).toEqual([]);
+  });
+
+  it('created from values (option): the values appear only in the Secret resource, as the README warns', () => {
+    setEnv({ KUBECONFIG: '/k', TBO_IMAGE: 'i' });
+    const values = {
+      anthropicApiKey: SENTINELS[SECRET_ENV.anthropicApiKey],
+      jwtSecretKey: SENTINELS[SECRET_ENV.jwtSecretKey],
+      redisPassword: SENTINELS[SECRET_ENV.redisPassword],
+    };
+    const app = new App({ outdir });
+    new TboKubernetesStack(app, 'tbo-k8s', { service: { secrets: { values } } });
+    app.synth();
+    const files = filesUnder(outdir);
+    const config = files.find((f) => f.path.endsWith('cdk.tf.json'))!;
+    const others = files.filter((f) => f !== config);
+    expect(others.flatMap((f) => Object.values(values).filter((s) => f.text.includes(s)))).toEqual([]);
+    const parsed = JSON.parse(config.text) as { resource: Record<string, unknown> };
+    const secret = JSON.stringify(parsed.resource.kubernetes_secret_v1);
+    delete parsed.resource.kubernetes_secret_v1;
+    const rest = JSON.stringify(parsed);
+    for (const value of Object.values(values)) {
+      expect(secret).toContain(value);
+      expect(rest).not.toContain(value);
+    }
+  });
+});

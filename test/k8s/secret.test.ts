@@ -1,0 +1,78 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { Testing } from 'cdktf';
+import { SECRET_ENV } from '../../lib/core';
+import { blockOf, synthService } from './support/synth';
+
+Testing.setupJest();
+
+type Env = { name: string; value?: string; value_from?: { secret_key_ref: { name: string; key: string; optional: boolean } } };
+function secretEnv(json: string, type = 'kubernetes_deployment_v1'): Env[] {
+  const block = blockOf(json, type) as { spec: { template: { spec: { container: { env: Env[] }[] } } } };
+  return block.spec.template.spec.container[0].env.filter((e) => e.value_from);
+}
+
+const JWT = `SENTINEL-jwt-${'j'.repeat(32)}`;
+
+describe('Secret by reference (default)', () => {
+  it('secretName and keys rename what the pods read', () => {
+    const json = synthService({ secrets: { secretName: 'llm-keys', keys: { anthropicApiKey: 'claude', jwtSecretKey: 'jwt' } } });
+    expect(secretEnv(json)).toEqual(
+      expect.arrayContaining([
+        { name: SECRET_ENV.anthropicApiKey, value_from: { secret_key_ref: { name: 'llm-keys', key: 'claude', optional: false } } },
+        { name: SECRET_ENV.jwtSecretKey, value_from: { secret_key_ref: { name: 'llm-keys', key: 'jwt', optional: false } } },
+      ]),
+    );
+    expect(json).not.toHaveResource(SecretV1);
+  });
+
+  it('required lists the credentials pods cannot start without', () => {
+    const json = synthService({ secrets: { required: ['openaiApiKey', 'apiKeys'] }, redis: false });
+    expect(Object.fromEntries(secretEnv(json).map((e) => [e.name, e.value_from!.secret_key_ref.optional]))).toEqual({
+      [SECRET_ENV.anthropicApiKey]: true,
+      [SECRET_ENV.openaiApiKey]: false,
+      [SECRET_ENV.apiKeys]: false,
+      [SECRET_ENV.jwtSecretKey]: true,
+    });
+  });
+
+  it('the Redis password is read only when there is a Redis, and required only for the in-cluster one', () => {
+    const names = (json: string) => secretEnv(json).map((e) => e.name);
+    expect(names(synthService({ redis: false }))).not.toContain(SECRET_ENV.redisPassword);
+    const external = secretEnv(synthService({ existingRedisUrl: 'rediss://cache.example.com:6380' })).find((e) => e.name === SECRET_ENV.redisPassword);
+    expect(external?.value_from?.secret_key_ref.optional).toBe(true);
+  });
+});
+
+describe('Secret from values (option)', () => {
+  const values = { anthropicApiKey: 'SENTINEL-anthropic-7f3a', jwtSecretKey: JWT, redisPassword: 'SENTINEL-redis-91c2' };
+  const json = synthService({ secrets: { values } });
+
+  it('creates Secret api-secrets holding the given values under their keys', () => {
+    expect(json).toHaveResourceWithProperties(SecretV1, {
+      metadata: expect.objectContaining({ name: 'api-secrets' }),
+      type: 'Opaque',
+      data: { 'anthropic-key': values.anthropicApiKey, 'jwt-secret': JWT, 'redis-password': values.redisPassword },
+    });
+  });
+
+  it('injects exactly the given credentials, required, from the created Secret', () => {
+    const secretRef = expect.stringMatching(/^\$\{kubernetes_secret_v1\..*\.metadata\[0\]\.name\}$/);
+    expect(secretEnv(json)).toEqual([
+      { name: SECRET_ENV.anthropicApiKey, value_from: { secret_key_ref: { name: secretRef, key: 'anthropic-key', optional: false } } },
+      { name: SECRET_ENV.jwtSecretKey, value_from: { secret_key_ref: { name: secretRef, key: 'jwt-secret', optional: false } } },
+      { name: SECRET_ENV.redisPassword, value_from: { secret_key_ref: { name: secretRef, key: 'redis-password', optional: false } } },
+    ]);
+    expect(secretEnv(json, 'kubernetes_stateful_set_v1').map((e) => e.value_from!.secret_key_ref)).toEqual([
+      { name: secretRef, key: 'redis-password', optional: false },
+      { name: secretRef, key: 'redis-password', optional: false },
+    ]);
+  });
+
+  it('puts the values nowhere but the Secret', () => {
+    const resources = JSON.parse(json).resource as Record<string, unknown>;
+    const { kubernetes_secret_v1: _secret, ...rest } = resources;
+    const elsewhere = JSON.stringify(rest);
+    expect(Object.values(values).filter((value) => elsewhere.includes(value))).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
+import { LimitRangeV1 } from '@cdktf/provider-kubernetes/lib/limit-range-v1';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-quota-v1';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { Testing, TerraformStack } from 'cdktf';
+import { TboKubernetesService, type TboKubernetesServiceProps } from '../../lib/k8s';
+import { blocksOf, IMAGE, synthService, synthWithConstruct } from './support/synth';
+
+Testing.setupJest();
+
+const NS_REF = expect.stringMatching(/^\$\{kubernetes_namespace_v1\.Tbo_Namespace_[0-9A-F]+\.metadata\[0\]\.name\}$/);
+
+describe('TboKubernetesService defaults', () => {
+  const json = synthService();
+
+  it('creates namespace tbo-system, enforcing the restricted Pod Security Standard', () => {
+    expect(json).toHaveResourceWithProperties(NamespaceV1, {
+      metadata: {
+        name: 'tbo-system',
+        labels: expect.objectContaining({
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        }),
+      },
+    });
+  });
+
+  it('puts every namespaced resource in that namespace by reference (so Terraform creates it first)', () => {
+    const resources = JSON.parse(json).resource as Record<string, Record<string, { metadata: { namespace?: string } }>>;
+    const namespaced = Object.entries(resources)
+      .filter(([type]) => type !== 'kubernetes_namespace_v1')
+      .flatMap(([, blocks]) => Object.values(blocks));
+    expect(namespaced.length).toBeGreaterThan(10);
+    for (const block of namespaced) expect(block.metadata.namespace).toEqual(NS_REF);
+  });
+
+  it('has a ConfigMap tbo-config with config.yaml', () => {
+    expect(json).toHaveResourceWithProperties(ConfigMapV1, { metadata: expect.objectContaining({ name: 'tbo-config' }), data: { 'config.yaml': expect.any(String) } });
+  });
+
+  it('references Secret api-secrets and creates none', () => {
+    expect(json).not.toHaveResource(SecretV1);
+  });
+
+  it('has its own ServiceAccount without a token', () => {
+    expect(json).toHaveResourceWithProperties(ServiceAccountV1, { metadata: expect.objectContaining({ name: 'tbo-service' }), automount_service_account_token: false });
+  });
+
+  it('runs 5 replicas of the image', () => {
+    expect(json).toHaveResourceWithProperties(DeploymentV1, {
+      metadata: expect.objectContaining({ name: 'tbo-service' }),
+      spec: expect.objectContaining({
+        replicas: '5',
+        template: expect.objectContaining({ spec: expect.objectContaining({ container: [expect.objectContaining({ image: IMAGE })] }) }),
+      }),
+    });
+  });
+
+  it('has a ClusterIP Service 80 → 8000', () => {
+    expect(json).toHaveResourceWithProperties(ServiceV1, {
+      metadata: expect.objectContaining({ name: 'tbo-service' }),
+      spec: expect.objectContaining({ type: 'ClusterIP', port: [{ name: 'http', port: 80, target_port: '8000', protocol: 'TCP' }] }),
+    });
+  });
+
+  it('has no Ingress unless one is configured', () => {
+    expect(json).not.toHaveResource(IngressV1);
+  });
+
+  it('has default-deny, gateway and Redis NetworkPolicies', () => {
+    expect(Object.values(blocksOf(json, 'kubernetes_network_policy_v1')).map((b) => (b.metadata as { name: string }).name).sort()).toEqual([
+      'tbo-default-deny',
+      'tbo-redis',
+      'tbo-service',
+    ]);
+  });
+
+  it('has the ResourceQuota, LimitRange, autoscaler, disruption budget and Redis', () => {
+    expect(json).toHaveResourceWithProperties(ResourceQuotaV1, { metadata: expect.objectContaining({ name: 'tbo-quota' }) });
+    expect(json).toHaveResourceWithProperties(LimitRangeV1, { metadata: expect.objectContaining({ name: 'tbo-limits' }) });
+    expect(json).toHaveResourceWithProperties(HorizontalPodAutoscalerV2, { metadata: expect.objectContaining({ name: 'tbo-service' }) });
+    expect(json).toHaveResourceWithProperties(PodDisruptionBudgetV1, { metadata: expect.objectContaining({ name: 'tbo-service' }) });
+    expect(json).toHaveResourceWithProperties(StatefulSetV1, { metadata: expect.objectContaining({ name: 'tbo-redis' }) });
+    expect(json).toHaveResourceWithProperties(ServiceV1, { metadata: expect.objectContaining({ name: 'tbo-redis' }) });
+  });
+
+  it('labels everything with the recommended labels', () => {
+    expect(json).toHaveResourceWithProperties(DeploymentV1, {
+      metadata: expect.objectContaining({
+        labels: {
+          'app.kubernetes.io/name': 'tbo',
+          'app.kubernetes.io/instance': 'tbo-service',
+          'app.kubernetes.io/component': 'gateway',
+          'app.kubernetes.io/part-of': 'tbo',
+          'app.kubernetes.io/managed-by': 'cdktf',
+        },
+      }),
+    });
+  });
+
+  it('keeps its logical ids (renaming one replaces the resource in the cluster)', () => {
+    const names = Object.values(JSON.parse(json).resource as Record<string, Record<string, unknown>>).flatMap((blocks) => Object.keys(blocks).map((n) => n.replace(/_[0-9A-F]{8}$/, '')));
+    expect(names.sort()).toEqual(
+      [
+        'Tbo_Autoscaler', 'Tbo_ConfigMap', 'Tbo_DefaultDenyPolicy', 'Tbo_Deployment', 'Tbo_DisruptionBudget', 'Tbo_GatewayPolicy', 'Tbo_LimitRange',
+        'Tbo_Namespace', 'Tbo_Redis_NetworkPolicy', 'Tbo_Redis_Service', 'Tbo_Redis_StatefulSet', 'Tbo_ResourceQuota', 'Tbo_Service', 'Tbo_ServiceAccount',
+      ].sort(),
+    );
+  });
+});
+
+describe('TboKubernetesService fields', () => {
+  it('exposes every resource as a typed field', () => {
+    const { tbo } = synthWithConstruct({ ingress: { host: 'tbo.example.com' }, secrets: { values: { anthropicApiKey: 'k', redisPassword: 'p' }, required: [] } });
+    expect(tbo.namespace).toBeInstanceOf(NamespaceV1);
+    expect(tbo.configMap).toBeInstanceOf(ConfigMapV1);
+    expect(tbo.secret).toBeInstanceOf(SecretV1);
+    expect(tbo.serviceAccount).toBeInstanceOf(ServiceAccountV1);
+    expect(tbo.deployment).toBeInstanceOf(DeploymentV1);
+    expect(tbo.service).toBeInstanceOf(ServiceV1);
+    expect(tbo.ingress).toBeInstanceOf(IngressV1);
+    expect(tbo.defaultDenyPolicy).toBeInstanceOf(NetworkPolicyV1);
+    expect(tbo.gatewayPolicy).toBeInstanceOf(NetworkPolicyV1);
+    expect(tbo.resourceQuota).toBeInstanceOf(ResourceQuotaV1);
+    expect(tbo.limitRange).toBeInstanceOf(LimitRangeV1);
+    expect(tbo.autoscaler).toBeInstanceOf(HorizontalPodAutoscalerV2);
+    expect(tbo.disruptionBudget).toBeInstanceOf(PodDisruptionBudgetV1);
+    expect(tbo.redis?.statefulSet).toBeInstanceOf(StatefulSetV1);
+    expect(tbo.redis?.service).toBeInstanceOf(ServiceV1);
+    expect(tbo.redis?.networkPolicy).toBeInstanceOf(NetworkPolicyV1);
+    expect(tbo.namespaceName).toBe('tbo-system');
+    expect(tbo.internalUrl).toBe('http://tbo-service.tbo-system.svc:80');
+    expect(tbo.serviceConfig.optimizationLevel).toBe('balanced');
+  });
+
+  it('leaves optional fields undefined when their resource is off', () => {
+    const { tbo } = synthWithConstruct({ createNamespace: false, redis: false, networkPolicy: false, autoscaling: false, disruptionBudget: false, resourceQuota: false, limitRange: false });
+    for (const field of ['namespace', 'secret', 'ingress', 'defaultDenyPolicy', 'gatewayPolicy', 'resourceQuota', 'limitRange', 'autoscaler', 'disruptionBudget', 'redis'] as const) {
+      expect([field, tbo[field]]).toEqual([field, undefined]);
+    }
+    expect(tbo.secretName).toBe('api-secrets');
+  });
+});
+
+describe('TboKubernetesService warnings', () => {
+  function messages(props: Partial<TboKubernetesServiceProps>): string[] {
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    const tbo = new TboKubernetesService(stack, 'Tbo', { image: IMAGE, ...props });
+    Testing.synth(stack);
+    return tbo.node.metadata.map((m) => `${m.type}: ${String(m.data)}`);
+  }
+
+  it('says nothing with the defaults', () => {
+    expect(messages({})).toEqual([]);
+  });
+
+  it('says when a prop trades away a secure default', () => {
+    expect(messages({ secrets: { values: { anthropicApiKey: 'k', redisPassword: 'p' }, required: [] } })).toEqual([expect.stringMatching(/warn: .*Terraform state holds the credentials/)]);
+    expect(messages({ networkPolicy: false })).toEqual([expect.stringMatching(/warn: .*open to every pod/)]);
+    expect(messages({ networkPolicy: { defaultDeny: false } })).toEqual([expect.stringMatching(/warn: .*defaultDeny/)]);
+    expect(messages({ createNamespace: false })).toEqual([expect.stringMatching(/warn: .*pod-security\.kubernetes\.io\/enforce=restricted/)]);
+    expect(messages({ ingress: { host: 'tbo.example.com' } })).toEqual([expect.stringMatching(/info: .*ingress-nginx, which is retired/)]);
+  });
+});
