@@ -79,7 +79,7 @@ export class TboService {
       : undefined;
 
     const memory = new MemoryCache({ maxEntries: config.cacheSize, maxBytes: config.cacheMaxBytes, clock });
-    const cache = new TieredCache(memory, this.redis && new RedisCache(this.redis, this.metrics.cacheObserver), this.metrics.cacheObserver);
+    const cache = new TieredCache(memory, this.redis && new RedisCache(this.redis, this.metrics.cacheObserver), this.metrics.cacheObserver, clock);
 
     const timeoutMs = config.upstreamTimeout * 1000;
     const link = (protocol: Protocol, apiKey: string | undefined, baseUrl: string): ProviderLink | undefined => {

@@ -30,7 +30,7 @@ export function collaborateRoute(deps: RouteDeps) {
     await deps.gateway.handle(
       {
         endpoint: '/v1/collaborate',
-        keyBody: { messages: input.messages, model: input.model, max_tokens: input.max_tokens, ...(input.model === 'auto' ? { complexity: context.complexity } : {}) },
+        keyBody: { messages: input.messages, model: input.model, max_tokens: input.max_tokens, ...(route.routed ? { tbo_tier: route.tier } : {}) },
         route,
         stream: input.stream,
         priority: context.priority,

@@ -48,11 +48,13 @@ export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
     // The body as sent (validated): what goes upstream and what the cache key hashes agree.
     const request = protocol.parse(parseJsonBody(raw, protocol.schema).sent);
     const hints = optimizerHeaders(req);
+    const decision = deps.router.route(request.model, hints.complexity, protocol.provider);
     await deps.gateway.handle(
       {
         endpoint: route,
-        keyBody: request.body,
-        route: deps.router.route(request.model, hints.complexity, protocol.provider),
+        // "auto" answers differ by the tier the request was routed to.
+        keyBody: decision.routed ? { ...request.body, tbo_tier: decision.tier } : request.body,
+        route: decision,
         stream: request.stream,
         priority: hints.priority,
         tenant: res.locals.tenant as string,

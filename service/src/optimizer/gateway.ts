@@ -67,12 +67,26 @@ export class Gateway {
   }
 
   async handle(call: ProxyCall, sink: ResponseSink): Promise<void> {
+    // Registered first: a client may leave while the cache lookup is pending.
+    let joined: Flight | undefined;
+    let gone = false;
+    const leave = () => {
+      joined?.release();
+      joined = undefined;
+    };
+    sink.onAbort(() => {
+      gone = true;
+      leave();
+    });
     const key = call.cacheMode === 'no-store' ? undefined : cacheKey(call.tenant, call.endpoint, call.keyBody);
+    const { cache, ttlSeconds } = this.opts;
 
     if (key && call.cacheMode === 'default') {
-      const hit = await this.opts.cache.get(key, this.opts.ttlSeconds);
-      if (hit) {
-        const answer = await this.answer(call, 'hit', hit.value, undefined, 0);
+      // A flight that finished while Redis answered has already filled memory: check it again.
+      const value = (await cache.get(key, ttlSeconds))?.value ?? (this.flights.has(key) ? undefined : cache.peek(key, ttlSeconds));
+      if (gone) return;
+      if (value !== undefined) {
+        const answer = await this.answer(call, 'hit', value, undefined, 0);
         this.saved(answer);
         return call.responder.write(answer, sink);
       }
@@ -82,17 +96,11 @@ export class Gateway {
     const status: CacheStatus = flight ? 'coalesced' : call.cacheMode === 'default' ? 'miss' : 'bypass';
     if (!flight) flight = this.launch(call, key);
     flight.join();
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      flight.release();
-    };
-    sink.onAbort(release);
+    joined = flight;
     try {
       await this.deliver(call, sink, status, flight);
     } finally {
-      release();
+      leave();
     }
   }
 

@@ -24,6 +24,16 @@ export class RedisCache {
     }
   }
 
+  /** Refreshes a key's TTL (an answer kept hot in one instance's memory stays shared). */
+  async touch(key: string, ttlSeconds: number): Promise<void> {
+    try {
+      await this.pool.next().expire(PREFIX + key, ttlSeconds);
+      this.observe('redis', 'touch', 'ok');
+    } catch {
+      this.observe('redis', 'touch', 'error');
+    }
+  }
+
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     try {
       await this.pool.next().set(PREFIX + key, value, 'EX', ttlSeconds);

@@ -10,6 +10,8 @@ export interface CacheLookup {
 export interface CacheStore {
   /** Looks a key up; a hit refreshes its TTL to `ttlSeconds`. */
   get(key: string, ttlSeconds: number): Promise<CacheLookup | undefined>;
+  /** The memory tier only, synchronously. */
+  peek(key: string, ttlSeconds: number): string | undefined;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Entries held in memory (for /ready and /v1/performance). */
   readonly size: number;
@@ -17,4 +19,4 @@ export interface CacheStore {
 }
 
 /** Counts every cache operation by tier and result. */
-export type CacheObserver = (tier: CacheTier, operation: 'get' | 'set', result: 'hit' | 'miss' | 'ok' | 'error') => void;
+export type CacheObserver = (tier: CacheTier, operation: 'get' | 'set' | 'touch', result: 'hit' | 'miss' | 'ok' | 'error') => void;
