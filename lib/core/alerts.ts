@@ -25,14 +25,18 @@ export interface TboAlertRule {
   readonly promql: string;
 }
 
-const PROXIED = 'endpoint=~"/v1/.*"';
+/** The proxied endpoints (not /v1/performance, whose fast polling would hide slow calls). */
+const PROXIED = 'endpoint=~"/v1/(messages|chat/completions|collaborate)"';
 
 /** The signal as PromQL over the service's own metrics. */
 export const SIGNAL_PROMQL: Readonly<Record<AlertSignal, string>> = {
   latencyP95: `histogram_quantile(0.95, sum by (le) (rate(tbo_request_duration_seconds_bucket{${PROXIED}}[5m])))`,
   circuitBreakerActive: 'max(tbo_circuit_breaker_active)',
-  cacheHitRate: 'avg(tbo_cache_hit_rate)',
-  bandwidthEfficiency: 'avg(tbo_bandwidth_efficiency)',
+  // From counters over the window, not the since-start gauge: an idle or fresh service does not
+  // fire, and a recent collapse does.
+  cacheHitRate: '1 - sum(rate(tbo_cache_requests_total{result="miss"}[10m])) / sum(rate(tbo_cache_requests_total{result=~"hit|miss|coalesced"}[10m]))',
+  // Instances with no sessions report 0 and must not drag the average down.
+  bandwidthEfficiency: 'avg(tbo_bandwidth_efficiency > 0)',
 };
 
 function rule(name: string, signal: AlertSignal, comparison: 'above' | 'below', threshold: number, forSeconds: number, severity: 'warning' | 'critical', summary: string): TboAlertRule {
@@ -54,7 +58,7 @@ function duration(seconds: number): string {
 
 /** The rules as a Prometheus rules file (`promtool check rules` accepts it). */
 export function renderPrometheusRules(rules: readonly TboAlertRule[] = TBO_ALERT_RULES): string {
-  return stringify({
+  const doc = {
     groups: [
       {
         name: 'tbo',
@@ -67,5 +71,6 @@ export function renderPrometheusRules(rules: readonly TboAlertRule[] = TBO_ALERT
         })),
       },
     ],
-  });
+  };
+  return stringify(doc, { lineWidth: 0 });
 }
