@@ -32,9 +32,9 @@ const PROXIED = 'endpoint=~"/v1/(messages|chat/completions|collaborate)"';
 export const SIGNAL_PROMQL: Readonly<Record<AlertSignal, string>> = {
   latencyP95: `histogram_quantile(0.95, sum by (le) (rate(tbo_request_duration_seconds_bucket{${PROXIED}}[5m])))`,
   circuitBreakerActive: 'max(tbo_circuit_breaker_active)',
-  // From counters over the window, not the since-start gauge: an idle or fresh service does not
-  // fire, and a recent collapse does.
-  cacheHitRate: '1 - sum(rate(tbo_cache_requests_total{result="miss"}[10m])) / sum(rate(tbo_cache_requests_total{result=~"hit|miss|coalesced"}[10m]))',
+  // From counters over the window, not the since-start gauge: an idle service has no data (0/0) and
+  // does not fire, a recent collapse does; `or vector(0)` gives 0 while no hit series exists yet.
+  cacheHitRate: '(sum(rate(tbo_cache_requests_total{result=~"hit|coalesced"}[10m])) or vector(0)) / sum(rate(tbo_cache_requests_total{result=~"hit|miss|coalesced"}[10m]))',
   // Instances with no sessions report 0 and must not drag the average down.
   bandwidthEfficiency: 'avg(tbo_bandwidth_efficiency > 0)',
 };

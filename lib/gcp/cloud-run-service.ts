@@ -2,9 +2,10 @@ import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-servi
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Annotations, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderEnvironment, type RedisEndpoint } from '../core';
+import { resolveAlertOptions, resolveManagedPrometheus, TboAlertPolicies, TboManagedPrometheus } from './alerts';
 import { tboContainer } from './container';
 import { TboNetwork } from './network';
 import type { TboCloudRunServiceProps } from './props';
@@ -52,7 +53,14 @@ export interface TboServiceSecrets {
  * 2. run the commands in the `<id>_secret_commands` output (each reads the env var of the same name);
  * 3. deploy again with `createService: true` (the default).
  *
- * The project needs the run, secretmanager, redis, compute and iam APIs enabled.
+ * Alerting: one Cloud Monitoring alert policy per rule of the guide (`TBO_ALERT_RULES`, the same
+ * PromQL as ops/prometheus/tbo-rules.yml). PromQL conditions read Google Cloud Managed Service for
+ * Prometheus, and Cloud Run metrics get there only when something scrapes them: set
+ * `managedPrometheus: true` to run Google's collector sidecar next to the service (it scrapes
+ * `localhost:8000/metrics`), or run your own collector; otherwise the policies never fire.
+ *
+ * The project needs the run, secretmanager, redis, compute and iam APIs enabled (and monitoring
+ * for the alert policies and the collector).
  *
  * @example
  * new TboCloudRunService(stack, 'tbo', {
@@ -88,11 +96,17 @@ export class TboCloudRunService extends Construct {
   readonly secretCommandsOutput?: TerraformOutput;
   /** The props with their defaults applied. */
   readonly resolvedProps: ResolvedCloudRunProps;
+  /** The Cloud Monitoring alert policies, one per alert rule. @default - undefined with `alerts: false` */
+  readonly alerts?: TboAlertPolicies;
+  /** The Managed Service for Prometheus collector's configuration and grants. @default - undefined unless `managedPrometheus` */
+  readonly managedPrometheus?: TboManagedPrometheus;
 
   constructor(scope: Construct, id: string, props: TboCloudRunServiceProps) {
     super(scope, id);
     const p = resolveCloudRunProps(props);
     this.resolvedProps = p;
+    const alertOptions = resolveAlertOptions(props.alerts);
+    const gmp = resolveManagedPrometheus(props.managedPrometheus, p.config);
 
     if (p.region === undefined) this.clientConfig = new DataGoogleClientConfig(this, 'ClientConfig');
     const region = p.region ?? this.clientConfig!.region;
@@ -157,6 +171,24 @@ export class TboCloudRunService extends Construct {
     this.environment = renderEnvironment(props.config, this.redisEndpoint);
     const outputPrefix = logicalIdPrefix(this);
 
+    if (gmp) {
+      this.managedPrometheus = new TboManagedPrometheus(this, 'ManagedPrometheus', {
+        ...gmp,
+        project: p.project,
+        serviceName: p.serviceName,
+        accessor,
+        deletionProtection: p.deletionProtection,
+      });
+    }
+    if (alertOptions) {
+      this.alerts = new TboAlertPolicies(this, 'Alerts', { ...alertOptions, project: p.project, serviceName: p.serviceName });
+      if (!gmp) {
+        Annotations.of(this).addWarning(
+          'alert policies read Managed Service for Prometheus, which gets the service\'s metrics only from a collector: set managedPrometheus: true (or scrape /metrics with your own collector), or alerts: false',
+        );
+      }
+    }
+
     const commands = Object.fromEntries(secrets.filter((s) => s.fillCommand).map((s) => [s.env, s.fillCommand!]));
     if (Object.keys(commands).length > 0) {
       this.secretCommandsOutput = new TerraformOutput(this, 'SecretCommands', {
@@ -170,6 +202,8 @@ export class TboCloudRunService extends Construct {
 
     // The revision reads its secrets at start: grants and versions must exist first.
     const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => (s.version ? [s.accessorGrant, s.version] : [s.accessorGrant]));
+    prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []));
+    const main = tboContainer({ image: p.image, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
     this.service = new CloudRunV2Service(this, 'Service', {
       project: p.project,
       name: p.serviceName,
@@ -185,7 +219,8 @@ export class TboCloudRunService extends Construct {
         vpcAccess: this.network
           ? { networkInterfaces: [{ network: this.network.networkRef, subnetwork: this.network.subnetworkRef }], egress: 'PRIVATE_RANGES_ONLY' }
           : undefined,
-        containers: [tboContainer({ image: p.image, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB })],
+        containers: this.managedPrometheus ? [main, this.managedPrometheus.container(main.name!)] : [main],
+        volumes: this.managedPrometheus ? [this.managedPrometheus.volume] : undefined,
       },
       traffic: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
       dependsOn: prerequisites,

@@ -1,6 +1,6 @@
 /**
  * tbo-deploy/gcp: the TBO gateway on Cloud Run (cdktf + @cdktf/provider-google), with Secret
- * Manager, Memorystore for Redis and direct VPC egress.
+ * Manager, Memorystore for Redis, direct VPC egress, and Cloud Monitoring alert policies.
  */
 export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, type TboServiceSecrets } from './cloud-run-service';
 export {
@@ -21,3 +21,19 @@ export { TboMemorystoreRedis, type TboMemorystoreRedisProps } from './redis';
 export { tboContainer, STARTUP_PROBE, LIVENESS_FAILURE_THRESHOLD, type TboContainerOptions } from './container';
 export { requiredMemoryMiB, memoryLimit, CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, RUNTIME_BASELINE_MIB } from './sizing';
 export { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+export {
+  TboAlertPolicies,
+  TboManagedPrometheus,
+  resolveAlertOptions,
+  resolveManagedPrometheus,
+  ALERT_RULE_GROUP,
+  GMP_CONFIG_MOUNT,
+  GMP_CONTAINER_NAME,
+  GMP_SIDECAR_IMAGE,
+  GMP_SIDECAR_LIMITS,
+  METRIC_WRITER_ROLE,
+  type TboAlertPoliciesProps,
+  type TboAlertPolicyOptions,
+  type TboManagedPrometheusOptions,
+  type TboManagedPrometheusProps,
+} from './alerts';

@@ -1,4 +1,5 @@
 import type { RedisEndpoint, TboServiceConfig } from '../core';
+import type { TboAlertPolicyOptions, TboManagedPrometheusOptions } from './alerts';
 
 /** Who may reach the Cloud Run service over the network (`google_cloud_run_v2_service.ingress`). */
 export const CLOUD_RUN_INGRESS = ['INGRESS_TRAFFIC_ALL', 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER', 'INGRESS_TRAFFIC_INTERNAL_ONLY'] as const;
@@ -93,4 +94,19 @@ export interface TboCloudRunServiceProps {
   readonly redis?: false | TboMemorystoreOptions;
   /** A Redis the user already has, instead of a new Memorystore instance. @default - a new Memorystore instance */
   readonly existingRedis?: TboExistingRedis;
+  /**
+   * Cloud Monitoring alert policies for the guide's alert rules (`TBO_ALERT_RULES`), each a PromQL
+   * condition over Managed Service for Prometheus, or `false` for none. They fire only if the
+   * service's metrics reach Managed Service for Prometheus: set `managedPrometheus`, or scrape
+   * `/metrics` with a collector of your own.
+   * @default - one policy per rule, evaluated every 60 s, without notification channels
+   */
+  readonly alerts?: false | TboAlertPolicyOptions;
+  /**
+   * Run Google's Managed Service for Prometheus collector as a sidecar that scrapes the service's
+   * `/metrics` (1 vCPU / 512 MiB more per instance, a config secret, and `roles/monitoring.metricWriter`
+   * on the project for the service account).
+   * @default false
+   */
+  readonly managedPrometheus?: boolean | TboManagedPrometheusOptions;
 }

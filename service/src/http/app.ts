@@ -87,13 +87,11 @@ export function createApp(ctx: AppContext): express.Express {
   }
 
   const v1 = express.Router();
+  // One gate for every API call: who is calling, within their limit, with a body we accept.
   v1.use(async (req: Request, res: Response, next: NextFunction) => {
     const tenant = await ctx.auth.tenantOf(req.headers);
     res.locals.tenant = tenant;
     await ctx.limiter.consume(tenant);
-    next();
-  });
-  v1.use((req: Request, res: Response, next: NextFunction) => {
     // Refuse a declared oversize body at once (the body parser would first read it all), and close
     // the connection rather than read the rest.
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {

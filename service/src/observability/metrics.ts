@@ -6,6 +6,15 @@ import type { Provider, TokenUsage } from '../protocols/types';
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 120];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
+function memo<C>(store: WeakMap<object, Map<string, C>>, metric: object, labels: readonly string[], make: () => C): C {
+  let byLabels = store.get(metric);
+  if (!byLabels) store.set(metric, (byLabels = new Map()));
+  const id = labels.join('\0');
+  let child = byLabels.get(id);
+  if (!child) byLabels.set(id, (child = make()));
+  return child;
+}
+
 /**
  * Every metric the service exports, in its own registry (so several instances can live in one
  * process, as in tests). Label children on the hot path are cached, not rebuilt per request.
@@ -32,6 +41,8 @@ export class Metrics implements OptimizerMetrics {
   readonly redisUp = new Gauge({ name: 'tbo_redis_up', help: '1 when the Redis cache tier is connected, 0 when not, -1 when not configured', registers: [this.registry] });
 
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
+  private readonly counterChildren = new WeakMap<object, Map<string, Counter.Internal>>();
+  private readonly histogramChildren = new WeakMap<object, Map<string, Histogram.Internal<string>>>();
   private readonly counts = { hit: 0, miss: 0, coalesced: 0 };
   private readonly collectors: (() => Promise<void> | void)[] = [];
 
@@ -53,8 +64,17 @@ export class Metrics implements OptimizerMetrics {
     child.duration.observe(seconds);
   }
 
+  /** A labelled counter child, built once per label set (label lookups are not free on the hot path). */
+  private counter<T extends string>(metric: Counter<T>, ...labels: string[]): Counter.Internal {
+    return memo(this.counterChildren, metric, labels, () => metric.labels(...labels));
+  }
+
+  private histogram<T extends string>(metric: Histogram<T>, ...labels: string[]): Histogram.Internal<T> {
+    return memo(this.histogramChildren, metric, labels, () => metric.labels(...labels)) as Histogram.Internal<T>;
+  }
+
   cacheResult(status: CacheStatus): void {
-    this.cacheRequests.labels(status).inc();
+    this.counter(this.cacheRequests, status).inc();
     if (status === 'coalesced') this.coalesced.inc();
     if (status === 'bypass') return;
     this.counts[status]++;
@@ -79,12 +99,12 @@ export class Metrics implements OptimizerMetrics {
   }
 
   upstreamCall(provider: Provider, outcome: string, seconds: number): void {
-    this.upstreamDuration.labels(provider, outcome).observe(seconds);
+    this.histogram(this.upstreamDuration, provider, outcome).observe(seconds);
   }
 
   tokens(provider: Provider, model: string, usage: TokenUsage): void {
-    this.tokensTotal.labels(provider, model, 'input').inc(usage.input);
-    this.tokensTotal.labels(provider, model, 'output').inc(usage.output);
+    this.counter(this.tokensTotal, provider, model, 'input').inc(usage.input);
+    this.counter(this.tokensTotal, provider, model, 'output').inc(usage.output);
   }
 
   overhead(seconds: number): void {
@@ -92,7 +112,7 @@ export class Metrics implements OptimizerMetrics {
   }
 
   cost(provider: Provider, model: string, usd: number, saved: boolean): void {
-    (saved ? this.costSaved : this.costTotal).labels(provider, model).inc(usd);
+    this.counter(saved ? this.costSaved : this.costTotal, provider, model).inc(usd);
   }
 
   queue(length: number, waitedSeconds: number | undefined): void {
@@ -105,6 +125,6 @@ export class Metrics implements OptimizerMetrics {
   }
 
   readonly cacheObserver: CacheObserver = (tier, operation, result) => {
-    this.cacheOperations.labels(tier, operation, result).inc();
+    this.counter(this.cacheOperations, tier, operation, result).inc();
   };
 }

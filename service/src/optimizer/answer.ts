@@ -12,8 +12,8 @@ export interface Answer {
   /** What really happened: "cache_hit", "coalesced", "routed", "fallback", "retried", "queued". */
   readonly applied: readonly string[];
   readonly route: RouteDecision;
-  /** Predicted latency of the chosen upstream, seconds. */
-  readonly predictedLatency: number;
+  /** Predicted latency of the chosen upstream, seconds (computed on demand). */
+  predictedLatency(): number;
   readonly bandwidth: BandwidthStats | undefined;
   /** Seconds from request to answer. */
   readonly responseTime: number;
@@ -35,7 +35,6 @@ export interface AnswerFacts {
 export interface Responder {
   /** The cache value for a finished upstream answer. */
   cacheValue(body: string, protocol: Protocol): string;
-  facts(value: string): AnswerFacts | undefined;
   /** Writes a complete answer (from the cache or a finished flight). */
   write(answer: Answer, sink: ResponseSink): void;
   /** Follows a live upstream stream; `finish` resolves once the flight completed. */

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
 import { SseParser, type SseFrame } from '../protocols/sse';
-import type { Protocol } from '../protocols/types';
+import { isObject, type Protocol } from '../protocols/types';
+import type { AnswerFacts } from './answer';
 import type { DispatchRequest, Dispatcher } from './dispatcher';
 import type { ModelRef } from './routing';
 
@@ -22,6 +23,18 @@ export interface FlightResult {
   readonly applied: readonly string[];
   readonly ttftMs: number;
   readonly totalMs: number;
+  /** Provider, model and tokens of the answer (read once, here). */
+  readonly facts: AnswerFacts | undefined;
+}
+
+function factsOf(body: string, protocol: Protocol): AnswerFacts | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!isObject(parsed)) return undefined;
+    return { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed) };
+  } catch {
+    return undefined;
+  }
 }
 
 async function readText(body: Readable): Promise<string> {
@@ -87,7 +100,7 @@ export class Flight {
         d.release();
       }
       if (timedOut) throw new Error('timed out');
-      this.succeed({ body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin });
+      this.succeed({ body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin, facts: factsOf(body, d.protocol) });
     } catch (err) {
       this.fail(asError(err, timedOut, timeoutMs));
     } finally {

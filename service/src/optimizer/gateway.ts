@@ -1,7 +1,8 @@
 import type { CacheStore } from '../adapters/cache/types';
 import type { Clock } from '../clock';
 import type { Protocol } from '../protocols/types';
-import type { Answer, Responder } from './answer';
+import type { Answer, AnswerFacts, Responder } from './answer';
+import { decodeEntry, encodeEntry } from './cache-entry';
 import type { BandwidthStats } from './bandwidth';
 import { cacheKey } from './cache-key';
 import type { Dispatcher } from './dispatcher';
@@ -86,7 +87,8 @@ export class Gateway {
       const value = (await cache.get(key, ttlSeconds))?.value ?? (this.flights.has(key) ? undefined : cache.peek(key, ttlSeconds));
       if (gone) return;
       if (value !== undefined) {
-        const answer = await this.answer(call, 'hit', value, undefined, 0);
+        const entry = decodeEntry(value);
+        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, 0);
         this.saved(answer);
         return call.responder.write(answer, sink);
       }
@@ -114,8 +116,8 @@ export class Gateway {
     flight.final.then(
       (result) => {
         forget();
-        this.spent(call, result);
-        if (key) void this.opts.cache.set(key, call.responder.cacheValue(result.body, result.protocol), this.opts.ttlSeconds);
+        this.spent(result);
+        if (key) void this.opts.cache.set(key, encodeEntry(result.facts, call.responder.cacheValue(result.body, result.protocol)), this.opts.ttlSeconds);
       },
       forget,
     );
@@ -131,7 +133,7 @@ export class Gateway {
     const waitStart = this.opts.clock.now();
     if (!(call.stream && flight.streaming)) {
       const result = await flight.final;
-      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result, this.opts.clock.now() - waitStart);
+      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result.facts, result, this.opts.clock.now() - waitStart);
       if (status === 'coalesced') this.saved(answer);
       return call.responder.write(answer, sink);
     }
@@ -139,14 +141,14 @@ export class Gateway {
     const headers = this.headers(call, status, this.opts.clock.now() - waitStart);
     await call.responder.stream(flight, protocol, sink, headers, async () => {
       const result = await flight.final;
-      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result, this.opts.clock.now() - waitStart);
+      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result.facts, result, this.opts.clock.now() - waitStart);
       if (status === 'coalesced') this.saved(answer);
       return answer;
     });
   }
 
   /** Builds the answer, recording the session's turn (the turn completes now). */
-  private async answer(call: ProxyCall, status: CacheStatus, value: string, result: FlightResult | undefined, upstreamMs: number): Promise<Answer> {
+  private async answer(call: ProxyCall, status: CacheStatus, value: string, facts: AnswerFacts | undefined, result: FlightResult | undefined, upstreamMs: number): Promise<Answer> {
     const { clock } = this.opts;
     const responseTime = (clock.now() - call.receivedAt) / 1000;
     this.opts.latency.add(responseTime);
@@ -157,15 +159,16 @@ export class Gateway {
       ...(call.route.routed ? ['routed'] : []),
       ...(result?.applied ?? []),
     ];
-    const facts = call.responder.facts(value);
     const target = result?.target ?? call.route.chain[0];
-    const stats = this.opts.dispatcher.breakerFor(target).stats();
     return {
       value,
       cache: status,
       applied,
       route: call.route,
-      predictedLatency: stats.meanTtftMs > 0 ? stats.meanTtftMs / 1000 : this.opts.targetLatency,
+      predictedLatency: () => {
+        const { meanTtftMs } = this.opts.dispatcher.breakerFor(target).stats();
+        return meanTtftMs > 0 ? meanTtftMs / 1000 : this.opts.targetLatency;
+      },
       bandwidth,
       responseTime,
       facts,
@@ -174,8 +177,8 @@ export class Gateway {
     };
   }
 
-  private spent(call: ProxyCall, result: FlightResult): void {
-    const facts = call.responder.facts(call.responder.cacheValue(result.body, result.protocol));
+  private spent(result: FlightResult): void {
+    const { facts } = result;
     this.opts.metrics.upstreamCall(result.protocol.provider, 'ok', result.totalMs / 1000);
     if (!facts?.usage) return;
     this.opts.metrics.tokens(facts.provider, facts.model, facts.usage);

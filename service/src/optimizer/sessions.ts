@@ -14,7 +14,7 @@ export interface TurnStore {
 export class MemoryTurnStore implements TurnStore {
   private readonly sessions: LRUCache<string, Turn[]>;
 
-  constructor(idleMs: number, clock: Clock, maxSessions = 100_000) {
+  constructor(idleMs: number, clock: Clock, maxSessions = 20_000) {
     this.sessions = new LRUCache<string, Turn[]>({ max: maxSessions, ttl: idleMs, updateAgeOnGet: false, perf: { now: () => clock.now() } });
   }
 
@@ -85,7 +85,7 @@ export class SessionTracker {
     private readonly clock: Clock,
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
-    this.recent = new LRUCache<string, BandwidthStats>({ max: 100_000, ttl: idleMs, perf: { now: () => clock.now() } });
+    this.recent = new LRUCache<string, BandwidthStats>({ max: 20_000, ttl: idleMs, perf: { now: () => clock.now() } });
   }
 
   /** Records a completed turn and returns the session's bandwidth. */

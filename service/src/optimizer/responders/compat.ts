@@ -1,6 +1,5 @@
 import { TboError } from '../../errors';
 import type { Protocol } from '../../protocols/types';
-import { isObject } from '../../protocols/types';
 import { STREAM_HEADERS, type Responder } from '../answer';
 
 /**
@@ -10,16 +9,6 @@ import { STREAM_HEADERS, type Responder } from '../answer';
 export function compatResponder(protocol: Protocol, clientStreams: boolean, includeUsage: boolean): Responder {
   return {
     cacheValue: (body) => body,
-
-    facts(value) {
-      try {
-        const parsed: unknown = JSON.parse(value);
-        if (!isObject(parsed)) return undefined;
-        return { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed) };
-      } catch {
-        return undefined;
-      }
-    },
 
     write(answer, sink) {
       if (clientStreams) {

@@ -29,11 +29,11 @@ export function nativeBody(answer: Answer): Record<string, unknown> {
       turns_per_second: round(b?.turnsPerSecond ?? 0),
       efficiency_ratio: round(b?.efficiencyRatio ?? 1),
       bandwidth_degradation: round(b?.degradation ?? 0),
-      predicted_degradation: round(b ? delayLoss(answer.predictedLatency, b.secondsPerTurn) : 0),
+      predicted_degradation: round(b ? delayLoss(answer.predictedLatency(), b.secondsPerTurn) : 0),
       seconds_per_turn: round(b?.secondsPerTurn ?? 0),
       turns: b?.turns ?? 0,
     },
-    routing_decision: { model: value.model, reason: answer.route.reason, predicted_latency: round(answer.predictedLatency) },
+    routing_decision: { model: value.model, reason: answer.route.reason, predicted_latency: round(answer.predictedLatency()) },
     usage: { ...value.usage, cost_usd: answer.cost === undefined ? null : round(answer.cost, 8) },
   };
 }
@@ -51,11 +51,6 @@ export function nativeResponder(clientStreams: boolean): Responder {
         usage: { input_tokens: usage?.input ?? 0, output_tokens: usage?.output ?? 0 },
       };
       return JSON.stringify(value);
-    },
-
-    facts(value) {
-      const parsed = JSON.parse(value) as NativeValue;
-      return { provider: parsed.provider, model: parsed.model, usage: { input: parsed.usage.input_tokens, output: parsed.usage.output_tokens } };
     },
 
     write(answer, sink) {
