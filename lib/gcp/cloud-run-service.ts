@@ -11,7 +11,7 @@ import { TboNetwork } from './network';
 import type { TboCloudRunServiceProps } from './props';
 import { TboMemorystoreRedis } from './redis';
 import { TboSecret, type TboSecretSetting } from './secret';
-import { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+import { cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
 
 /** The role that lets anyone reach the service (TBO's own auth then decides). */
 export const INVOKER_ROLE = 'roles/run.invoker';
@@ -168,7 +168,7 @@ export class TboCloudRunService extends Construct {
     };
     const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
 
-    this.environment = renderEnvironment(props.config, this.redisEndpoint);
+    this.environment = renderEnvironment(cloudRunServiceConfig(props.config), this.redisEndpoint);
     const outputPrefix = logicalIdPrefix(this);
 
     if (gmp) {

@@ -20,7 +20,7 @@ export { TboNetwork, type TboNetworkProps } from './network';
 export { TboMemorystoreRedis, type TboMemorystoreRedisProps } from './redis';
 export { tboContainer, STARTUP_PROBE, LIVENESS_FAILURE_THRESHOLD, type TboContainerOptions } from './container';
 export { requiredMemoryMiB, memoryLimit, CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, RUNTIME_BASELINE_MIB } from './sizing';
-export { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+export { CLOUD_RUN_DRAIN_SECONDS, cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
 export {
   TboAlertPolicies,
   TboManagedPrometheus,

@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { PropValidator, resolveServiceConfig, type ServiceConfig } from '../core';
+import { PropValidator, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
 import {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,
@@ -118,13 +118,22 @@ function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceN
   return resolved;
 }
 
+/** Cloud Run sends SIGTERM 10 s before SIGKILL: the service drains within that unless told otherwise. */
+export const CLOUD_RUN_DRAIN_SECONDS = 9;
+
+/** The user's service config with Cloud Run's own defaults under it. */
+export function cloudRunServiceConfig(config: TboServiceConfig | undefined): TboServiceConfig {
+  return { drainTimeout: CLOUD_RUN_DRAIN_SECONDS, ...config };
+}
+
 /**
  * Applies the defaults of {@link TboCloudRunServiceProps} and checks every prop; throws one
  * `TboConfigValidationError` naming each bad prop, the value received and what is accepted.
  */
 export function resolveCloudRunProps(props: TboCloudRunServiceProps): ResolvedCloudRunProps {
-  const config = resolveServiceConfig(props.config, 'config');
+  const config = resolveServiceConfig(cloudRunServiceConfig(props.config), 'config');
   const v = new PropValidator();
+  v.check(config.drainTimeout <= CLOUD_RUN_DRAIN_SECONDS, 'config.drainTimeout', config.drainTimeout, `Cloud Run sends SIGKILL 10 s after SIGTERM: must be at most ${CLOUD_RUN_DRAIN_SECONDS}`);
 
   const serviceName = props.serviceName ?? 'tbo-service';
   const minInstances = props.minInstances ?? 2;

@@ -5,7 +5,7 @@ import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-c
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { Testing, Token } from 'cdktf';
 import { PROBE_PATHS, SECRET_ENV, SERVICE_PORT, renderEnvironment } from '../../lib/core';
-import { TboCloudRunService } from '../../lib/gcp';
+import { CLOUD_RUN_DRAIN_SECONDS, TboCloudRunService } from '../../lib/gcp';
 import { BASE, IMAGE, container, envByName, onlyResource, parse, resourcesOf, synthTbo } from './support';
 
 Testing.setupJest();
@@ -97,7 +97,9 @@ describe('TboCloudRunService: env comes from the shared contract only', () => {
     const json = Testing.synthScope((scope) => {
       tbo = new TboCloudRunService(scope, 'tbo', { ...BASE, config: { optimizationLevel: 'speed', logLevel: 'debug' } });
     });
-    const expected = renderEnvironment({ optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint);
+    // Cloud Run's own default under the user's config: drain within the 10 s before SIGKILL.
+    const expected = renderEnvironment({ drainTimeout: CLOUD_RUN_DRAIN_SECONDS, optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint);
+    expect(expected.TBO_DRAIN_TIMEOUT).toBe('9');
     expect(tbo.environment).toEqual(expected);
     const env = container(json).env;
     const plain = env.filter((e) => e.value !== undefined).map((e) => e.name);
@@ -107,6 +109,12 @@ describe('TboCloudRunService: env comes from the shared contract only', () => {
     const secretEnv = env.filter((e) => e.value_source).map((e) => e.name);
     expect(secretEnv.sort()).toEqual([SECRET_ENV.anthropicApiKey, SECRET_ENV.apiKeys, SECRET_ENV.jwtSecretKey, SECRET_ENV.redisPassword].sort());
     for (const name of Object.values(SECRET_ENV)) expect(env.find((e) => e.name === name)?.value).toBeUndefined();
+  });
+
+  test('refuses a drain timeout Cloud Run would cut short', () => {
+    expect(() => Testing.synthScope((scope) => new TboCloudRunService(scope, 'tbo', { ...BASE, config: { drainTimeout: 25 } }))).toThrow(
+      /config\.drainTimeout: received 25; Cloud Run sends SIGKILL 10 s after SIGTERM: must be at most 9/,
+    );
   });
 
   test('config.healthCheckInterval sets the liveness period; config.upstreamTimeout the request timeout', () => {
