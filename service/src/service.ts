@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import { MemoryCache } from './adapters/cache/memory';
 import { RedisCache } from './adapters/cache/redis';
 import { TieredCache } from './adapters/cache/tiered';
@@ -27,6 +27,10 @@ import { EmfExporter } from './observability/emf';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import type { Protocol, Provider } from './protocols/types';
+
+/** How long connections stay open after SIGTERM before idle ones are closed. */
+const IDLE_CONNECTION_GRACE_MS = 2000;
+const IDLE_SWEEP_MS = 100;
 
 /** Collaborators a test (or an embedding program) may replace. */
 export interface ServiceDeps {
@@ -58,7 +62,6 @@ export class TboService {
   private readonly upstreams: Upstream[] = [];
   private draining = false;
   private inFlight = 0;
-  private idle: (() => void) | undefined;
 
   constructor(readonly config: ServiceConfig, deps: ServiceDeps = {}) {
     const clock = deps.clock ?? systemClock;
@@ -175,7 +178,6 @@ export class TboService {
       },
       track: (delta) => {
         this.inFlight += delta;
-        if (this.inFlight === 0) this.idle?.();
       },
       isDraining: () => this.draining,
     });
@@ -195,21 +197,33 @@ export class TboService {
     return address;
   }
 
-  /** Stops taking work, lets in-flight requests and streams finish (up to the drain timeout), closes. */
-  async shutdown(reason: string): Promise<void> {
+  /**
+   * Stops taking work and lets in-flight requests and streams finish, then closes. The listener
+   * closes at once; open connections get a short grace first, because a load balancer may be
+   * sending a request on one at this moment and closing it under that request would fail it.
+   * Responses from now on say `Connection: close`, so busy connections end after their next
+   * response; after the grace, idle ones are closed, and the drain ends when every connection has
+   * closed or at the drain timeout (`drainTimeoutMs`, default from config).
+   */
+  async shutdown(reason: string, drainTimeoutMs = this.config.drainTimeout * 1000): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     this.logger.info({ reason, in_flight: this.inFlight }, 'draining');
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const started = Date.now();
+    const allClosed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.server, () => resolve()));
+    const within = async (ms: number) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
+      clearTimeout(timer);
+    };
+    await within(Math.min(IDLE_CONNECTION_GRACE_MS, drainTimeoutMs));
+    // From here on, a connection is closed as soon as it is idle (e.g. when its stream ends).
     this.server.closeIdleConnections();
-    if (this.inFlight > 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => (this.idle = resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, this.config.drainTimeout * 1000).unref()),
-      ]);
-    }
+    const sweeper = setInterval(() => this.server.closeIdleConnections(), IDLE_SWEEP_MS);
+    await within(drainTimeoutMs - (Date.now() - started));
+    clearInterval(sweeper);
     this.server.closeAllConnections();
-    await closed;
+    await allClosed;
     await Promise.all([this.redis?.close(), this.emf?.stop(), ...this.upstreams.map((u) => u.close())]);
     this.logger.info({ in_flight: this.inFlight }, 'stopped');
     this.logger.flush();

@@ -44,7 +44,8 @@ export async function startTbo(env: Record<string, string>, deps: ServiceDeps = 
   return {
     url: `http://127.0.0.1:${address.port}`,
     service,
-    close: () => service.shutdown('test'),
+    // Tests close once their requests are done: idle keep-alive connections need no drain.
+    close: () => service.shutdown('test', 100),
   };
 }
 
