@@ -13,6 +13,7 @@ export {
   SERVICE_PORT,
   SETTINGS,
 } from '../../service/src/config/settings';
+export { EMF_METRICS, EMF_SERVICE_DIMENSION } from '../../service/src/observability/emf-names';
 export type { OptimizationLevel, SecretSettingName, ServiceConfig, SettingName, SettingSpec } from '../../service/src/config/settings';
 import { SETTINGS, type SecretSettingName, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
 

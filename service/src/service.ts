@@ -182,7 +182,7 @@ export class TboService {
       isDraining: () => this.draining,
     });
     this.server = createServer(app);
-    this.server.keepAliveTimeout = 65_000; // above common load balancer idle timeouts (ALB 60 s)
+    this.server.keepAliveTimeout = config.keepAliveTimeout * 1000; // above the load balancer's idle timeout
     // Receiving a request (headers, then body) is bounded; sending a long stream back is not.
     this.server.headersTimeout = 20_000;
     this.server.requestTimeout = 60_000;

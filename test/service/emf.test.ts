@@ -10,6 +10,7 @@ describe('CloudWatch Embedded Metric Format export', () => {
     metrics.request('POST', '/v1/messages', 200, 2.5);
     metrics.request('POST', '/v1/chat/completions', 200, 2.5);
     metrics.request('GET', '/health', 200, 0.001); // not a proxied request: not in the latency distribution
+    metrics.request('GET', '/v1/performance', 200, 0.001); // nor is the report
     metrics.cacheResult('miss');
     metrics.cacheResult('hit');
     await emf.flush(1_700_000_000_000);
@@ -17,22 +18,30 @@ describe('CloudWatch Embedded Metric Format export', () => {
     expect(lines[0].endsWith('\n')).toBe(true);
     expect(doc._aws.Timestamp).toBe(1_700_000_000_000);
     expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'TBO', Dimensions: [['Service']] });
-    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name).sort()).toEqual(Object.values(EMF_METRICS).sort());
+    // No session yet: bandwidth is absent (no data), not 0, so it cannot fire an alarm.
+    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name).sort()).toEqual(Object.values(EMF_METRICS).filter((n) => n !== EMF_METRICS.bandwidthEfficiency).sort());
+    expect(doc[EMF_METRICS.bandwidthEfficiency]).toBeUndefined();
     expect(doc.Service).toBe('tbo-test');
     expect(doc[EMF_METRICS.requestLatency]).toEqual({ Values: [0.5, 3], Counts: [1, 2] });
     expect(doc[EMF_METRICS.requests]).toBe(3);
     expect(doc[EMF_METRICS.cacheHitRate]).toBe(0.5);
 
     metrics.request('POST', '/v1/messages', 200, 0.02);
+    metrics.cacheResult('miss');
+    metrics.cacheResult('miss');
+    metrics.bandwidthEfficiency.set(0.2);
     await emf.flush();
     const second = JSON.parse(lines[1]) as Record<string, unknown>;
     expect(second[EMF_METRICS.requestLatency]).toEqual({ Values: [0.025], Counts: [1] });
     expect(second[EMF_METRICS.requests]).toBe(1);
+    expect(second[EMF_METRICS.cacheHitRate]).toBe(0); // this interval only: 0 of 2, not 1 of 4 since start
+    expect(second[EMF_METRICS.bandwidthEfficiency]).toBe(0.2);
 
     await emf.flush();
     const idle = JSON.parse(lines[2]) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
     expect(idle[EMF_METRICS.requestLatency]).toBeUndefined();
     expect(idle._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name)).not.toContain(EMF_METRICS.requestLatency);
     expect(idle[EMF_METRICS.requests]).toBe(0);
+    expect(idle[EMF_METRICS.cacheHitRate]).toBeUndefined(); // idle: no data rather than a low hit rate
   });
 });

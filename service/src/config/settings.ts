@@ -190,6 +190,11 @@ export const SETTINGS = {
     schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -').default('tbo'),
     description: 'Service name: the Service dimension of EMF metrics and the service field of logs',
   },
+  keepAliveTimeout: {
+    env: 'TBO_KEEP_ALIVE_TIMEOUT', yaml: 'server.keep_alive_timeout',
+    schema: num(1, 4000).default(65),
+    description: 'Seconds an idle client connection stays open; keep it above the load balancer\'s idle timeout (ALB default 60 s)',
+  },
   drainTimeout: {
     env: 'TBO_DRAIN_TIMEOUT', yaml: 'server.drain_timeout',
     schema: num(0, 3600).default(25),

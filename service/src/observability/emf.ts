@@ -1,16 +1,10 @@
+import { EMF_METRICS, EMF_SERVICE_DIMENSION } from './emf-names';
 import type { Metrics } from './metrics';
 
-/** EMF metric names; the AWS construct's alarms and dashboard use the same names. */
-export const EMF_METRICS = {
-  requestLatency: 'RequestLatency',
-  requests: 'Requests',
-  cacheHitRate: 'CacheHitRate',
-  bandwidthEfficiency: 'BandwidthEfficiency',
-  circuitBreakerActive: 'CircuitBreakerActive',
-  activeSessions: 'ActiveSessions',
-} as const;
+export { EMF_METRICS };
 
-const PROXIED = /^\/v1\//;
+/** The proxied endpoints (as in the shared alert rules): not /v1/performance. */
+const PROXIED = /^\/v1\/(messages|chat\/completions|collaborate)$/;
 
 interface BucketValue {
   readonly labels: Readonly<Record<string, string | number>>;
@@ -25,6 +19,7 @@ interface BucketValue {
  */
 export class EmfExporter {
   private previous = new Map<string, number>();
+  private previousCache = { answered: 0, lookups: 0 };
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -72,28 +67,35 @@ export class EmfExporter {
     }
     const gauge = async (g: { get(): Promise<{ values: { value: number }[] }> }) => (await g.get()).values[0]?.value ?? 0;
     const M = EMF_METRICS;
+    // Hit rate over this interval only, and only when there was something to hit: an idle
+    // instance reports no data rather than 0, so it cannot fire the low-hit-rate alarm.
+    const { answered, lookups } = this.metrics.cacheCounts;
+    const windowLookups = lookups - this.previousCache.lookups;
+    const windowHitRate = windowLookups > 0 ? (answered - this.previousCache.answered) / windowLookups : undefined;
+    this.previousCache = { answered, lookups };
+    const efficiency = await gauge(this.metrics.bandwidthEfficiency);
     const doc: Record<string, unknown> = {
       _aws: {
         Timestamp: now,
         CloudWatchMetrics: [
           {
             Namespace: this.opts.namespace,
-            Dimensions: [['Service']],
+            Dimensions: [[EMF_SERVICE_DIMENSION]],
             Metrics: [
               ...(values.length ? [{ Name: M.requestLatency, Unit: 'Seconds' }] : []),
               { Name: M.requests, Unit: 'Count' },
-              { Name: M.cacheHitRate, Unit: 'None' },
-              { Name: M.bandwidthEfficiency, Unit: 'None' },
+              ...(windowHitRate !== undefined ? [{ Name: M.cacheHitRate, Unit: 'None' }] : []),
+              ...(efficiency > 0 ? [{ Name: M.bandwidthEfficiency, Unit: 'None' }] : []),
               { Name: M.circuitBreakerActive, Unit: 'None' },
               { Name: M.activeSessions, Unit: 'Count' },
             ],
           },
         ],
       },
-      Service: this.opts.service,
+      [EMF_SERVICE_DIMENSION]: this.opts.service,
       [M.requests]: total,
-      [M.cacheHitRate]: await gauge(this.metrics.cacheHitRate),
-      [M.bandwidthEfficiency]: await gauge(this.metrics.bandwidthEfficiency),
+      ...(windowHitRate !== undefined ? { [M.cacheHitRate]: windowHitRate } : {}),
+      ...(efficiency > 0 ? { [M.bandwidthEfficiency]: efficiency } : {}),
       [M.circuitBreakerActive]: await gauge(this.metrics.circuitBreakerActive),
       [M.activeSessions]: await gauge(this.metrics.activeSessions),
     };

@@ -1,0 +1,59 @@
+/** The AWS target's own defaults (the service's live in `lib/core`); each is a prop's `@default`. */
+export const AWS_DEFAULTS = {
+  /** The guide's Fargate task size. */
+  cpu: 512,
+  memoryLimitMiB: 1024,
+  logGroupName: '/ecs/tbo',
+  logStreamPrefix: 'ecs',
+  /** The guide's compose replicas, and its autoscaler's bounds and targets. */
+  desiredCount: 3,
+  minCapacity: 2,
+  maxCapacity: 20,
+  targetCpuUtilization: 70,
+  scaleOutLatencySeconds: 1.5,
+  requestsPerTarget: 1000,
+  maxAzs: 2,
+  redis: {
+    nodeType: 'cache.t4g.medium',
+    replicasPerShard: 1,
+    clusterShards: 2,
+    engineVersion: '7.1',
+    snapshotRetentionDays: 7,
+    port: 6379,
+  },
+  /** Seconds the load balancer keeps deregistering targets beyond the service's own drain timeout. */
+  deregistrationMarginSeconds: 5,
+  /** The service keeps idle connections this much longer than the load balancer does. */
+  keepAliveMarginSeconds: 5,
+  /** The non-root user of the bundled image (node:20-alpine's `node`). */
+  containerUser: '1000:1000',
+  /** Length of the generated JWT signing key and Redis AUTH token. */
+  generatedSecretLength: 64,
+} as const;
+
+/** Fargate's task sizes: memory (MiB) accepted for each CPU value. */
+export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+/** Limits AWS puts on values the construct derives from the service config. */
+export const AWS_LIMITS = {
+  /** ALB target group and ECS container health check interval, seconds. */
+  healthCheckInterval: { min: 5, max: 300 },
+  /** Fargate container stop timeout, seconds. */
+  maxStopTimeout: 120,
+  /** ALB idle timeout, seconds. */
+  idleTimeout: { min: 1, max: 4000 },
+} as const;
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}

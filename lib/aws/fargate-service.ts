@@ -1,0 +1,193 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { RedisEndpoint, ServiceConfig } from '../core';
+import { alarmTopic, createAlarms } from './alarms';
+import { createDashboard } from './dashboard';
+import { restrictServiceEgress } from './egress';
+import { AWS_DEFAULTS } from './defaults';
+import { EMF_METRICS } from './emf-metrics';
+import { createLoadBalancer } from './load-balancer';
+import { TboServiceMetrics } from './metrics';
+import { createVpc } from './network';
+import { createOutputs } from './outputs';
+import type { TboFargateServiceProps } from './props';
+import { createRedis, useExistingRedis, type TboRedis } from './redis';
+import { resolveProps } from './resolve-props';
+import { configureScaling, targetResponseTimeP95 } from './scaling';
+import { createSecrets } from './secrets';
+import { bundledServiceImage, createTask } from './task';
+
+/**
+ * The TBO gateway on ECS Fargate behind an Application Load Balancer, with an ElastiCache Redis
+ * shared cache, secrets from Secrets Manager, the guide's autoscaler, alarms and a dashboard.
+ * Every prop is optional; the defaults are secure and highly available. Every child is a public
+ * field, so any detail can be reached without forking.
+ */
+export class TboFargateService extends Construct {
+  /** The service configuration as deployed, every default filled in. */
+  readonly serviceConfig: ServiceConfig;
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.ICluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The service's container in the task definition. */
+  readonly container: ecs.ContainerDefinition;
+  readonly service: ecs.FargateService;
+  readonly serviceSecurityGroup: ec2.SecurityGroup;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  /** The listener that forwards to the service: HTTPS (443) with a certificate, else HTTP (80). */
+  readonly listener: elbv2.ApplicationListener;
+  /** The port 80 listener: redirects to HTTPS when there is a certificate, else it is `listener`. */
+  readonly httpListener: elbv2.ApplicationListener;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The HTTPS certificate, when there is one. */
+  readonly certificate?: acm.ICertificate;
+  /** The bucket of the load balancer's access logs, when they are on. */
+  readonly accessLogsBucket?: s3.IBucket;
+  /** The task count autoscaling (add your own policies here). */
+  readonly scaling: ecs.ScalableTaskCount;
+  /** The ElastiCache replication group, when the construct created it. */
+  readonly redis?: elasticache.CfnReplicationGroup;
+  /** The Redis security group, when the construct created it. */
+  readonly redisSecurityGroup?: ec2.SecurityGroup;
+  /** The Redis AUTH token secret (generated, or the one given with `existingRedis`). */
+  readonly redisAuthSecret?: secretsmanager.ISecret;
+  /** Where the service connects to Redis; undefined with `redis: false`. */
+  readonly redisEndpoint?: RedisEndpoint;
+  readonly anthropicApiKeySecret: secretsmanager.ISecret;
+  readonly openAiApiKeySecret?: secretsmanager.ISecret;
+  readonly jwtSecret: secretsmanager.ISecret;
+  readonly apiKeysSecret?: secretsmanager.ISecret;
+  /** The container log group (`/ecs/tbo`, stream prefix `ecs`). */
+  readonly logGroup: logs.LogGroup;
+  /** The guide's four alarms, in the order of `TBO_ALERT_RULES`. */
+  readonly alarms: readonly cloudwatch.Alarm[];
+  /** The topic the alarms notify, when there is one. */
+  readonly alarmTopic?: sns.ITopic;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The URL clients use (https://domainName, else the load balancer's DNS name). */
+  readonly url: string;
+  private readonly serviceMetrics: TboServiceMetrics;
+
+  constructor(scope: Construct, id: string, props: TboFargateServiceProps = {}) {
+    super(scope, id);
+    const r = resolveProps(props);
+    this.serviceConfig = r.config;
+    this.serviceMetrics = new TboServiceMetrics(r.config);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.vpc = props.existingVpc ?? props.existingCluster?.vpc ?? createVpc(this, logRetention);
+    this.cluster = props.existingCluster ?? new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const taskSubnets = props.taskSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    const secrets = createSecrets(this, props, r.openAi);
+    this.anthropicApiKeySecret = secrets.anthropicApiKey;
+    this.openAiApiKeySecret = secrets.openAiApiKey;
+    this.jwtSecret = secrets.jwtSecret;
+    this.apiKeysSecret = secrets.apiKeys;
+
+    let redis: TboRedis | undefined;
+    if (r.redisMode === 'create') redis = createRedis(this, this.vpc, taskSubnets, r.redis);
+    else if (r.redisMode === 'existing' && props.existingRedis) redis = useExistingRedis(props.existingRedis);
+    this.redis = redis?.replicationGroup;
+    this.redisSecurityGroup = redis?.securityGroup;
+    this.redisAuthSecret = redis?.authSecret;
+    this.redisEndpoint = redis?.endpoint;
+
+    const task = createTask(this, r, {
+      image: props.image ?? bundledServiceImage(),
+      config: r.serviceConfig,
+      secrets,
+      redis,
+      logGroupName: props.logGroupName ?? AWS_DEFAULTS.logGroupName,
+      logRetention,
+    });
+    this.taskDefinition = task.taskDefinition;
+    this.container = task.container;
+    this.logGroup = task.logGroup;
+
+    const lb = createLoadBalancer(this, this.vpc, r, props);
+    this.loadBalancer = lb.loadBalancer;
+    this.loadBalancerSecurityGroup = lb.securityGroup;
+    this.listener = lb.listener;
+    this.httpListener = lb.httpListener;
+    this.targetGroup = lb.targetGroup;
+    this.certificate = lb.certificate;
+    this.accessLogsBucket = lb.accessLogsBucket;
+    this.url = lb.url;
+
+    this.serviceSecurityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
+      vpc: this.vpc,
+      description: 'TBO service tasks: the load balancer in; model APIs, AWS APIs and Redis out',
+      allowAllOutbound: false,
+    });
+    restrictServiceEgress(this.serviceSecurityGroup, r.config);
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: r.desiredCount,
+      securityGroups: [this.serviceSecurityGroup],
+      vpcSubnets: taskSubnets,
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(60),
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+    });
+    this.service.attachToApplicationTargetGroup(this.targetGroup);
+    redis?.allowFrom(this.service);
+
+    this.scaling = configureScaling(this.service, this.targetGroup, r);
+    this.alarmTopic = alarmTopic(this, props);
+    this.alarms = createAlarms(this, this.serviceMetrics, this.alarmTopic);
+    this.dashboard = createDashboard(this, { metrics: this.serviceMetrics, service: this.service, targetGroup: this.targetGroup, alarms: this.alarms });
+    createOutputs(this, { url: this.url, toFill: secrets.toFill, cluster: this.cluster, service: this.service, jwtSecret: this.jwtSecret, dashboard: this.dashboard });
+  }
+
+  /** p95 latency of proxied requests, as the service measures it (EMF `RequestLatency`). */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.metric(EMF_METRICS.requestLatency, { statistic: 'p95', ...props });
+  }
+
+  /** Proxied requests (EMF `Requests`, summed). */
+  metricRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.metric(EMF_METRICS.requests, { statistic: 'Sum', ...props });
+  }
+
+  /** Share of cacheable requests answered from the cache (EMF `CacheHitRate`). */
+  metricCacheHitRate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.metric(EMF_METRICS.cacheHitRate, { statistic: 'Average', ...props });
+  }
+
+  /** Collaborative bandwidth, turns per second (EMF `BandwidthEfficiency`). */
+  metricBandwidthEfficiency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.metric(EMF_METRICS.bandwidthEfficiency, { statistic: 'Average', ...props });
+  }
+
+  /** 1 while any upstream circuit breaker is open (EMF `CircuitBreakerActive`, maximum). */
+  metricCircuitBreakerActive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.metric(EMF_METRICS.circuitBreakerActive, { statistic: 'Maximum', ...props });
+  }
+
+  /** Active collaboration sessions (EMF `ActiveSessions`, summed over tasks). */
+  metricActiveSessions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.metric(EMF_METRICS.activeSessions, { statistic: 'Sum', ...props });
+  }
+
+  /** p95 target response time at the load balancer (what latency scaling acts on). */
+  metricTargetResponseTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return targetResponseTimeP95(this.targetGroup).with(props ?? {});
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * tbo-deploy/aws: the TBO gateway on AWS (aws-cdk-lib). Users of other targets never load this
+ * module or its dependencies.
+ */
+export { TboFargateService } from './fargate-service';
+export type { TboExistingRedis, TboFargateServiceProps, TboRedisOptions } from './props';
+export { AWS_DEFAULTS } from './defaults';
+export { SIGNAL_METRICS, TboServiceMetrics } from './metrics';

@@ -1,0 +1,40 @@
+import { Aws, CfnOutput } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { SecretToFill } from './secrets';
+
+export interface TboOutputsInputs {
+  readonly url: string;
+  readonly toFill: readonly SecretToFill[];
+  readonly cluster: ecs.ICluster;
+  readonly service: ecs.FargateService;
+  readonly jwtSecret: secretsmanager.ISecret;
+  readonly dashboard: cloudwatch.Dashboard;
+}
+
+/** The command that fills a secret from the shell variable of the same name as the service's env var (the value never reaches the template). */
+export function fillCommand(envName: string, secret: secretsmanager.ISecret): string {
+  return `aws secretsmanager put-secret-value --region ${Aws.REGION} --secret-id ${secret.secretArn} --secret-string "$${envName}"`;
+}
+
+/** Stack outputs: where the service is, how to fill its secrets and restart it, where to read the JWT key and the dashboard. */
+export function createOutputs(scope: Construct, inputs: TboOutputsInputs): void {
+  new CfnOutput(scope, 'ServiceUrl', { value: inputs.url, description: 'Base URL of the TBO gateway (point the Anthropic and OpenAI SDKs here; OpenAI adds /v1)' });
+  for (const { envName, id, secret } of inputs.toFill) {
+    new CfnOutput(scope, `${id}FillCommand`, {
+      value: fillCommand(envName, secret),
+      description: `Fills ${envName}: export ${envName}=<your key>, run this, then RestartServiceCommand`,
+    });
+  }
+  new CfnOutput(scope, 'RestartServiceCommand', {
+    value: `aws ecs update-service --region ${Aws.REGION} --cluster ${inputs.cluster.clusterName} --service ${inputs.service.serviceName} --force-new-deployment`,
+    description: 'Starts fresh tasks, which read the current secret values',
+  });
+  new CfnOutput(scope, 'JwtSecretArn', { value: inputs.jwtSecret.secretArn, description: 'Secret holding the HS256 key that signs client JWTs (claims: exp, and tenant or user_id)' });
+  new CfnOutput(scope, 'DashboardUrl', {
+    value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${inputs.dashboard.dashboardName}`,
+    description: 'CloudWatch dashboard of the gateway',
+  });
+}

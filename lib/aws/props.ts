@@ -1,0 +1,111 @@
+import type { Duration } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { RedisEndpoint, TboServiceConfig } from '../core';
+
+/** The ElastiCache Redis replication group the construct creates (when neither `redis: false` nor `existingRedis`). */
+export interface TboRedisOptions {
+  /** Cache node type. @default 'cache.t4g.medium' */
+  readonly nodeType?: string;
+  /** Replicas per shard (1 to 5), each in another AZ; automatic failover needs at least one. @default 1 */
+  readonly replicasPerShard?: number;
+  /** Cluster mode (data sharded over `shards`); the service then runs with `REDIS_CLUSTER=true`. @default false */
+  readonly clusterMode?: boolean;
+  /** Number of shards (node groups); more than one needs `clusterMode`. @default - 2 with cluster mode, else 1 */
+  readonly shards?: number;
+  /** Redis engine version. @default '7.1' */
+  readonly engineVersion?: string;
+  /** Days of automatic daily snapshots kept (0 to 35; 0 turns snapshots off). @default 7 */
+  readonly snapshotRetentionDays?: number;
+}
+
+/** A Redis the construct does not create: the service connects to it and, when given, gets its AUTH token and a security group rule. */
+export interface TboExistingRedis {
+  /** Where the Redis is (host, port, TLS, cluster mode, CA) as the service's contract describes it. */
+  readonly endpoint: RedisEndpoint;
+  /** Secret whose whole value is the AUTH token or password, injected as `REDIS_PASSWORD`. @default - no password */
+  readonly authSecret?: secretsmanager.ISecret;
+  /** Security group of the Redis; the construct lets the service's tasks reach its port. @default - no rule is added (allow it yourself) */
+  readonly securityGroup?: ec2.ISecurityGroup;
+}
+
+/** Props of {@link TboFargateService}: every one is optional; the defaults are the deployment guide's, secure and highly available. */
+export interface TboFargateServiceProps {
+  /** Container image of the service. @default - the bundled `service/` folder built as a Docker image asset */
+  readonly image?: ecs.ContainerImage;
+  /** Service configuration, rendered to the container's environment. @default - the service's defaults (see `SETTINGS`) */
+  readonly config?: TboServiceConfig;
+
+  /** VPC to run in (bring your own). @default - a new VPC over 2 AZs with one NAT gateway per AZ and flow logs */
+  readonly existingVpc?: ec2.IVpc;
+  /** ECS cluster to run in (bring your own); its VPC is used when `existingVpc` is not given. @default - a new cluster with Container Insights */
+  readonly existingCluster?: ecs.ICluster;
+  /** Subnets of the tasks and of the Redis the construct creates. @default - the VPC's private subnets with egress */
+  readonly taskSubnets?: ec2.SubnetSelection;
+
+  /** Task CPU units (Fargate values: 256, 512, 1024, 2048, 4096, 8192, 16384). @default 512 */
+  readonly cpu?: number;
+  /** Task memory in MiB (must fit the CPU on Fargate). @default 1024 */
+  readonly memoryLimitMiB?: number;
+  /** Log group name of the container logs (stream prefix `ecs`). @default '/ecs/tbo' */
+  readonly logGroupName?: string;
+  /** Retention of the container logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+
+  /** Secret holding the Anthropic API key (its whole value), injected as `ANTHROPIC_API_KEY`. @default - a new secret for you to fill (see the stack outputs) */
+  readonly existingAnthropicApiKeySecret?: secretsmanager.ISecret;
+  /** Secret holding the OpenAI API key, injected as `OPENAI_API_KEY`. @default - a new secret for you to fill, unless `openAi` is false */
+  readonly existingOpenAiApiKeySecret?: secretsmanager.ISecret;
+  /** Whether the service gets an OpenAI API key at all. @default true */
+  readonly openAi?: boolean;
+  /** Secret holding the HS256 key that signs client JWTs, injected as `JWT_SECRET_KEY`. @default - a new generated 64-character secret */
+  readonly existingJwtSecret?: secretsmanager.ISecret;
+  /** Secret holding client API keys (`tenant:key,…`), injected as `TBO_API_KEYS`. @default - none: clients use JWTs signed with the JWT secret */
+  readonly existingApiKeysSecret?: secretsmanager.ISecret;
+
+  /** The Redis the construct creates, or `false` for the in-memory cache only. @default - a primary and one replica across AZs, encrypted, with AUTH */
+  readonly redis?: TboRedisOptions | false;
+  /** A Redis you already run, instead of creating one. @default - the construct creates one (see `redis`) */
+  readonly existingRedis?: TboExistingRedis;
+
+  /** Certificate of the HTTPS listener. @default - a DNS-validated certificate when `domainName` and `hostedZone` are given, else plain HTTP (with a synth warning) */
+  readonly certificate?: acm.ICertificate;
+  /** Domain name of the service (needs `hostedZone`): gets a certificate and an alias record. @default - the load balancer's own DNS name */
+  readonly domainName?: string;
+  /** Hosted zone of `domainName`. @default - none */
+  readonly hostedZone?: route53.IHostedZone;
+  /** Whether the load balancer is internet-facing. @default true */
+  readonly internetFacing?: boolean;
+  /** CIDR ranges allowed to reach the load balancer. @default - anywhere (0.0.0.0/0) when internet-facing, else the VPC's CIDR */
+  readonly allowedCidrs?: readonly string[];
+  /** Load balancer idle timeout: long enough for a non-streamed response's silence. @default - the service's upstream timeout (600 s) */
+  readonly idleTimeout?: Duration;
+  /** Whether the load balancer writes access logs to S3. @default true */
+  readonly accessLogs?: boolean;
+  /** Bucket of the access logs (SSE-S3 encrypted; KMS is not supported by ALB logs). @default - a new encrypted, private, TLS-only bucket */
+  readonly existingAccessLogsBucket?: s3.IBucket;
+
+  /** Tasks the service runs (the guide's compose replicas). @default 3 */
+  readonly desiredCount?: number;
+  /** Fewest tasks autoscaling keeps. @default 2 */
+  readonly minCapacity?: number;
+  /** Most tasks autoscaling starts. @default 20 */
+  readonly maxCapacity?: number;
+  /** Average CPU utilization, in percent, that target tracking keeps. @default 70 */
+  readonly targetCpuUtilization?: number;
+  /** Load balancer p95 target response time above which the service scales out. @default Duration.seconds(1.5) */
+  readonly scaleOutLatency?: Duration;
+  /** Requests per target per minute that target tracking keeps. @default 1000 */
+  readonly requestsPerTarget?: number;
+
+  /** SNS topic for alarm and OK actions. @default - a new encrypted topic when `alarmEmails` is given, else no actions */
+  readonly existingAlarmTopic?: sns.ITopic;
+  /** Email addresses subscribed to the alarm topic. @default - none */
+  readonly alarmEmails?: readonly string[];
+}

@@ -1,0 +1,118 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { PROBE_PATHS, SECRET_ENV, SERVICE_BUILD_EXCLUDES, SERVICE_PORT, SETTINGS, renderEnvironment, serviceDirectory, type TboServiceConfig } from '../core';
+import { AWS_DEFAULTS } from './defaults';
+import { acknowledge } from './nag';
+import type { TboRedis } from './redis';
+import type { ResolvedProps } from './resolve-props';
+import type { TboSecrets } from './secrets';
+
+/** The container's name in the task definition (the load balancer targets it by this name). */
+export const CONTAINER_NAME = 'tbo';
+/** The writable scratch volume: the root filesystem is read-only. */
+export const TMP_VOLUME = { name: 'tmp', path: '/tmp' } as const;
+
+/** The bundled service folder as a Docker image asset (built by `cdk deploy`; synth only stages the folder). */
+export function bundledServiceImage(): ecs.ContainerImage {
+  return ecs.ContainerImage.fromAsset(serviceDirectory(), { exclude: [...SERVICE_BUILD_EXCLUDES], platform: Platform.LINUX_AMD64 });
+}
+
+/** Liveness probe inside the container, with no curl: the service image is Node. */
+export function livenessCommand(): string[] {
+  const probe = `require('http').get({host:'127.0.0.1',port:${SERVICE_PORT},path:'${PROBE_PATHS.liveness}',timeout:3000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`;
+  return ['CMD', 'node', '-e', probe];
+}
+
+/** The container environment: the config rendered by the shared contract, plus what this target owns. */
+export function containerEnvironment(config: TboServiceConfig | undefined, redis: TboRedis | undefined): Record<string, string> {
+  return {
+    ...renderEnvironment(config, redis?.endpoint),
+    [SETTINGS.host.env]: '0.0.0.0',
+    [SETTINGS.port.env]: String(SERVICE_PORT),
+    [SETTINGS.metricsEmf.env]: 'true',
+  };
+}
+
+/** The container's secrets, by env var name, all injected by ECS from Secrets Manager. */
+export function containerSecrets(secrets: TboSecrets, redis: TboRedis | undefined): Record<string, ecs.Secret> {
+  const out: Record<string, ecs.Secret> = {
+    [SECRET_ENV.anthropicApiKey]: ecs.Secret.fromSecretsManager(secrets.anthropicApiKey),
+    [SECRET_ENV.jwtSecretKey]: ecs.Secret.fromSecretsManager(secrets.jwtSecret),
+  };
+  if (secrets.openAiApiKey) out[SECRET_ENV.openaiApiKey] = ecs.Secret.fromSecretsManager(secrets.openAiApiKey);
+  if (secrets.apiKeys) out[SECRET_ENV.apiKeys] = ecs.Secret.fromSecretsManager(secrets.apiKeys);
+  if (redis?.authSecret) out[SECRET_ENV.redisPassword] = ecs.Secret.fromSecretsManager(redis.authSecret);
+  return out;
+}
+
+export interface TboTask {
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly logGroup: logs.LogGroup;
+}
+
+export interface TboTaskInputs {
+  readonly image: ecs.ContainerImage;
+  readonly config: TboServiceConfig | undefined;
+  readonly secrets: TboSecrets;
+  readonly redis: TboRedis | undefined;
+  readonly logGroupName: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The Fargate task: the guide's size, a non-root container with a read-only root filesystem and a
+ * writable /tmp, secrets by reference, logs to `/ecs/tbo` with stream prefix `ecs`, a liveness
+ * health check, and a stop timeout just above the service's drain timeout.
+ */
+export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskInputs): TboTask {
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    logGroupName: inputs.logGroupName,
+    retention: inputs.logRetention,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
+    cpu: r.cpu,
+    memoryLimitMiB: r.memoryLimitMiB,
+    runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
+  });
+  taskDefinition.addVolume({ name: TMP_VOLUME.name });
+  const container = taskDefinition.addContainer('Container', {
+    containerName: CONTAINER_NAME,
+    image: inputs.image,
+    essential: true,
+    portMappings: [{ containerPort: SERVICE_PORT, name: 'http' }],
+    environment: containerEnvironment(inputs.config, inputs.redis),
+    secrets: containerSecrets(inputs.secrets, inputs.redis),
+    logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: AWS_DEFAULTS.logStreamPrefix }),
+    healthCheck: {
+      command: livenessCommand(),
+      interval: Duration.seconds(r.healthCheckIntervalSeconds),
+      timeout: Duration.seconds(5),
+      retries: 3,
+      startPeriod: Duration.seconds(15),
+    },
+    readonlyRootFilesystem: true,
+    user: AWS_DEFAULTS.containerUser,
+    stopTimeout: Duration.seconds(r.stopTimeoutSeconds),
+  });
+  container.addMountPoints({ sourceVolume: TMP_VOLUME.name, containerPath: TMP_VOLUME.path, readOnly: false });
+
+  acknowledge(
+    taskDefinition,
+    'AwsSolutions-ECS2',
+    'The plain environment variables are only the non-secret settings rendered by the shared contract (levels, sizes, timeouts, Redis ' +
+      'host and port); every credential (provider API keys, JWT key, client keys, Redis AUTH token) is injected from Secrets Manager.',
+  );
+  const executionRole = taskDefinition.obtainExecutionRole();
+  acknowledge(
+    executionRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ecr:GetAuthorizationToken, which pulling the image from ECR needs, supports no resource-level permissions; every other grant of the ' +
+      'execution role names its log group, repository or secret.',
+  );
+  return { taskDefinition, container, logGroup };
+}

@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Stack, Validations, type App } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { SECRET_ENV } from '../../lib/core';
+import { createTboAwsApp, TboAwsStack } from '../../bin/tbo-aws-stack';
+import { cfnLint } from './support/cfn-lint';
+import { filesContaining } from './support/files';
+import { TempDirs } from './support/synth';
+
+const REPO = join(__dirname, '..', '..');
+const dirs = new TempDirs();
+afterAll(() => dirs.cleanup());
+
+/** Every cdk-nag acknowledgement recorded in the tree: construct path, rule, reason. */
+function acknowledgements(root: IConstruct): { path: string; rule: string; reason: string }[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([rule, reason]) => ({ path: c.node.path, rule: rule.replace(/^annotation::/i, ''), reason }))),
+  );
+}
+
+describe('the example app (bin/tbo-aws.ts)', () => {
+  let app: App;
+  let outdir: string;
+  beforeAll(() => {
+    outdir = dirs.make();
+    app = createTboAwsApp({ outdir });
+    app.synth(); // throws on any unacknowledged cdk-nag finding
+  }, 120_000);
+
+  it('is one environment-agnostic stack, TboAwsStack, composing the construct with its defaults', () => {
+    const stack = app.node.findChild('TboAwsStack') as TboAwsStack;
+    expect(stack).toBeInstanceOf(TboAwsStack);
+    expect(stack.environment).toBe('aws://unknown-account/unknown-region');
+    expect(stack.tbo.node.id).toBe('Tbo');
+  });
+
+  it('has zero unacknowledged cdk-nag AwsSolutions findings', () => {
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+
+  it('runs cdk-nag at synth: a non-compliant resource fails it', () => {
+    const bad = createTboAwsApp({ outdir: dirs.make() });
+    const stack = new Stack(bad, 'Bad');
+    const sg = new ec2.SecurityGroup(stack, 'Open', { vpc: ec2.Vpc.fromVpcAttributes(stack, 'V', { vpcId: 'vpc-12345678', availabilityZones: ['us-east-1a'] }) });
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+    expect(() => bad.synth()).toThrow(/AwsSolutions-EC23/);
+  }, 120_000);
+
+  it('carries every acknowledgement in the construct, each with a specific reason', () => {
+    const acks = acknowledgements(app).filter((a) => a.rule.startsWith('AwsSolutions-')); // aws-cdk-lib records its own, for its built-in checks
+    expect(acks.map((a) => `${a.rule} ${a.path}`).sort()).toEqual(
+      [
+        'AwsSolutions-AEC5 TboAwsStack/Tbo/Redis',
+        'AwsSolutions-EC23 TboAwsStack/Tbo/LoadBalancerSecurityGroup',
+        'AwsSolutions-ECS2 TboAwsStack/Tbo/TaskDefinition',
+        'AwsSolutions-IAM5[Resource::*] TboAwsStack/Tbo/TaskDefinition/ExecutionRole',
+        'AwsSolutions-S1 TboAwsStack/Tbo/AccessLogsBucket',
+        'AwsSolutions-SMG4 TboAwsStack/Tbo/AnthropicApiKey',
+        'AwsSolutions-SMG4 TboAwsStack/Tbo/JwtSecret',
+        'AwsSolutions-SMG4 TboAwsStack/Tbo/OpenAiApiKey',
+        'AwsSolutions-SMG4 TboAwsStack/Tbo/RedisAuthToken',
+      ].sort(),
+    );
+    for (const a of acks) expect(a.reason.length).toBeGreaterThan(120);
+    expect(new Set(acks.map((a) => a.reason)).size).toBe(acks.length - 1); // the two provider keys share one reason
+  });
+
+  it('passes cfn-lint with zero errors', async () => {
+    const lint = await cfnLint([join(outdir, 'TboAwsStack.template.json')]);
+    expect(lint.errors).toEqual([]);
+    expect(lint.warnings).toEqual([]);
+    expect(lint.statuses.every((st) => st === 0)).toBe(true);
+  }, 180_000);
+});
+
+describe('npx cdk synth (cdk.json)', () => {
+  it('works offline with no credentials, and no secret in the shell environment reaches cdk.out', async () => {
+    const outdir = dirs.make();
+    const sentinel = 'sk-ant-TBO-CLI-SENTINEL-7d1e5c';
+    const secretEnv = Object.fromEntries(Object.values(SECRET_ENV).map((name) => [name, `${sentinel}-${name}`]));
+    const env: NodeJS.ProcessEnv = { ...process.env, ...secretEnv, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: '1' };
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
+    const run = spawnSync('npx', ['cdk', 'synth', '--no-notices', '-o', outdir], { cwd: REPO, env, encoding: 'utf8', timeout: 240_000 });
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(existsSync(join(outdir, 'TboAwsStack.template.json'))).toBe(true);
+    expect(readdirSync(outdir).filter((f) => f.endsWith('.template.json'))).toEqual(['TboAwsStack.template.json']);
+    expect(run.stderr).toMatch(/serves plain HTTP/); // the synth warning reaches the user
+    expect(filesContaining(outdir, sentinel)).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { environment?: string }> };
+    expect(manifest.artifacts.TboAwsStack.environment).toBe('aws://unknown-account/unknown-region');
+    const lint = await cfnLint([join(outdir, 'TboAwsStack.template.json')]);
+    expect(lint.errors).toEqual([]);
+    expect(lint.warnings).toEqual([]);
+  }, 300_000);
+});

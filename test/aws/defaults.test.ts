@@ -1,0 +1,381 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import {
+  PROBE_PATHS,
+  renderEnvironment,
+  resolveServiceConfig,
+  SECRET_ENV,
+  SERVICE_BUILD_EXCLUDES,
+  SERVICE_PORT,
+  SETTINGS,
+  TBO_ALERT_RULES,
+} from '../../lib/core';
+import { AWS_DEFAULTS, SIGNAL_METRICS } from '../../lib/aws';
+import { EMF_METRICS } from '../../service/src/observability/emf';
+import { cfnLint } from './support/cfn-lint';
+import { containerOf, envOf, onlyResource, resourcesOfType, secretsOf, synthTbo, TempDirs, type Synthesized } from './support/synth';
+
+const dirs = new TempDirs();
+let s: Synthesized;
+const drain = resolveServiceConfig().drainTimeout;
+
+beforeAll(() => {
+  s = synthTbo(dirs); // every default, the bundled service folder as the image
+}, 120_000);
+afterAll(() => dirs.cleanup());
+
+const ref = (id: string) => ({ Ref: id });
+const idOf = (type: string) => onlyResource(s.json, type).id;
+
+describe('TboFargateService defaults: network and cluster', () => {
+  it('creates a VPC over 2 AZs with public and private subnets, a NAT gateway per AZ and flow logs', () => {
+    s.template.resourceCountIs('AWS::EC2::VPC', 1);
+    s.template.resourceCountIs('AWS::EC2::Subnet', 4);
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    for (const az of [0, 1]) {
+      s.template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [az, { 'Fn::GetAZs': '' }] }, MapPublicIpOnLaunch: false });
+    }
+    s.template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    expect(s.tbo.vpc.availabilityZones).toHaveLength(2);
+  });
+
+  it('creates a cluster with Container Insights', () => {
+    s.template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+  });
+});
+
+describe('TboFargateService defaults: task', () => {
+  it('is the guide\'s Fargate task: 512 CPU, 1024 MiB, port from the contract', () => {
+    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: String(AWS_DEFAULTS.cpu),
+      Memory: String(AWS_DEFAULTS.memoryLimitMiB),
+      NetworkMode: 'awsvpc',
+      RequiresCompatibilities: ['FARGATE'],
+    });
+    expect(AWS_DEFAULTS.cpu).toBe(512);
+    expect(AWS_DEFAULTS.memoryLimitMiB).toBe(1024);
+    expect(containerOf(s.json)).toMatchObject({ Name: 'tbo', Essential: true, PortMappings: [{ ContainerPort: SERVICE_PORT, Protocol: 'tcp' }] });
+  });
+
+  it('runs non-root with a read-only root filesystem and a writable /tmp volume', () => {
+    const c = containerOf(s.json);
+    expect(c).toMatchObject({ ReadonlyRootFilesystem: true, User: '1000:1000', MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }] });
+    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [{ Name: 'tmp' }] });
+  });
+
+  it('checks liveness on the contract\'s path and stops just after the drain timeout', () => {
+    const c = containerOf(s.json) as unknown as { HealthCheck: { Command: string[]; Interval: number }; StopTimeout: number };
+    expect(c.HealthCheck.Command[0]).toBe('CMD');
+    expect(c.HealthCheck.Command.join(' ')).toContain(`port:${SERVICE_PORT},path:'${PROBE_PATHS.liveness}'`);
+    expect(c.HealthCheck.Interval).toBe(resolveServiceConfig().healthCheckInterval);
+    expect(c.StopTimeout).toBeGreaterThan(drain);
+    expect(c.StopTimeout).toBe(Math.ceil(drain) + AWS_DEFAULTS.deregistrationMarginSeconds);
+  });
+
+  it('logs to /ecs/tbo (30 days) with stream prefix ecs', () => {
+    s.template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/tbo', RetentionInDays: 30 });
+    expect(containerOf(s.json).LogConfiguration).toEqual({
+      LogDriver: 'awslogs',
+      Options: { 'awslogs-group': ref(s.stack.getLogicalId(s.tbo.logGroup.node.defaultChild as never)), 'awslogs-stream-prefix': 'ecs', 'awslogs-region': { Ref: 'AWS::Region' } },
+    });
+  });
+
+  it('renders the environment through the shared contract, with EMF on and Redis over TLS', () => {
+    const redis = s.tbo.redis!;
+    const expected = {
+      // Idle connections outlive the ALB's (idle timeout 600 s + 5 s): no 502 on a reused connection.
+      ...renderEnvironment({ keepAliveTimeout: 605 }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }),
+      [SETTINGS.metricsEmf.env]: 'true',
+      [SETTINGS.host.env]: '0.0.0.0',
+      [SETTINGS.port.env]: String(SERVICE_PORT),
+    };
+    const env = envOf(s.json);
+    expect(Object.keys(env).sort()).toEqual(Object.keys(expected).sort());
+    const redisId = s.stack.getLogicalId(redis);
+    expect(env).toEqual({
+      ...expected,
+      [SETTINGS.redisHost.env]: { 'Fn::GetAtt': [redisId, 'PrimaryEndPoint.Address'] },
+      [SETTINGS.redisPort.env]: { 'Fn::GetAtt': [redisId, 'PrimaryEndPoint.Port'] },
+    });
+    expect(env).toMatchObject({ TBO_METRICS_EMF: 'true', REDIS_TLS: 'true', REDIS_CLUSTER: 'false' });
+    for (const name of Object.values(SECRET_ENV)) expect(env).not.toHaveProperty(name);
+  });
+
+  it('injects every credential from Secrets Manager, by reference', () => {
+    expect(secretsOf(s.json)).toEqual({
+      [SECRET_ENV.anthropicApiKey]: ref(idOfSecret('AnthropicApiKey')),
+      [SECRET_ENV.openaiApiKey]: ref(idOfSecret('OpenAiApiKey')),
+      [SECRET_ENV.jwtSecretKey]: ref(idOfSecret('JwtSecret')),
+      [SECRET_ENV.redisPassword]: ref(idOfSecret('RedisAuthToken')),
+    });
+  });
+
+  it('lets only the execution role read exactly those secrets; the task role has no permissions', () => {
+    const policies = resourcesOfType(s.json, 'AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const secretReads = statements.filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(secretReads.map((st) => st.Resource)).toEqual(expect.arrayContaining(['AnthropicApiKey', 'OpenAiApiKey', 'JwtSecret', 'RedisAuthToken'].map((id) => ref(idOfSecret(id)))));
+    expect(secretReads).toHaveLength(4);
+    const execRoleId = s.stack.getLogicalId(s.tbo.taskDefinition.executionRole!.node.defaultChild as never);
+    for (const [, p] of Object.entries(policies)) {
+      const doc = JSON.stringify(p.Properties!.PolicyDocument);
+      if (doc.includes('secretsmanager:')) expect(p.Properties!.Roles).toEqual([ref(execRoleId)]);
+    }
+    const taskRoleId = s.stack.getLogicalId(s.tbo.taskDefinition.taskRole.node.defaultChild as never);
+    for (const p of Object.values(policies)) expect(p.Properties!.Roles).not.toContainEqual(ref(taskRoleId));
+  });
+
+  it('builds the bundled service folder as a Docker image asset without node_modules or build output', () => {
+    const assets = JSON.parse(readFileSync(s.templateFile.replace('.template.json', '.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { directory: string } }> };
+    const images = Object.values(assets.dockerImages);
+    expect(images).toHaveLength(1);
+    const staged = join(s.templateFile, '..', images[0].source.directory);
+    const files = readdirSync(staged);
+    expect(files).toEqual(expect.arrayContaining(['Dockerfile', 'package.json', 'src']));
+    for (const excluded of SERVICE_BUILD_EXCLUDES.filter((e) => !e.includes('*'))) expect(files).not.toContain(excluded);
+  });
+});
+
+describe('TboFargateService defaults: secrets', () => {
+  it('creates the provider key secrets for the user to fill and a generated JWT key; no value is in the template', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('ANTHROPIC_API_KEY'),
+      GenerateSecretString: {},
+    });
+    s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('JWT_SECRET_KEY'),
+      GenerateSecretString: { PasswordLength: AWS_DEFAULTS.generatedSecretLength, ExcludePunctuation: true },
+    });
+    for (const secret of Object.values(resourcesOfType(s.json, 'AWS::SecretsManager::Secret'))) expect(secret.Properties).not.toHaveProperty('SecretString');
+    expect(AWS_DEFAULTS.generatedSecretLength).toBeGreaterThanOrEqual(32); // the service's HS256 minimum
+  });
+});
+
+describe('TboFargateService defaults: Redis', () => {
+  it('is a replication group of a primary and a replica across AZs with automatic failover', () => {
+    s.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      Engine: 'redis',
+      CacheNodeType: AWS_DEFAULTS.redis.nodeType,
+      NumCacheClusters: 2,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      CacheSubnetGroupName: ref(idOf('AWS::ElastiCache::SubnetGroup')),
+    });
+    s.template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', {
+      SubnetIds: [ref(s.stack.getLogicalId(s.tbo.vpc.privateSubnets[0].node.defaultChild as never)), ref(s.stack.getLogicalId(s.tbo.vpc.privateSubnets[1].node.defaultChild as never))],
+    });
+  });
+
+  it('encrypts at rest and in transit, requires the generated AUTH token, and keeps 7 days of snapshots', () => {
+    s.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      AtRestEncryptionEnabled: true,
+      TransitEncryptionEnabled: true,
+      AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', ref(idOfSecret('RedisAuthToken')), ':SecretString:::}}']] },
+      SnapshotRetentionLimit: 7,
+    });
+  });
+
+  it('has its own security group that only the service tasks reach, on the Redis port', () => {
+    const redisSg = s.stack.getLogicalId(s.tbo.redisSecurityGroup!.node.defaultChild as never);
+    const serviceSg = s.stack.getLogicalId(s.tbo.serviceSecurityGroup.node.defaultChild as never);
+    s.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { SecurityGroupIds: [{ 'Fn::GetAtt': [redisSg, 'GroupId'] }] });
+    const ingress = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties!.GroupId).includes(redisSg));
+    expect(ingress.map((r) => r.Properties)).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, SourceSecurityGroupId: { 'Fn::GetAtt': [serviceSg, 'GroupId'] } }),
+    ]);
+    const sg = s.json.Resources[redisSg].Properties!;
+    expect(sg).not.toHaveProperty('SecurityGroupIngress');
+    expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]); // CDK's "no egress" rule
+  });
+});
+
+describe('TboFargateService defaults: load balancer', () => {
+  it('is internet-facing over HTTP only (no certificate) and warns at synth', () => {
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing', Type: 'application' });
+    s.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(idOf('AWS::ElasticLoadBalancingV2::TargetGroup')) }],
+    });
+    expect(s.warnings).toEqual([expect.stringMatching(/^\/TestStack\/Tbo: .*serves plain HTTP.*certificate, or domainName and hostedZone/)]);
+  });
+
+  it('admits anyone on port 80 only, and reaches the tasks only on the service port', () => {
+    const lbSg = s.stack.getLogicalId(s.tbo.loadBalancerSecurityGroup.node.defaultChild as never);
+    expect(s.json.Resources[lbSg].Properties!.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp' })]);
+    const serviceSg = s.stack.getLogicalId(s.tbo.serviceSecurityGroup.node.defaultChild as never);
+    const egress = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
+    expect(egress.filter((e) => JSON.stringify(e!.GroupId).includes(lbSg))).toEqual([
+      expect.objectContaining({ FromPort: SERVICE_PORT, ToPort: SERVICE_PORT, DestinationSecurityGroupId: { 'Fn::GetAtt': [serviceSg, 'GroupId'] } }),
+    ]);
+  });
+
+  it('lets the tasks reach only HTTPS (model and AWS APIs) and the Redis security group', () => {
+    const serviceSg = s.stack.getLogicalId(s.tbo.serviceSecurityGroup.node.defaultChild as never);
+    const redisSg = s.stack.getLogicalId(s.tbo.redisSecurityGroup!.node.defaultChild as never);
+    expect(s.json.Resources[serviceSg].Properties!.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
+    const egress = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties!);
+    expect(egress.filter((e) => JSON.stringify(e.GroupId).includes(serviceSg))).toEqual([
+      expect.objectContaining({ FromPort: 6379, ToPort: 6379, DestinationSecurityGroupId: { 'Fn::GetAtt': [redisSg, 'GroupId'] } }),
+    ]);
+  });
+
+  it('health-checks the readiness path and deregisters just after the drain timeout', () => {
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: SERVICE_PORT,
+      TargetType: 'ip',
+      HealthCheckPath: PROBE_PATHS.readiness,
+      HealthCheckIntervalSeconds: resolveServiceConfig().healthCheckInterval,
+      Matcher: { HttpCode: '200' },
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: String(Math.ceil(drain) + AWS_DEFAULTS.deregistrationMarginSeconds) }]),
+    });
+    expect(Math.ceil(drain) + AWS_DEFAULTS.deregistrationMarginSeconds - drain).toBeLessThanOrEqual(AWS_DEFAULTS.deregistrationMarginSeconds);
+  });
+
+  it('keeps idle connections for the service\'s upstream timeout, drops invalid headers and writes access logs', () => {
+    const bucket = idOf('AWS::S3::Bucket');
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'idle_timeout.timeout_seconds', Value: String(resolveServiceConfig().upstreamTimeout) },
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.bucket', Value: ref(bucket) },
+      ]),
+    });
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Action: 's3:PutObject', Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' } }),
+          Match.objectLike({ Action: 's3:PutObject', Principal: { AWS: { 'Fn::If': Match.anyValue() } } }),
+        ]),
+      },
+    });
+    expect(s.json.Mappings).toHaveProperty('Elbv2AccountMap');
+  });
+});
+
+describe('TboFargateService defaults: service, scaling, alarms, dashboard, outputs', () => {
+  it('runs 3 tasks in private subnets with circuit-breaker rollback, 100 % / 200 %', () => {
+    s.template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 3,
+      DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED', Subnets: s.tbo.vpc.privateSubnets.map((sn) => ref(s.stack.getLogicalId(sn.node.defaultChild as never))) } },
+      LoadBalancers: [{ ContainerName: 'tbo', ContainerPort: SERVICE_PORT, TargetGroupArn: ref(idOf('AWS::ElasticLoadBalancingV2::TargetGroup')) }],
+    });
+  });
+
+  it('scales 2 to 20 tasks on CPU 70 %, requests per target and p95 latency above 1.5 s', () => {
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 20 });
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 70 },
+    });
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget' }, TargetValue: AWS_DEFAULTS.requestsPerTarget },
+    });
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1.5, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 1.5, ScalingAdjustment: 3 }] },
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'TargetResponseTime',
+      ExtendedStatistic: 'p95',
+      Threshold: 1.5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('renders the guide\'s four alert rules from lib/core on the service\'s EMF metrics', () => {
+    expect(s.tbo.alarms).toHaveLength(TBO_ALERT_RULES.length);
+    for (const rule of TBO_ALERT_RULES) {
+      const { metricName, statistic } = SIGNAL_METRICS[rule.signal];
+      const props = s.json.Resources[s.stack.getLogicalId(s.tbo.node.findChild(rule.name).node.defaultChild as never)].Properties!;
+      expect(props).toMatchObject({
+        Namespace: 'TBO',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'Service', Value: 'tbo' }],
+        Threshold: rule.threshold,
+        ComparisonOperator: rule.comparison === 'above' ? 'GreaterThanThreshold' : 'LessThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(props[statistic.startsWith('p') ? 'ExtendedStatistic' : 'Statistic']).toBe(statistic);
+      expect((props.Period as number) * (props.EvaluationPeriods as number)).toBe(rule.forSeconds);
+      expect(props.DatapointsToAlarm).toBe(props.EvaluationPeriods);
+      expect(props).not.toHaveProperty('AlarmActions');
+    }
+    expect(Object.values(SIGNAL_METRICS).map((m) => m.metricName).every((n) => (Object.values(EMF_METRICS) as string[]).includes(n))).toBe(true);
+    s.template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('has a dashboard with latency, requests, cache hit rate and bandwidth efficiency', () => {
+    const body = JSON.stringify(onlyResource(s.json, 'AWS::CloudWatch::Dashboard').props.DashboardBody);
+    for (const name of [EMF_METRICS.requestLatency, EMF_METRICS.requests, EMF_METRICS.cacheHitRate, EMF_METRICS.bandwidthEfficiency, 'TargetResponseTime']) expect(body).toContain(name);
+  });
+
+  it('outputs the URL, the exact commands that fill the provider keys and restart, and the JWT secret', () => {
+    const outputs = Object.fromEntries(Object.entries(s.json.Outputs ?? {}).map(([k, o]) => [k.replace(/^Tbo|[0-9A-F]{8}$/g, ''), JSON.stringify(o.Value)]));
+    expect(Object.keys(outputs).sort()).toEqual(['AnthropicApiKeyFillCommand', 'DashboardUrl', 'JwtSecretArn', 'OpenAiApiKeyFillCommand', 'RestartServiceCommand', 'ServiceUrl']);
+    expect(outputs.ServiceUrl).toContain('http://');
+    for (const [id, env] of [['AnthropicApiKey', 'ANTHROPIC_API_KEY'], ['OpenAiApiKey', 'OPENAI_API_KEY']]) {
+      expect(outputs[`${id}FillCommand`]).toContain('aws secretsmanager put-secret-value --region ');
+      expect(outputs[`${id}FillCommand`]).toContain(`--secret-id ",{"Ref":"${idOfSecret(id)}"}`);
+      expect(outputs[`${id}FillCommand`]).toContain(`--secret-string \\"$${env}\\"`);
+    }
+    expect(outputs.RestartServiceCommand).toContain('--force-new-deployment');
+  });
+});
+
+describe('TboFargateService defaults: public surface', () => {
+  it('exposes every child as a typed field', () => {
+    const t = s.tbo;
+    for (const child of [t.vpc, t.cluster, t.service, t.taskDefinition, t.container, t.loadBalancer, t.listener, t.httpListener, t.targetGroup, t.redis, t.redisSecurityGroup,
+      t.redisAuthSecret, t.anthropicApiKeySecret, t.openAiApiKeySecret, t.jwtSecret, t.logGroup, t.dashboard, t.scaling, t.accessLogsBucket, t.serviceSecurityGroup, t.loadBalancerSecurityGroup]) {
+      expect(child).toBeDefined();
+    }
+    expect(t.apiKeysSecret).toBeUndefined();
+    expect(t.certificate).toBeUndefined();
+    expect(t.alarmTopic).toBeUndefined();
+    expect(t.serviceConfig).toEqual(resolveServiceConfig());
+    expect(t.redisEndpoint).toMatchObject({ tls: true, cluster: false });
+  });
+
+  it('offers metric helpers on the service\'s EMF metrics and the load balancer', () => {
+    const t = s.tbo;
+    const emf = (m: { namespace: string; metricName: string; dimensions?: Record<string, unknown>; statistic: string }) => [m.namespace, m.metricName, m.dimensions, m.statistic];
+    expect(emf(t.metricLatency())).toEqual(['TBO', EMF_METRICS.requestLatency, { Service: 'tbo' }, 'p95']);
+    expect(emf(t.metricRequests())).toEqual(['TBO', EMF_METRICS.requests, { Service: 'tbo' }, 'Sum']);
+    expect(emf(t.metricCacheHitRate())).toEqual(['TBO', EMF_METRICS.cacheHitRate, { Service: 'tbo' }, 'Average']);
+    expect(emf(t.metricBandwidthEfficiency())).toEqual(['TBO', EMF_METRICS.bandwidthEfficiency, { Service: 'tbo' }, 'Average']);
+    expect(emf(t.metricCircuitBreakerActive())).toEqual(['TBO', EMF_METRICS.circuitBreakerActive, { Service: 'tbo' }, 'Maximum']);
+    expect(emf(t.metricActiveSessions())).toEqual(['TBO', EMF_METRICS.activeSessions, { Service: 'tbo' }, 'Sum']);
+    expect(t.metricLatency({ statistic: 'p99' }).statistic).toBe('p99');
+    expect(t.metricTargetResponseTime()).toMatchObject({ namespace: 'AWS/ApplicationELB', metricName: 'TargetResponseTime', statistic: 'p95' });
+  });
+
+  it('keeps its logical ids: they are public API (renaming one replaces a resource in a user\'s account)', () => {
+    const fixture = join(__dirname, 'fixtures', 'default-logical-ids.json');
+    const expected = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, string>;
+    const actual = Object.fromEntries(Object.entries(s.json.Resources).map(([id, r]) => [id, r.Type]));
+    expect(actual).toEqual(expected);
+  });
+
+  it('synthesizes a template cfn-lint accepts with zero errors and no warnings', async () => {
+    const lint = await cfnLint([s.templateFile]);
+    expect(lint.errors).toEqual([]);
+    expect(lint.warnings).toEqual([]);
+    expect(lint.statuses.every((st) => st === 0)).toBe(true);
+  }, 180_000);
+});
+
+function idOfSecret(childId: string): string {
+  return s.stack.getLogicalId(s.tbo.node.findChild(childId).node.defaultChild as never);
+}

@@ -1,0 +1,112 @@
+import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { TboConfigValidationError } from '../../lib/core';
+import { TboFargateService, type TboFargateServiceProps } from '../../lib/aws';
+import { registryImage } from './support/synth';
+
+/** Builds the construct (no synth needed: props are checked in the constructor). */
+function build(props: TboFargateServiceProps | ((stack: Stack) => TboFargateServiceProps)): () => TboFargateService {
+  return () => {
+    const stack = new Stack(new App(), 'S');
+    return new TboFargateService(stack, 'Tbo', { image: registryImage(), ...(typeof props === 'function' ? props(stack) : props) });
+  };
+}
+
+/** The one-line problems of the validation error the construct throws. */
+function problems(props: Parameters<typeof build>[0]): string[] {
+  try {
+    build(props)();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TboConfigValidationError);
+    return [...(err as TboConfigValidationError).problems];
+  }
+  throw new Error('expected a TboConfigValidationError');
+}
+
+describe('synth-time validation: each message names the prop, the value received and what is accepted', () => {
+  it.each<[string, TboFargateServiceProps, RegExp]>([
+    ['keep-alive not above the ALB idle timeout', { idleTimeout: Duration.seconds(120), config: { keepAliveTimeout: 60 } }, /^TboFargateService: config\.keepAliveTimeout: received 60; must be above the load balancer idle timeout \(120 s\)/],
+    ['min > max', { minCapacity: 5, maxCapacity: 3 }, /^TboFargateService: minCapacity: received 5; must be ≤ maxCapacity \(3\)$/],
+    ['desired outside min..max', { desiredCount: 1 }, /^TboFargateService: desiredCount: received 1; must be from minCapacity \(2\) to maxCapacity \(20\)$/],
+    ['non-integer capacity', { maxCapacity: 2.5 }, /^TboFargateService: maxCapacity: received 2.5; must be an integer from 1 to 10000$/],
+    ['CPU not a Fargate size', { cpu: 300 }, /^TboFargateService: cpu: received 300; accepted values: 256, 512, 1024, 2048, 4096, 8192, 16384$/],
+    ['memory that does not fit the CPU', { cpu: 256, memoryLimitMiB: 4096 }, /^TboFargateService: memoryLimitMiB: received 4096; with cpu 256, Fargate accepts 512, 1024, 2048$/],
+    ['CPU target above 100 %', { targetCpuUtilization: 120 }, /^TboFargateService: targetCpuUtilization: received 120; must be a percentage above 0 and at most 100$/],
+    ['zero latency threshold', { scaleOutLatency: Duration.seconds(0) }, /^TboFargateService: scaleOutLatency: received "0 s"; must be above 0 seconds$/],
+    ['requests per target below 1', { requestsPerTarget: 0 }, /^TboFargateService: requestsPerTarget: received 0; must be an integer from 1/],
+    ['a malformed CIDR', { allowedCidrs: ['10.0.0.0'] }, /^TboFargateService: allowedCidrs: received "10.0.0.0"; each must be an IPv4 or IPv6 CIDR range/],
+    ['no CIDR at all', { allowedCidrs: [] }, /^TboFargateService: allowedCidrs: received \[\]; must list at least one CIDR range/],
+    ['domainName alone', { domainName: 'tbo.example.com' }, /^TboFargateService: domainName: received "tbo.example.com"; needs hostedZone .* or certificate$/],
+    ['an idle timeout ALB refuses', { idleTimeout: Duration.seconds(5000) }, /^TboFargateService: idleTimeout: received 5000; must be an integer from 1 to 4000$/],
+    ['a bad alarm email', { alarmEmails: ['oncall'] }, /^TboFargateService: alarmEmails: received "oncall"; each must be an email address$/],
+    ['too many Redis replicas', { redis: { replicasPerShard: 6 } }, /^TboFargateService: redis.replicasPerShard: received 6; must be an integer from 1 to 5$/],
+    ['no Redis replica (no failover)', { redis: { replicasPerShard: 0 } }, /^TboFargateService: redis.replicasPerShard: received 0; must be an integer from 1 to 5$/],
+    ['shards without cluster mode', { redis: { shards: 3 } }, /^TboFargateService: redis.shards: received 3; more than one shard needs redis.clusterMode: true$/],
+    ['snapshot retention above 35 days', { redis: { snapshotRetentionDays: 40 } }, /^TboFargateService: redis.snapshotRetentionDays: received 40; must be an integer from 0 to 35$/],
+    ['redis: false with existingRedis', { redis: false, existingRedis: { endpoint: { host: 'r' } } }, /^TboFargateService: redis: received false; redis: false \(no Redis\) contradicts existingRedis/],
+    ['Redis shape options with existingRedis', { redis: { nodeType: 'cache.r7g.large' }, existingRedis: { endpoint: { host: 'r' } } }, /^TboFargateService: redis.nodeType: received \["nodeType"\]; these options shape a Redis the construct creates and do not apply to existingRedis/],
+    ['a health check interval the ALB refuses', { config: { healthCheckInterval: 2 } }, /^TboFargateService: config.healthCheckInterval: received 2; the ALB and ECS health checks accept whole seconds from 5 to 300$/],
+    ['a drain timeout Fargate cannot wait for', { config: { drainTimeout: 200 } }, /^TboFargateService: config.drainTimeout: received 200; Fargate stops a container at most 120 s after SIGTERM, so the drain timeout must be at most 115 s$/],
+    ['openAi: false with an OpenAI secret', { openAi: false, existingOpenAiApiKeySecret: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'O', 'openai') }, /^TboFargateService: existingOpenAiApiKeySecret: received "openai"; is unused with openAi: false/],
+    ['accessLogs: false with a bucket', { accessLogs: false, existingAccessLogsBucket: { bucketName: 'logs' } as never }, /^TboFargateService: existingAccessLogsBucket: received "logs"; is unused with accessLogs: false/],
+  ])('%s', (_name, props, message) => {
+    expect(problems(props)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('cluster mode with an existingRedis that is not a cluster names both props', () => {
+    expect(problems({ redis: { clusterMode: true }, existingRedis: { endpoint: { host: 'r.example.com', tls: true } } })).toEqual([
+      'TboFargateService: redis.clusterMode: received true; existingRedis.endpoint.cluster is false; set existingRedis.endpoint.cluster: true for a cluster-mode Redis (the service then runs with REDIS_CLUSTER=true)',
+    ]);
+  });
+
+  it('hostedZone without domainName', () => {
+    const message = problems((stack) => ({ hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Z', { hostedZoneId: 'Z1', zoneName: 'example.com' }) }));
+    expect(message).toEqual(['TboFargateService: hostedZone: received "example.com"; needs domainName (the name to serve in that zone)']);
+  });
+
+  it('an existingCluster outside existingVpc', () => {
+    const message = problems((stack) => ({
+      existingVpc: ec2.Vpc.fromVpcAttributes(stack, 'A', { vpcId: 'vpc-aaaa', availabilityZones: ['us-east-1a'] }),
+      existingCluster: ecs.Cluster.fromClusterAttributes(stack, 'C', { clusterName: 'c', vpc: ec2.Vpc.fromVpcAttributes(stack, 'B', { vpcId: 'vpc-bbbb', availabilityZones: ['us-east-1a'] }) }),
+    }));
+    expect(message).toEqual(['TboFargateService: existingCluster: received "c"; must be in existingVpc (vpc-aaaa); omit existingVpc to use the cluster\'s VPC']);
+  });
+
+  it('subnets in a single AZ for the multi-AZ Redis', () => {
+    const message = problems((stack) => ({
+      existingVpc: ec2.Vpc.fromVpcAttributes(stack, 'V', { vpcId: 'vpc-aaaa', availabilityZones: ['us-east-1a'], privateSubnetIds: ['subnet-1'] }),
+    }));
+    expect(message).toEqual(['TboFargateService: taskSubnets: received ["us-east-1a"]; the Redis primary and its replicas need subnets in at least 2 availability zones (or pass existingRedis, or redis: false)']);
+  });
+
+  it('a secret whose value would be written into the template, without showing the value', () => {
+    const message = problems((stack) => ({
+      existingAnthropicApiKeySecret: new secretsmanager.Secret(stack, 'Key', { secretStringValue: SecretValue.unsafePlainText('sk-ant-do-not-show') }),
+    }));
+    expect(message).toEqual([expect.stringMatching(/^TboFargateService: existingAnthropicApiKeySecret: received "\(secret, not shown\)"; its value would be written into the template in plain text/)]);
+    expect(message.join('\n')).not.toContain('sk-ant-do-not-show');
+  });
+
+  it('reports every problem at once', () => {
+    expect(problems({ minCapacity: 9, maxCapacity: 4, cpu: 100, redis: { shards: 2 } })).toHaveLength(3);
+  });
+
+  it('rejects config the service would refuse, and secrets passed as config, naming config.<setting>', () => {
+    expect(build({ config: { optimizationLevel: 'fast' as never } })).toThrow(/config\.optimizationLevel: .*received "fast".*accepted values: speed, balanced, quality, research/);
+    const leak = build({ config: { anthropicApiKey: 'sk-ant-do-not-show' } as never });
+    expect(leak).toThrow(/config\.anthropicApiKey: not a tunable setting/);
+    try {
+      leak();
+    } catch (err) {
+      expect(String(err)).not.toContain('sk-ant-do-not-show');
+    }
+  });
+
+  it('accepts every default and every valid edge', () => {
+    expect(build({})).not.toThrow();
+    expect(build({ minCapacity: 0, desiredCount: 0, maxCapacity: 1, cpu: 16384, memoryLimitMiB: 122880, config: { drainTimeout: 115, healthCheckInterval: 300 } })).not.toThrow();
+  });
+});
