@@ -43,6 +43,13 @@ describe('CircuitBreaker', () => {
     expect(at.b.reason).toMatch(/p95 time to first token 2\.00 s/);
   });
 
+  it('is never opened by slow non-streamed answers: they say nothing about time to first token', () => {
+    const { b } = breaker();
+    for (let i = 0; i < 40; i++) b.record(true);
+    expect(b.state).toBe('closed');
+    expect(b.stats()).toMatchObject({ calls: 20, errorRate: 0, p95TtftMs: 0 });
+  });
+
   it('rejects while open, lets one probe through after the cool-down, closes after 3 good probes', () => {
     const { b, clock, changes } = breaker();
     for (let i = 0; i < 20; i++) b.record(false, 10);

@@ -17,7 +17,8 @@ export interface BreakerOptions {
 
 interface Outcome {
   readonly ok: boolean;
-  readonly ttftMs: number;
+  /** Time to first token; undefined when the call could not tell (a non-streamed answer). */
+  readonly ttftMs: number | undefined;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -61,8 +62,12 @@ export class CircuitBreaker {
     return true;
   }
 
-  /** Records a finished call: `ok` false for upstream failures (429, 5xx, timeouts, connection errors). */
-  record(ok: boolean, ttftMs: number): void {
+  /**
+   * Records a finished call: `ok` false for upstream failures (429, 5xx, timeouts, connection
+   * errors). `ttftMs` only for streamed calls: a non-streamed answer arrives whole, so its wait is
+   * generation time, not time to first token, and must not open the breaker.
+   */
+  record(ok: boolean, ttftMs?: number): void {
     if (this.stateValue === 'half_open') {
       this.probeInFlight = false;
       if (!ok) return this.open('a probe failed in half-open');
@@ -87,7 +92,7 @@ export class CircuitBreaker {
   stats(): { readonly calls: number; readonly errorRate: number; readonly p95TtftMs: number; readonly meanTtftMs: number } {
     const calls = this.window.length;
     const errors = this.window.filter((o) => !o.ok).length;
-    const ttfts = this.window.filter((o) => o.ok).map((o) => o.ttftMs).sort((a, b) => a - b);
+    const ttfts = this.window.flatMap((o) => (o.ok && o.ttftMs !== undefined ? [o.ttftMs] : [])).sort((a, b) => a - b);
     const meanTtftMs = ttfts.length ? ttfts.reduce((a, b) => a + b, 0) / ttfts.length : 0;
     return { calls, errorRate: calls ? errors / calls : 0, p95TtftMs: percentile(ttfts, 0.95), meanTtftMs };
   }

@@ -125,14 +125,14 @@ export class Dispatcher {
         const response = await this.attempt(req, link, body, headers);
         const ttftMs = clock.now() - started;
         if (response.status >= 200 && response.status < 300) {
-          breaker.record(true, ttftMs);
+          breaker.record(true, req.stream ? ttftMs : undefined);
           return { response, ttftMs };
         }
         const error = await upstreamError(response);
         this.opts.metrics.upstreamCall(target.provider, String(response.status), ttftMs / 1000);
         // A client error says nothing about the upstream's health, and is final.
         if (!isRetryableStatus(response.status)) {
-          breaker.record(true, ttftMs);
+          breaker.record(true);
           throw error;
         }
         throw new AttemptFailure(error, retryAfterMs(error.retryAfter, clock.wall()));
@@ -149,7 +149,7 @@ export class Dispatcher {
           this.opts.metrics.upstreamCall(target.provider, cause.kind, (clock.now() - started) / 1000);
           failure = new AttemptFailure(cause, undefined);
         }
-        breaker.record(false, clock.now() - started);
+        breaker.record(false);
         const delay = Math.max(failure.retryAfter ?? 0, backoffMs(attempt, this.opts.backoff, this.opts.random));
         if (attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker.state === 'open') throw failure.error;
         note('retried');

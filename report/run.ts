@@ -1,0 +1,169 @@
+/**
+ * `npm run report`: the honest bandwidth report. One scripted replay workload, run at the same
+ * time through TBO (the built service, `node service/dist/main.js`) and directly against the
+ * upstream, each with its own copy of the same latency-controlled fake upstream, all on
+ * 127.0.0.1. Prints tables and writes report/results/latest.json and report/results/latency.svg.
+ *
+ * Exits 1 only when the measurement is invalid (a "must" cross-check failed), never for a result.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { machineCpu, machineFacts, machineLoad } from '../bench/cpu';
+import { killAllNow, ROOT, SERVICE_MAIN, spawnBenchServer, spawnTbo, stopAll } from '../bench/processes';
+import { crossCheck } from './checks';
+import { writeResultFiles } from './files';
+import { reportText } from './print';
+import type { Outcome, UpstreamCounts } from './render';
+import type { ReportResult } from './result';
+import { pairedMissOverhead } from './paired';
+import { replay, type TurnRecord } from './replay';
+import * as scenario from './scenario';
+import { summarize } from './summarize';
+import { directTarget, tboTarget } from './targets';
+import { readTboCounters } from './tbo-metrics';
+import { buildWorkload } from './workload';
+
+const CLIENT_KEY = 'tbo-report-client-key-0123456789';
+const ANTHROPIC_KEY = 'sk-ant-report-0123456789';
+const RESULTS = join(ROOT, 'report', 'results');
+
+const began = performance.now();
+const out = (text = '') => process.stdout.write(`${text}\n`);
+const log = (line: string) => out(`[${((performance.now() - began) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The report measures the built service: refuse a missing build, warn about a stale one. */
+function checkBuild(warnings: string[]): void {
+  let built: number;
+  try {
+    built = statSync(SERVICE_MAIN).mtimeMs;
+  } catch {
+    throw new Error(`${SERVICE_MAIN} is missing: run \`npm run build --prefix service\` first`);
+  }
+  if (newestMtime(join(ROOT, 'service', 'src')) > built) warnings.push('service/src is newer than service/dist: the report measured an older build (npm run build --prefix service)');
+}
+
+function upstreamCounts(counters: Readonly<Record<string, number>>): UpstreamCounts {
+  return { calls: counters.calls, overloaded: counters.overloaded, drawnP50Ms: counters.drawnP50Ms, drawnP95Ms: counters.drawnP95Ms, maxInFlight: counters.maxInFlight };
+}
+
+async function main(): Promise<number> {
+  const deadline = setTimeout(() => {
+    console.error(`report: still running after ${scenario.DEADLINE_MS / 1000} s, giving up`);
+    killAllNow();
+    process.exit(1);
+  }, scenario.DEADLINE_MS);
+  process.once('exit', killAllNow);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      console.error(`\nreport: ${sig}, stopping child processes`);
+      killAllNow();
+      process.exit(130);
+    });
+  }
+  const warnings: string[] = [];
+  checkBuild(warnings);
+  const tmp = mkdtempSync(join(os.tmpdir(), 'tbo-report-'));
+  const startedAt = new Date().toISOString();
+  const facts = machineFacts();
+  try {
+    const configFile = join(tmp, 'config.yaml');
+    writeFileSync(configFile, '');
+    const plans = buildWorkload();
+    const turnsPerRun = plans.reduce((a, p) => a + p.questions.length, 0);
+
+    // Each run gets its own upstream process: same seed, same draws, separate "seen before" counts.
+    const [upTbo, upDirect] = await Promise.all([
+      spawnBenchServer('upstream-tbo', '../report/upstream-server.ts'),
+      spawnBenchServer('upstream-direct', '../report/upstream-server.ts'),
+    ]);
+    const tbo = await spawnTbo('tbo', {
+      TBO_CONFIG_FILE: configFile,
+      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+      ANTHROPIC_BASE_URL: upTbo.url,
+      TBO_API_KEYS: `report:${CLIENT_KEY}`,
+      TBO_MODELS_FAST: `${scenario.PROVIDER}:${scenario.MODEL}`,
+      TBO_MODEL_PRICES: JSON.stringify(scenario.PRICES),
+    }, join(tmp, 'tbo.log'));
+    log(`upstream (TBO run) pid ${upTbo.pid}, upstream (direct run) pid ${upDirect.pid}, tbo pid ${tbo.pid}`);
+    log(`replaying ${plans.length} sessions × ${scenario.TURNS_PER_SESSION} turns through TBO and directly, at the same time (think time ×${scenario.TIME_SCALE})`);
+
+    const done = { tbo: 0, direct: 0 };
+    const ticker = setInterval(() => log(`turns done: through TBO ${done.tbo}/${turnsPerRun}, direct ${done.direct}/${turnsPerRun}`), 10_000);
+    const startWall = Date.now() + 250;
+    const cpuBefore = machineCpu();
+    let tboTurns: TurnRecord[];
+    let directTurns: TurnRecord[];
+    try {
+      [tboTurns, directTurns] = await Promise.all([
+        replay(plans, tboTarget(tbo.url, CLIENT_KEY), startWall, () => done.tbo++),
+        replay(plans, directTarget(upDirect.url, ANTHROPIC_KEY), startWall, () => done.direct++),
+      ]);
+    } finally {
+      clearInterval(ticker);
+    }
+    const replaySeconds = (Date.now() - startWall) / 1000;
+    const load = machineLoad(cpuBefore, machineCpu());
+    log(`replay finished in ${replaySeconds.toFixed(1)} s`);
+
+    const [tboCounters, upTboStats, upDirectStats] = await Promise.all([readTboCounters(tbo.url), upTbo.stats(), upDirect.stats()]);
+    await stopAll();
+
+    const outcome: Outcome = {
+      tbo: summarize('tbo', plans, tboTurns),
+      direct: summarize('direct', plans, directTurns),
+      tboCounters,
+      upstream: { tbo: upstreamCounts(upTboStats.counters), direct: upstreamCounts(upDirectStats.counters) },
+      paired: pairedMissOverhead(tboTurns, directTurns),
+    };
+    const checks = crossCheck(outcome, tboTurns);
+    const problems = checks.filter((c) => c.level === 'must' && !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    for (const r of [outcome.tbo, outcome.direct]) {
+      if (r.unanswered > 0) warnings.push(`${r.run}: ${r.unanswered} of ${r.turns} questions never got an answer; latency and bandwidth cover answered turns only`);
+    }
+
+    const result: ReportResult = {
+      startedAt,
+      durationSeconds: (performance.now() - began) / 1000,
+      replaySeconds,
+      machine: { ...facts, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), busyPctDuringReplay: load.busyPct, stealPctDuringReplay: load.stealPct },
+      plans,
+      turns: { tbo: tboTurns, direct: directTurns },
+      outcome,
+      upstreamCounters: { tbo: upTboStats.counters, direct: upDirectStats.counters },
+      checks,
+      problems,
+      warnings,
+    };
+    out();
+    out(reportText(result));
+    writeResultFiles(RESULTS, result);
+    out();
+    log('saved report/results/latest.json and report/results/latency.svg');
+    return problems.length === 0 ? 0 : 1;
+  } finally {
+    await stopAll();
+    clearTimeout(deadline);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error('report failed:', err instanceof Error ? (err.stack ?? err.message) : err);
+    killAllNow();
+    process.exitCode = 1;
+  },
+);
