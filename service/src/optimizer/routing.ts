@@ -19,6 +19,8 @@ export interface RouteDecision {
   readonly routed: boolean;
 }
 
+const MAX_MEMO = 1000;
+
 /** Parses `provider:model,provider:model` (already validated by the config schema). */
 export function parseModelList(list: string): ModelRef[] {
   return list.split(',').map((entry) => {
@@ -46,6 +48,9 @@ function inferProvider(model: string): Provider | undefined {
  * the service has keys for (and, for provider-specific endpoints, only that provider) are used.
  */
 export class Router {
+  /** Decisions are pure functions of (model, complexity, provider): computed once each. */
+  private readonly decided = new Map<string, RouteDecision>();
+
   constructor(
     private readonly tiers: Readonly<Record<Tier, readonly ModelRef[]>>,
     private readonly fallback: 'down' | 'none',
@@ -53,6 +58,18 @@ export class Router {
   ) {}
 
   route(model: string, complexity: number, only?: Provider): RouteDecision {
+    const id = `${model}\0${complexity}\0${only ?? ''}`;
+    let decision = this.decided.get(id);
+    if (!decision) {
+      decision = this.decide(model, complexity, only);
+      // Model names come from clients: keep the memo bounded.
+      if (this.decided.size >= MAX_MEMO) this.decided.clear();
+      this.decided.set(id, decision);
+    }
+    return decision;
+  }
+
+  private decide(model: string, complexity: number, only?: Provider): RouteDecision {
     const usable = (ref: ModelRef) => this.available.has(ref.provider) && (!only || ref.provider === only);
     if (model === 'auto') {
       const tier = tierFor(complexity);
