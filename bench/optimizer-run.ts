@@ -1,0 +1,24 @@
+/** `tsx bench/optimizer-run.ts`: the optimizer scenarios alone (also part of `npm run bench`). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { optimizerTables, runOptimizerBench } from './optimizer';
+import { installCleanupHandlers, stopAll } from './processes';
+
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const logDir = mkdtempSync(join(tmpdir(), 'tbo-bench-optimizer-'));
+  try {
+    const results = await runOptimizerBench(logDir);
+    console.log(optimizerTables(results));
+    writeFileSync(join(__dirname, 'results', 'optimizer-latest.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), ...results }, null, 2)}\n`);
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});
