@@ -1,10 +1,15 @@
 /**
  * Runs scenarios side by side: a warm-up per scenario, then the measured requests split into
- * rounds that interleave the scenarios (rotating their order), so a change in the machine's load
- * during the run affects every scenario alike. Around each chunk the CPU counters of the server
- * under test, of the upstream and of this process (the client) are read, and the machine's total
- * busy time: what the machine spent beyond our three processes is other people's load ("foreign").
+ * rounds that interleave the scenarios, so a change in the machine's load during the run affects
+ * every scenario alike. The order is shuffled per round (seeded, so reproducible): no scenario
+ * always follows the same one (a server's lingering work, e.g. GC after its chunk, would
+ * otherwise always land on the same neighbour). Around each chunk the CPU counters of the server
+ * under test, of the upstream and of this process (the client) are read — the closing ones after
+ * a short settle, so work a server finishes after its last response is still its own — and the
+ * machine's total busy time: what the machine spent beyond our three processes is other people's
+ * load ("foreign").
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { clockTicks, machineCpu } from './cpu';
 import { fire, summarize, type LatencySummary, type LoadResult } from './load';
 import type { BenchServer, Measured } from './processes';
@@ -20,6 +25,10 @@ export interface Scenario {
   readonly server: Measured;
   /** Upstream calls each request must cause: 1 through to the upstream, 0 for a hit or the ceiling. */
   readonly upstreamCallsPerRequest: 0 | 1;
+  /** Concurrent keep-alive connections of the client. @default 1 */
+  readonly connections?: number;
+  /** Measured requests of this scenario (split into the rounds); @default RoundsOptions.measure */
+  readonly measure?: number;
 }
 
 export interface ChunkRecord {
@@ -40,10 +49,11 @@ export interface ScenarioResult {
   readonly id: string;
   readonly label: string;
   readonly server: string;
+  readonly connections: number;
   readonly requests: number;
   readonly wallMs: number;
   readonly rps: number;
-  /** 1 / rps, in ms: at one connection, the mean time per request as the client sees it. */
+  /** 1 / rps, in ms: at one connection, the mean time per request as the client sees it (at more, wall time / requests). */
   readonly msPerRequest: number;
   readonly latency: LatencySummary;
   readonly serverCpuUsPerRequest: number;
@@ -66,8 +76,10 @@ export interface RoundsOptions {
   readonly warmup: number;
   readonly measure: number;
   readonly rounds: number;
-  /** No new round starts once this much time (ms, from `startedAt`) could be exceeded. */
+  /** No new round starts once this much time (ms, from `startedAt`) could be exceeded… */
   readonly budgetMs: number;
+  /** …but at least this many rounds always run (so every scenario gets its minimum of requests). */
+  readonly minRounds: number;
   readonly startedAt: number;
   readonly log: (line: string) => void;
 }
@@ -75,6 +87,26 @@ export interface RoundsOptions {
 export interface RoundsOutcome {
   readonly results: ScenarioResult[];
   readonly roundsCompleted: number;
+}
+
+/** Pause after a chunk's last response before its closing counters are read. */
+export const SETTLE_MS = 150;
+
+/** The scenarios in a reproducible pseudo-random order for `round` (mulberry32, Fisher–Yates). */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  let seed = 0x9e3779b9 ^ (round + 1);
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 function failures(r: LoadResult): number {
@@ -100,7 +132,8 @@ async function chunk(s: Scenario, upstream: BenchServer, amount: number, round: 
   const cpu0 = await s.server.cpu();
   const m0 = machineCpu();
   const c0 = clientCpu();
-  const r = await fire({ url: s.url, headers: s.headers, body: s.body, amount });
+  const r = await fire({ url: s.url, headers: s.headers, body: s.body, amount, connections: s.connections ?? 1 });
+  await sleep(SETTLE_MS);
   const c1 = clientCpu();
   const m1 = machineCpu();
   const cpu1 = await s.server.cpu();
@@ -131,26 +164,26 @@ async function chunk(s: Scenario, upstream: BenchServer, amount: number, round: 
 
 export async function runScenarios(scenarios: readonly Scenario[], upstream: BenchServer, opts: RoundsOptions): Promise<RoundsOutcome> {
   for (const s of scenarios) {
-    const r = await fire({ url: s.url, headers: s.headers, body: s.body, amount: opts.warmup });
+    const r = await fire({ url: s.url, headers: s.headers, body: s.body, amount: opts.warmup, connections: s.connections ?? 1 });
     if (failures(r) > 0) throw new Error(`${s.id}: warm-up had ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
   }
   opts.log(`warm-up done (${opts.warmup} requests per scenario)`);
 
   const accs = new Map<string, Acc>(scenarios.map((s) => [s.id, { records: [], latencies: [], errors: 0, non2xx: 0, timeouts: 0 }]));
-  const perChunk = Math.ceil(opts.measure / opts.rounds);
+  const perChunk = (s: Scenario) => Math.ceil((s.measure ?? opts.measure) / opts.rounds);
   let roundsCompleted = 0;
   const roundsStart = performance.now();
   for (let round = 0; round < opts.rounds; round++) {
     const elapsed = performance.now() - opts.startedAt;
     const roundMs = roundsCompleted > 0 ? (performance.now() - roundsStart) / roundsCompleted : 0;
-    if (roundsCompleted > 0 && elapsed + roundMs > opts.budgetMs) {
+    if (roundsCompleted >= opts.minRounds && elapsed + roundMs > opts.budgetMs) {
       opts.log(`time budget reached: stopping after ${roundsCompleted} of ${opts.rounds} rounds`);
       break;
     }
-    const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]);
+    const order = roundOrder(scenarios, round);
     const line: string[] = [];
     for (const s of order) {
-      const r = await chunk(s, upstream, perChunk, round, accs.get(s.id)!);
+      const r = await chunk(s, upstream, perChunk(s), round, accs.get(s.id)!);
       line.push(`${s.id} ${Math.round((r.requests * 1000) / r.wallMs)}/s`);
     }
     roundsCompleted++;
@@ -171,6 +204,7 @@ export async function runScenarios(scenarios: readonly Scenario[], upstream: Ben
       id: s.id,
       label: s.label,
       server: s.server.name,
+      connections: s.connections ?? 1,
       requests,
       wallMs,
       rps: (requests * 1000) / wallMs,

@@ -2,8 +2,10 @@
  * TBO's resident memory with a full cache: a fresh process, warmed up without storing anything
  * (`Cache-Control: no-store`), then N distinct requests whose answers (~1.2 KB) are all cached.
  * VmRSS / VmHWM come from /proc/<pid>/status; heap and entry count from /metrics and /ready.
+ * {@link measureRetained} repeats it on another fresh TBO with forced full GCs (through the inspector).
  */
 import { procStatusBytes } from './cpu';
+import { Inspector } from './inspector';
 import { fire } from './load';
 import { scrapeMetrics } from './metrics';
 import type { TboProcess } from './processes';
@@ -67,6 +69,65 @@ export async function measureMemory(tbo: TboProcess, headers: Record<string, str
     heapUsedBaselineBytes: heapBefore,
     heapUsedAfterBytes: heapAfter,
     insertWallMs: insert.wallMs,
+    problems,
+  };
+}
+
+/** Memory that stays after full garbage collections (forced through the inspector), per cached entry. */
+export interface RetainedMemoryResult {
+  readonly entries: number;
+  /** V8 heap used and VmRSS after a no-store warm-up (empty cache) and a forced full GC. */
+  readonly heapUsedEmptyBytes: number;
+  readonly rssEmptyBytes: number;
+  /** The same with `entries` distinct answers cached. */
+  readonly heapUsedFullBytes: number;
+  readonly rssFullBytes: number;
+  /** (heap full − heap empty) ÷ entries: what one cached answer really keeps alive. */
+  readonly retainedPerEntryBytes: number;
+  /** After another `entries` distinct requests (the LRU evicted every earlier entry): a leak shows as growth. */
+  readonly heapUsedAfterEvictionBytes: number;
+  readonly rssAfterEvictionBytes: number;
+  readonly problems: readonly string[];
+}
+
+/**
+ * On a fresh TBO started with `--inspect=127.0.0.1:0` (no session attached while load runs): heap and
+ * RSS after forced full GCs with an empty cache, with `entries` cached, and after a second full set
+ * evicted the first. Tells retained memory from garbage V8 has not collected yet.
+ */
+export async function measureRetained(tbo: TboProcess, inspector: string, headers: Record<string, string>, tags: Tags, entries: number): Promise<RetainedMemoryResult> {
+  const problems: string[] = [];
+  const url = `${tbo.url}${CHAT_PATH}`;
+  const gc = async () => {
+    const session = await Inspector.connect(inspector);
+    try {
+      const heap = await session.heapUsedAfterGc();
+      return { heap, rss: procStatusBytes(tbo.pid, 'VmRSS') };
+    } finally {
+      session.close();
+    }
+  };
+  const load = async (what: string, extra: Record<string, string>, amount: number) => {
+    const r = await fire({ url, headers: { ...headers, ...extra }, body: () => chatBody(longPrompt(tags.next())), amount, connections: 4 });
+    if (r.errors + r.non2xx > 0) problems.push(`${what}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+  };
+  await load('warm-up', { 'cache-control': 'no-store' }, 1000);
+  const empty = await gc();
+  await load('insert', {}, entries);
+  const full = await gc();
+  const cached = (await readiness(tbo.url)).entries;
+  if (cached !== entries) problems.push(`cache holds ${cached} entries, expected ${entries}`);
+  await load('evict', {}, entries);
+  const evicted = await gc();
+  return {
+    entries,
+    heapUsedEmptyBytes: empty.heap,
+    rssEmptyBytes: empty.rss,
+    heapUsedFullBytes: full.heap,
+    rssFullBytes: full.rss,
+    retainedPerEntryBytes: (full.heap - empty.heap) / entries,
+    heapUsedAfterEvictionBytes: evicted.heap,
+    rssAfterEvictionBytes: evicted.rss,
     problems,
   };
 }

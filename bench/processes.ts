@@ -207,27 +207,37 @@ export async function spawnBenchServer(name: string, file: string, env: Record<s
   };
 }
 
-export interface TboProcess extends Measured {
+/** A server that is not bench-owned (TBO, Portkey): CPU and memory come from /proc/<pid>. */
+export interface LoggedProcess extends Measured {
   readonly url: string;
   readonly port: number;
+  /** Where its stdout went. */
   readonly logPath: string;
-  /** stderr so far (stdout, the JSON logs, goes to `logPath`). */
+  /** stderr so far. */
   stderr(): string;
 }
 
+export type TboProcess = LoggedProcess;
+
 /**
- * Runs exactly what the container runs, `node service/dist/main.js`, with stdout (the JSON logs)
- * written to `logPath`; waits until /health answers. CPU comes from /proc/<pid>/stat. `nodeArgs`
- * are for side runs only (e.g. --cpu-prof, which node 20 refuses in NODE_OPTIONS).
+ * Starts `node <args>` (args and env built for a free port chosen here) with stdout written to `logPath`, and waits until
+ * `readyPath` on that port answers (any HTTP status when `anyStatus`, else 2xx) within 20 s.
  */
-export async function spawnTbo(name: string, env: Record<string, string>, logPath: string, nodeArgs: readonly string[] = []): Promise<TboProcess> {
+export async function spawnLogged(
+  name: string,
+  command: (port: number) => { readonly args: readonly string[]; readonly env: Record<string, string> },
+  logPath: string,
+  readyPath: string,
+  anyStatus = false,
+): Promise<LoggedProcess> {
   const port = await freePort();
+  const { args, env } = command(port);
   const logFd = openSync(logPath, 'w');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], {
+    child = spawn(process.execPath, [...args], {
       cwd: ROOT,
-      env: { ...baseEnv(), ...env, TBO_HOST: HOST, TBO_PORT: String(port) },
+      env: { ...baseEnv(), ...env },
       stdio: ['ignore', logFd, 'pipe'],
     });
   } finally {
@@ -241,13 +251,24 @@ export async function spawnTbo(name: string, env: Record<string, string>, logPat
   for (;;) {
     if (entry.exited) throw new Error(`${name} exited at start-up: ${err}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) break;
+      const res = await fetch(`${url}${readyPath}`);
+      await res.arrayBuffer();
+      if (res.ok || anyStatus) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${name}: /health did not answer within 20 s: ${err}`);
+    if (Date.now() > deadline) throw new Error(`${name}: ${readyPath} did not answer within 20 s: ${err}`);
     await sleep(50);
   }
   const pid = child.pid as number;
   return { name, pid, port, url, logPath, stderr: () => err, cpu: async () => procCpu(pid) };
+}
+
+/**
+ * Runs exactly what the container runs, `node service/dist/main.js`, with stdout (the JSON logs)
+ * written to `logPath`; waits until /health answers. CPU comes from /proc/<pid>/stat. `nodeArgs`
+ * are for side runs only (e.g. --cpu-prof, which node 20 refuses in NODE_OPTIONS).
+ */
+export async function spawnTbo(name: string, env: Record<string, string>, logPath: string, nodeArgs: readonly string[] = []): Promise<TboProcess> {
+  return spawnLogged(name, (port) => ({ args: [...nodeArgs, SERVICE_MAIN], env: { ...env, TBO_HOST: HOST, TBO_PORT: String(port) } }), logPath, '/health');
 }

@@ -1,7 +1,7 @@
-/** Turns measurements into the targets verdict, the printed tables and the saved JSON. */
-import type { MachineFacts } from './cpu';
-import type { MemoryResult } from './memory';
-import type { ScenarioResult } from './measure';
+/** Turns measurements into the targets verdict and the tables (printed, and in BENCHMARKS.md). */
+import type { MemoryResult, RetainedMemoryResult } from './memory';
+import type { ChunkRecord, ScenarioResult } from './measure';
+import type { BenchResult, ProcessMemory } from './result';
 import { fmt, renderTable } from './table';
 
 export const TARGETS = {
@@ -9,6 +9,10 @@ export const TARGETS = {
   missAddedMs: 0.6,
   hitCpuUs: 130,
   rssMiB: 200,
+  /** TBO's cache-miss CPU per request at most this share of Portkey's (same run). */
+  portkeyCpuShare: 1 / 3,
+  /** TBO's cache-miss throughput at 10 connections at least this multiple of Portkey's (same run). */
+  portkeyThroughputFactor: 2,
 } as const;
 
 /** Figures for the same machine kind, from the brief, printed beside the measurements. */
@@ -16,6 +20,9 @@ export const REFERENCE = {
   bareExpressCpuUs: 90,
   passthroughCpuUs: 160,
   passthroughAddedMs: 0.45,
+  portkeyVersion: '1.15.2',
+  portkeyCpuUs: 630,
+  portkeyAddedMs: 1.1,
 } as const;
 
 export interface Target {
@@ -23,8 +30,12 @@ export interface Target {
   readonly label: string;
   readonly measured: number;
   readonly limit: number;
-  readonly unit: 'µs' | 'ms' | 'MiB';
+  readonly unit: 'µs' | 'ms' | 'MiB' | 'req/s';
+  /** The measurement must be at least the limit (throughput); otherwise at most. */
+  readonly atLeast?: boolean;
   readonly met: boolean;
+  /** What the limit was derived from (the peer's figure in this run). */
+  readonly note?: string;
   /** The default configuration (log level info); the others are for comparison. */
   readonly primary: boolean;
   /**
@@ -44,6 +55,7 @@ export interface Added {
   readonly byRpsMs: number;
   readonly byMeanLatencyMs: number;
   readonly byP50Ms: number;
+  readonly byP99Ms: number;
 }
 
 export function addedOver(s: ScenarioResult, base: ScenarioResult): Added {
@@ -53,10 +65,21 @@ export function addedOver(s: ScenarioResult, base: ScenarioResult): Added {
     byRpsMs: s.msPerRequest - base.msPerRequest,
     byMeanLatencyMs: s.latency.meanMs - base.latency.meanMs,
     byP50Ms: s.latency.p50Ms - base.latency.p50Ms,
+    byP99Ms: s.latency.p99Ms - base.latency.p99Ms,
   };
 }
 
 const MiB = 2 ** 20;
+
+/** Lowest and highest ratio f(a) / f(b) over the rounds both scenarios ran in (their chunks ran in the same round). */
+function perRoundRatio(a: ScenarioResult | undefined, b: ScenarioResult | undefined, f: (c: ChunkRecord) => number): readonly [number, number] {
+  if (!a || !b) return [NaN, NaN];
+  const ratios = a.chunks.flatMap((ca) => {
+    const cb = b.chunks.find((c) => c.round === ca.round);
+    return cb ? [f(ca) / f(cb)] : [];
+  });
+  return ratios.length ? [Math.min(...ratios), Math.max(...ratios)] : [NaN, NaN];
+}
 
 export function evaluateTargets(byId: ReadonlyMap<string, ScenarioResult>, added: ReadonlyMap<string, Added>, memory: MemoryResult | undefined): Target[] {
   const targets: Target[] = [];
@@ -77,6 +100,43 @@ export function evaluateTargets(byId: ReadonlyMap<string, ScenarioResult>, added
     push(`hit-cpu${suffix}`, `cache hit: TBO CPU / request [log ${level}]`, hit, TARGETS.hitCpuUs, 'µs', primary, scale(hit, REFERENCE.bareExpressCpuUs, bareCpu));
   }
   if (memory) push('rss', `RSS with ${memory.entriesRequested} cached entries [log info]`, memory.rssAfterBytes / MiB, TARGETS.rssMiB, 'MiB', true);
+
+  // Against the peer, both measured in this run (no calibration needed: same machine, same moment).
+  for (const [suffix, conns, primary] of [['', 1, true], ['-c10', 10, false]] as const) {
+    const tbo = byId.get(`tbo-miss${suffix}`)?.serverCpuUsPerRequest;
+    const peer = byId.get(`portkey${suffix}`)?.serverCpuUsPerRequest;
+    const spread = perRoundRatio(byId.get(`tbo-miss${suffix}`), byId.get(`portkey${suffix}`), (c) => c.serverCpuMicros / c.requests);
+    if (tbo === undefined || peer === undefined) continue;
+    const limit = peer * TARGETS.portkeyCpuShare;
+    targets.push({
+      id: `portkey-cpu${suffix}`,
+      label: `cache miss: TBO CPU / request ≤ ⅓ of Portkey's (${conns} conn.)`,
+      measured: tbo,
+      limit,
+      unit: 'µs',
+      met: tbo <= limit,
+      primary,
+      note: `Portkey ${fmt(peer, 0)} µs; TBO = ${fmt((100 * tbo) / peer, 0)} % of it, ${fmt(100 * spread[0], 0)}–${fmt(100 * spread[1], 0)} % per round`,
+    });
+  }
+  for (const [scenario, label, primary] of [['tbo-miss-c10', 'cache miss', true], ['tbo-hit-c10', 'cache hit', false]] as const) {
+    const tbo = byId.get(scenario)?.rps;
+    const peer = byId.get('portkey-c10')?.rps;
+    const spread = perRoundRatio(byId.get(scenario), byId.get('portkey-c10'), (c) => c.requests / c.wallMs);
+    if (tbo === undefined || peer === undefined) continue;
+    const limit = peer * TARGETS.portkeyThroughputFactor;
+    targets.push({
+      id: `portkey-rps${scenario === 'tbo-hit-c10' ? '-hit' : ''}`,
+      label: `${label}: TBO req/s ≥ 2 × Portkey's (10 conn.)`,
+      measured: tbo,
+      limit,
+      unit: 'req/s',
+      atLeast: true,
+      met: tbo >= limit,
+      primary,
+      note: `Portkey ${fmt(peer, 0)} req/s; TBO = ${fmt(tbo / peer, 2)} ×, ${fmt(spread[0], 2)}–${fmt(spread[1], 2)} × per round`,
+    });
+  }
   return targets;
 }
 
@@ -85,6 +145,7 @@ export function renderScenarios(results: readonly ScenarioResult[], added: Reado
     const a = added.get(r.id);
     return [
       r.id,
+      String(r.connections),
       fmt(r.serverCpuUsPerRequest, 1),
       `${fmt(r.serverCpuUsPerRequest - r.serverSystemUsPerRequest, 0)} / ${fmt(r.serverSystemUsPerRequest, 0)}`,
       `${fmt(r.serverCpuUsRange[0], 0)}–${fmt(r.serverCpuUsRange[1], 0)}`,
@@ -101,47 +162,168 @@ export function renderScenarios(results: readonly ScenarioResult[], added: Reado
     ];
   });
   return renderTable(
-    ['scenario', 'CPU µs/req', 'user / sys', 'per chunk', 'upstream µs/req', 'req/s', '1/rps ms', 'added ms (1/rps)', 'added ms (mean)', 'mean ms', 'p50 ms', 'p99 ms', 'foreign cores', 'check'],
+    ['scenario', 'conn.', 'CPU µs/req', 'user / sys', 'per chunk', 'upstream µs/req', 'req/s', 'wall ms/req', 'added ms (wall/req)', 'added ms (mean)', 'mean ms', 'p50 ms', 'p99 ms', 'foreign cores', 'check'],
     rows,
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 
 export function renderTargets(targets: readonly Target[]): string {
-  const digits = (t: Target) => (t.unit === 'ms' ? 3 : 1);
+  const digits = (t: Target) => (t.unit === 'ms' ? 3 : t.unit === 'req/s' ? 0 : 1);
   return renderTable(
-    ['target', 'measured', 'limit', 'status', 'calibrated*', 'status*'],
+    ['target', 'measured', 'limit', 'status', 'calibrated*', 'status*', 'from'],
     targets.map((t) => [
       t.label,
       `${fmt(t.measured, digits(t))} ${t.unit}`,
-      `≤ ${t.limit} ${t.unit}`,
+      `${t.atLeast ? '≥' : '≤'} ${Number.isInteger(t.limit) ? t.limit : fmt(t.limit, digits(t))} ${t.unit}`,
       `${t.met ? 'met' : 'NOT MET'}${t.primary ? '' : ' (comparison)'}`,
       t.calibrated === undefined ? '–' : `${fmt(t.calibrated, digits(t))} ${t.unit}`,
       t.calibratedMet === undefined ? '–' : t.calibratedMet ? 'met' : 'NOT MET',
+      t.note ?? '–',
     ]),
-    ['l', 'r', 'r', 'l', 'r', 'l'],
+    ['l', 'r', 'r', 'l', 'r', 'l', 'l'],
   );
 }
 
-export function renderMemory(m: MemoryResult): string {
+/** The systems compared side by side: scenario ids at 1 and at 10 connections. */
+const SYSTEMS = [
+  { label: 'upstream called directly', c1: 'direct', c10: 'direct-c10', process: 'upstream' },
+  { label: 'bare express handler', c1: 'express', c10: 'express-c10', process: 'express' },
+  { label: 'TBO, cache miss', c1: 'tbo-miss', c10: 'tbo-miss-c10', process: 'tbo' },
+  { label: 'TBO, cache hit', c1: 'tbo-hit', c10: 'tbo-hit-c10', process: 'tbo' },
+  { label: 'Portkey (proxy)', c1: 'portkey', c10: 'portkey-c10', process: 'portkey' },
+] as const;
+
+type Scenarios = BenchResult['scenarios'];
+
+function baselineName(id: string | undefined): string {
+  return id === undefined ? '–' : id.startsWith('direct') ? 'upstream direct' : id.startsWith('express') ? 'bare express' : id;
+}
+
+/** Latency side by side: mean and p99 as measured, and added over the baseline, at 1 and 10 connections. */
+export function renderSideBySideLatency(scenarios: Scenarios): string {
+  const byId = new Map(scenarios.map((s) => [s.id, s]));
+  const rows = SYSTEMS.map((sys) => {
+    const a = byId.get(sys.c1);
+    const b = byId.get(sys.c10);
+    return [
+      sys.label,
+      fmt(a?.latency.meanMs, 3),
+      fmt(a?.latency.p99Ms, 3),
+      a?.added ? fmt(a.added.byMeanLatencyMs, 3) : '–',
+      a?.added ? fmt(a.added.byP99Ms, 3) : '–',
+      fmt(b?.latency.meanMs, 3),
+      fmt(b?.latency.p99Ms, 3),
+      b?.added ? fmt(b.added.byMeanLatencyMs, 3) : '–',
+      b?.added ? fmt(b.added.byP99Ms, 3) : '–',
+      baselineName(a?.added?.baseline),
+    ];
+  });
   return renderTable(
-    ['memory (fresh TBO, log info)', 'value'],
-    [
-      ['entries cached (from /ready) / capacity', `${m.entriesCached} / ${m.cacheCapacity}`],
-      ['answer size (bytes of JSON) / request size', `${m.answerBytes} / ${m.requestBytes}`],
-      ['VmRSS before inserting (after no-store warm-up)', `${fmt(m.rssBaselineBytes / MiB, 1)} MiB`],
-      ['VmRSS after inserting', `${fmt(m.rssAfterBytes / MiB, 1)} MiB`],
-      ['VmRSS growth / per entry', `${fmt(m.rssDeltaBytes / MiB, 1)} MiB / ${fmt(m.rssDeltaPerEntryBytes, 0)} B`],
-      ['VmHWM (peak RSS)', `${fmt(m.vmHwmBytes / MiB, 1)} MiB`],
-      ['V8 heap used before / after (from /metrics)', `${fmt(m.heapUsedBaselineBytes / MiB, 1)} / ${fmt(m.heapUsedAfterBytes / MiB, 1)} MiB`],
-    ],
-    ['l', 'r'],
+    ['system', '1 conn: mean ms', 'p99 ms', 'added mean', 'added p99', '10 conn: mean ms', 'p99 ms', 'added mean', 'added p99', 'added over'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 
-export function renderMachine(facts: MachineFacts, load: { busyPct: number; stealPct: number; loadAvgAtEnd: readonly number[] }): string {
+/** Cost side by side: CPU per request of the server process, throughput, the server's RSS. */
+export function renderSideBySideCost(scenarios: Scenarios, processes: readonly ProcessMemory[]): string {
+  const byId = new Map(scenarios.map((s) => [s.id, s]));
+  const rss = new Map(processes.map((p) => [p.name, p]));
+  const rows = SYSTEMS.map((sys) => {
+    const a = byId.get(sys.c1);
+    const b = byId.get(sys.c10);
+    const p = rss.get(sys.process);
+    return [
+      sys.label,
+      sys.process,
+      fmt(a?.serverCpuUsPerRequest, 0),
+      fmt(b?.serverCpuUsPerRequest, 0),
+      a && a.upstreamCallsPerRequest > 0 && !sys.c1.startsWith('direct') ? fmt(a.upstreamCpuUsPerRequest, 0) : '–',
+      fmt(a?.rps, 0),
+      fmt(b?.rps, 0),
+      p ? fmt(p.rssAfterBytes / MiB, 0) : '–',
+    ];
+  });
+  return renderTable(
+    ['system', 'process', 'CPU µs/req, 1 conn', 'CPU µs/req, 10 conn', 'upstream CPU µs/req', 'req/s, 1 conn', 'req/s, 10 conn', 'RSS MiB after run'],
+    rows,
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+/** Resident memory of every server process: idle after start, after the measured rounds, peak. */
+export function renderProcesses(processes: readonly ProcessMemory[]): string {
+  return renderTable(
+    ['process', 'what', 'VmRSS idle MiB', 'VmRSS after rounds MiB', 'VmHWM MiB'],
+    processes.map((p) => [p.name, p.what, fmt(p.rssIdleBytes / MiB, 1), fmt(p.rssAfterBytes / MiB, 1), fmt(p.hwmBytes / MiB, 1)]),
+    ['l', 'l', 'r', 'r', 'r'],
+  );
+}
+
+export function renderMemory(m: MemoryResult, retained?: RetainedMemoryResult): string {
+  const rows = [
+    ['entries cached (from /ready) / capacity', `${m.entriesCached} / ${m.cacheCapacity}`],
+    ['answer size (bytes of JSON) / request size', `${m.answerBytes} / ${m.requestBytes}`],
+    ['VmRSS before inserting (after no-store warm-up)', `${fmt(m.rssBaselineBytes / MiB, 1)} MiB`],
+    ['VmRSS after inserting', `${fmt(m.rssAfterBytes / MiB, 1)} MiB`],
+    ['VmRSS growth / per entry', `${fmt(m.rssDeltaBytes / MiB, 1)} MiB / ${fmt(m.rssDeltaPerEntryBytes, 0)} B`],
+    ['VmHWM (peak RSS)', `${fmt(m.vmHwmBytes / MiB, 1)} MiB`],
+    ['V8 heap used before / after (from /metrics)', `${fmt(m.heapUsedBaselineBytes / MiB, 1)} / ${fmt(m.heapUsedAfterBytes / MiB, 1)} MiB`],
+  ];
+  if (retained) {
+    rows.push(
+      [`after forced full GC, empty cache: V8 heap used / VmRSS`, `${fmt(retained.heapUsedEmptyBytes / MiB, 1)} / ${fmt(retained.rssEmptyBytes / MiB, 1)} MiB`],
+      [`after forced full GC, ${retained.entries} cached: V8 heap used / VmRSS`, `${fmt(retained.heapUsedFullBytes / MiB, 1)} / ${fmt(retained.rssFullBytes / MiB, 1)} MiB`],
+      ['retained per cached entry (heap, after GC)', `${fmt(retained.retainedPerEntryBytes, 0)} B`],
+      [`after ${retained.entries} more (all evicted), forced GC: heap / VmRSS`, `${fmt(retained.heapUsedAfterEvictionBytes / MiB, 1)} / ${fmt(retained.rssAfterEvictionBytes / MiB, 1)} MiB`],
+    );
+  }
+  return renderTable(['memory (fresh TBO, log info)', 'value'], rows, ['l', 'r']);
+}
+
+export function renderMachine(m: BenchResult['machine']): string {
+  const l = m.loadAvg1mDuringRun;
   return [
-    `machine: ${facts.cpuModel}, ${facts.cores} cores (available ${facts.availableParallelism}${facts.cgroupCpuMax ? `, cgroup cpu.max ${facts.cgroupCpuMax}` : ''}), ${facts.memTotalMiB} MiB, node ${facts.node}, ${facts.platform} ${facts.kernel}`,
-    `load: avg ${facts.loadAvgAtStart.join(' ')} at start, ${load.loadAvgAtEnd.join(' ')} at end; all cores ${fmt(load.busyPct, 0)}% busy during the run (incl. the bench itself), steal ${fmt(load.stealPct, 1)}%`,
+    `machine: ${m.cpuModel}, ${m.cores} cores (available ${m.availableParallelism}${m.cgroupCpuMax ? `, cgroup cpu.max ${m.cgroupCpuMax}` : ''}), ${m.memTotalMiB} MiB, node ${m.node}, ${m.platform} ${m.kernel}`,
+    `load: avg ${m.loadAvgAtStart.join(' ')} at start, ${m.loadAvgAtEnd.join(' ')} at end; 1-min load average during the run ${fmt(l.min, 1)}–${fmt(l.max, 1)} (mean ${fmt(l.mean, 1)}, ${l.samples} samples) on ${m.cores} cores; all cores ${fmt(m.busyPctDuringRun, 0)}% busy during the run (incl. the bench itself), steal ${fmt(m.stealPctDuringRun, 1)}%`,
+  ].join('\n');
+}
+
+/** Everything `npm run bench` prints at the end, from the saved result alone. */
+export function renderReport(r: BenchResult): string {
+  const added = new Map(r.scenarios.flatMap((s) => (s.added ? [[s.id, s.added] as const] : [])));
+  const beyond = (id: string) => (added.get(id)?.byRpsMs ?? NaN) - (added.get('passthrough')?.byRpsMs ?? NaN);
+  const log = (name: string) => r.logging[name] ?? { bytes: 0, lines: 0 };
+  const info = log('tbo');
+  return [
+    `Side by side, latency (ms; added = this system minus the baseline in the last column, same connection count):`,
+    renderSideBySideLatency(r.scenarios),
+    '',
+    `Side by side, cost (CPU of the server process per request; req/s of one client process; RSS after the measured rounds):`,
+    renderSideBySideCost(r.scenarios, r.processes),
+    `reference on this machine kind: Portkey ${r.reference.portkeyVersion} ≈ ${r.reference.portkeyCpuUs} µs CPU/req and ${r.reference.portkeyAddedMs} ms added mean latency at 1 connection.`,
+    '',
+    renderProcesses(r.processes),
+    '',
+    'All scenarios:',
+    renderScenarios(r.scenarios, added),
+    'CPU µs/req: the process under test (TBO, Portkey, express, pass-through; upstream for direct); user / sys: split (sys is mostly loopback TCP);',
+    'per chunk: lowest–highest over the chunks. wall ms/req: wall time ÷ requests (= 1/rps; at 1 connection the mean time per request).',
+    'added: cache misses, Portkey and the pass-through vs the upstream called directly; cache hits vs the bare express handler (same connection count).',
+    "foreign cores: mean cores busy with processes other than the bench, the server and the upstream (other people's load).",
+    `reference on this machine kind: bare express ≈ ${r.reference.bareExpressCpuUs} µs CPU/req; express+undici pass-through ≈ ${r.reference.passthroughCpuUs} µs and ${r.reference.passthroughAddedMs} ms added.`,
+    `TBO log output at info: ${info.lines} lines, ${(info.bytes / Math.max(1, info.lines)).toFixed(0)} bytes/line (warn: ${log('tbo-warn').lines} lines; Portkey stdout: ${log('portkey').lines} lines).`,
+    '',
+    renderTargets(r.targets.results),
+    `* calibrated: CPU × reference ÷ this run's calibration process (misses: pass-through, ${r.reference.passthroughCpuUs} µs; hits: bare express, ${r.reference.bareExpressCpuUs} µs).`,
+    '  A first-order correction for a loaded machine, not a measurement. The Portkey targets need none: both sides are measured in the same run.',
+    `TBO's added latency beyond the minimal pass-through, same run (wall/req, 1 conn.): miss ${beyond('tbo-miss').toFixed(3)} ms, miss [warn] ${beyond('tbo-miss-warn').toFixed(3)} ms (noisy when foreign load is high).`,
+    '',
+    renderMemory(r.memory, r.retained),
+    '',
+    renderMachine(r.machine),
+    ...r.warnings.map((w) => `WARNING: ${w}`),
+    ...r.problems.map((p) => `INVALID: ${p}`),
   ].join('\n');
 }

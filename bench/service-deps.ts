@@ -1,6 +1,6 @@
 /**
  * express 5 and undici as the service installs them (service/node_modules), for the bench-owned
- * reference servers. Only the few calls those servers make are typed here.
+ * reference servers (and undici's WebSocket for the inspector). Only the few calls made are typed here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -38,7 +38,16 @@ export interface UndiciAgent {
   close(): Promise<void>;
 }
 
+/** The WHATWG WebSocket undici ships (node 20 has no global one without a flag). */
+export interface UndiciWebSocket {
+  addEventListener(type: 'open' | 'close' | 'error', listener: () => void, opts?: { readonly once?: boolean }): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  send(data: string): void;
+  close(): void;
+}
+
 export interface Undici {
+  WebSocket: new (url: string) => UndiciWebSocket;
   Agent: new (opts: { readonly connections: number; readonly keepAliveTimeout: number }) => UndiciAgent;
   request(
     url: string,
