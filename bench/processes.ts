@@ -84,12 +84,29 @@ export async function stopPid(pid: number, graceMs = 3000): Promise<void> {
   if (t) await stopOne(t, graceMs);
 }
 
+/**
+ * Runs a script's `main` (which returns its exit code): on a throw, prints it, kills every child
+ * at once and exits 1.
+ */
+export function runMain(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`${name} failed:`, err instanceof Error ? (err.stack ?? err.message) : err);
+      killAllNow();
+      process.exitCode = 1;
+    },
+  );
+}
+
 /** Kills all children on exit, Ctrl-C, SIGTERM and SIGHUP. */
-export function installCleanupHandlers(): void {
+export function installCleanupHandlers(name = 'bench'): void {
   process.once('exit', killAllNow);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
-      console.error(`\nbench: ${sig}, killing child processes`);
+      console.error(`\n${name}: ${sig}, killing child processes`);
       killAllNow();
       process.exit(130);
     });

@@ -17,7 +17,7 @@ import { measureMemory, measureRetained, type MemoryResult } from './memory';
 import { runScenarios, SETTLE_MS, type Scenario } from './measure';
 import { cacheCounts } from './metrics';
 import { portkeyHeaders, spawnPortkey } from './portkey';
-import { installCleanupHandlers, killAllNow, ROOT, spawnBenchServer, spawnTbo, stopAll, stopPid, type Measured, type TboProcess } from './processes';
+import { installCleanupHandlers, killAllNow, ROOT, runMain, spawnBenchServer, spawnTbo, stopAll, stopPid, type Measured, type TboProcess } from './processes';
 import { addedOver, evaluateTargets, REFERENCE, renderReport, TARGETS, type Added } from './report';
 import { CHAT_PATH, chatBody, smallPrompt, Tags } from './requests';
 import type { BenchResult, LoadAverageSummary, ProcessMemory } from './result';
@@ -318,13 +318,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error('bench failed:', err instanceof Error ? (err.stack ?? err.message) : err);
-    killAllNow();
-    process.exitCode = 1;
-  },
-);
+runMain('bench', main);

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { machineCpu, machineFacts, machineLoad } from '../bench/cpu';
-import { killAllNow, ROOT, SERVICE_MAIN, spawnBenchServer, spawnTbo, stopAll } from '../bench/processes';
+import { installCleanupHandlers, killAllNow, ROOT, runMain, SERVICE_MAIN, spawnBenchServer, spawnTbo, stopAll } from '../bench/processes';
 import { crossCheck } from './checks';
 import { writeResultFiles } from './files';
 import { reportText } from './print';
@@ -62,14 +62,7 @@ async function main(): Promise<number> {
     killAllNow();
     process.exit(1);
   }, scenario.DEADLINE_MS);
-  process.once('exit', killAllNow);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      console.error(`\nreport: ${sig}, stopping child processes`);
-      killAllNow();
-      process.exit(130);
-    });
-  }
+  installCleanupHandlers('report');
   const warnings: string[] = [];
   checkBuild(warnings);
   const tmp = mkdtempSync(join(os.tmpdir(), 'tbo-report-'));
@@ -157,13 +150,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error('report failed:', err instanceof Error ? (err.stack ?? err.message) : err);
-    killAllNow();
-    process.exitCode = 1;
-  },
-);
+runMain('report', main);
