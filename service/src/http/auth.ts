@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { ConfigError } from '../config/load';
 import type { ServiceConfig } from '../config/settings';
@@ -10,7 +10,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const TENANT_SHAPE = /^[A-Za-z0-9._@-]{1,128}$/;
 
 function digest(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 export function isLoopback(host: string): boolean {

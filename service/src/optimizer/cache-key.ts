@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TboError } from '../errors';
 
 /** Fields that change how an answer is delivered, not what it is. */
@@ -23,11 +23,5 @@ export function canonicalJson(value: unknown, depth = 0, skip?: ReadonlySet<stri
  * system prompt, all messages, tools, sampling parameters, max tokens — everything but delivery).
  */
 export function cacheKey(tenant: string, endpoint: string, body: Readonly<Record<string, unknown>>): string {
-  return createHash('sha256')
-    .update(tenant)
-    .update('\0')
-    .update(endpoint)
-    .update('\0')
-    .update(canonicalJson(body, 0, DELIVERY_ONLY))
-    .digest('hex');
+  return hash('sha256', `${tenant}\0${endpoint}\0${canonicalJson(body, 0, DELIVERY_ONLY)}`, 'hex');
 }
