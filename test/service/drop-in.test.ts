@@ -142,6 +142,23 @@ describe('OpenAI SDK through TBO', () => {
   });
 });
 
+describe('metrics', () => {
+  const count = async (result: string) => {
+    const text = await (await fetch(`${tbo.url}/metrics`)).text();
+    return Number(new RegExp(`^tbo_cache_requests_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+
+  it('counts each request\'s cache outcome once, streamed or not', async () => {
+    const [misses, hits] = [await count('miss'), await count('hit')];
+    const params = { model: 'claude-test', max_tokens: 50, messages: [{ role: 'user' as const, content: 'count me once' }] };
+    await anthropic.messages.stream(params).finalMessage(); // live stream: a miss
+    await anthropic.messages.stream(params).finalMessage(); // replayed stream: a hit
+    await anthropic.messages.create(params); // JSON: a hit
+    expect(await count('miss')).toBe(misses + 1);
+    expect(await count('hit')).toBe(hits + 2);
+  });
+});
+
 describe('cache policy', () => {
   const body = (content: string) => JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content }] });
   const post = (content: string, headers: Record<string, string> = {}) =>

@@ -33,6 +33,8 @@ export interface AnswerFacts {
 
 /** How one API surface stores, writes and streams answers. */
 export interface Responder {
+  /** True when responses carry the session's bandwidth (the turn is then awaited before writing). */
+  readonly reportsBandwidth: boolean;
   /** The cache value for a finished upstream answer. */
   cacheValue(body: string, protocol: Protocol): string;
   /** Writes a complete answer (from the cache or a finished flight). */

@@ -59,6 +59,7 @@ export interface GatewayOptions {
  */
 export class Gateway {
   private readonly flights = new Map<string, Flight>();
+  private readonly values = new WeakMap<Flight, Promise<string>>();
 
   constructor(readonly opts: GatewayOptions) {}
 
@@ -88,7 +89,7 @@ export class Gateway {
       if (gone) return;
       if (value !== undefined) {
         const entry = decodeEntry(value);
-        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, 0);
+        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, this.timing(call, 'hit', 0));
         this.saved(answer);
         return call.responder.write(answer, sink);
       }
@@ -113,11 +114,16 @@ export class Gateway {
     };
     const flight = new Flight(call.stream, this.opts.clock, forget);
     if (shared) this.flights.set(key, flight);
+    // The answer in this endpoint's stored form, computed once for every client of the flight
+    // (they share the key, hence the endpoint).
+    const value = flight.final.then((result) => call.responder.cacheValue(result.body, result.protocol));
+    value.catch(() => undefined);
+    this.values.set(flight, value);
     flight.final.then(
-      (result) => {
+      async (result) => {
         forget();
         this.spent(result);
-        if (key) void this.opts.cache.set(key, encodeEntry(result.facts, call.responder.cacheValue(result.body, result.protocol)), this.opts.ttlSeconds);
+        if (key) void this.opts.cache.set(key, encodeEntry(result.facts, await value), this.opts.ttlSeconds);
       },
       forget,
     );
@@ -131,29 +137,35 @@ export class Gateway {
 
   private async deliver(call: ProxyCall, sink: ResponseSink, status: CacheStatus, flight: Flight): Promise<void> {
     const waitStart = this.opts.clock.now();
-    if (!(call.stream && flight.streaming)) {
+    const finished = async (headers: Readonly<Record<string, string>>): Promise<Answer> => {
       const result = await flight.final;
-      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result.facts, result, this.opts.clock.now() - waitStart);
-      if (status === 'coalesced') this.saved(answer);
-      return call.responder.write(answer, sink);
-    }
-    const protocol = await flight.started;
-    const headers = this.headers(call, status, this.opts.clock.now() - waitStart);
-    await call.responder.stream(flight, protocol, sink, headers, async () => {
-      const result = await flight.final;
-      const answer = await this.answer(call, status, call.responder.cacheValue(result.body, result.protocol), result.facts, result, this.opts.clock.now() - waitStart);
+      const answer = await this.answer(call, status, await (this.values.get(flight) as Promise<string>), result.facts, result, headers);
       if (status === 'coalesced') this.saved(answer);
       return answer;
-    });
+    };
+    if (!(call.stream && flight.streaming)) {
+      await flight.final;
+      return call.responder.write(await finished(this.timing(call, status, this.opts.clock.now() - waitStart)), sink);
+    }
+    const protocol = await flight.started;
+    const headers = this.timing(call, status, this.opts.clock.now() - waitStart);
+    await call.responder.stream(flight, protocol, sink, headers, () => finished(headers));
   }
 
-  /** Builds the answer, recording the session's turn (the turn completes now). */
-  private async answer(call: ProxyCall, status: CacheStatus, value: string, facts: AnswerFacts | undefined, result: FlightResult | undefined, upstreamMs: number): Promise<Answer> {
+  /**
+   * Builds the answer and records the session's turn (the turn completes now); the turn's
+   * bandwidth is awaited only when the response reports it.
+   */
+  private async answer(call: ProxyCall, status: CacheStatus, value: string, facts: AnswerFacts | undefined, result: FlightResult | undefined, headers: Readonly<Record<string, string>>): Promise<Answer> {
     const { clock } = this.opts;
     const responseTime = (clock.now() - call.receivedAt) / 1000;
     this.opts.latency.add(responseTime);
     let bandwidth: BandwidthStats | undefined;
-    if (call.sessionId) bandwidth = await this.opts.sessions.recordTurn(call.tenant, call.sessionId, call.receivedWall);
+    if (call.sessionId) {
+      const turn = this.opts.sessions.recordTurn(call.tenant, call.sessionId, call.receivedWall);
+      if (call.responder.reportsBandwidth) bandwidth = await turn;
+      else void turn.catch(() => undefined);
+    }
     const applied = [
       ...(status === 'hit' ? ['cache_hit'] : status === 'coalesced' ? ['coalesced'] : []),
       ...(call.route.routed ? ['routed'] : []),
@@ -173,7 +185,7 @@ export class Gateway {
       responseTime,
       facts,
       cost: facts?.usage ? this.opts.prices.cost(facts.model, facts.usage) : undefined,
-      headers: this.headers(call, status, upstreamMs),
+      headers,
     };
   }
 
@@ -191,8 +203,11 @@ export class Gateway {
     if (answer.facts && answer.cost !== undefined) this.opts.metrics.cost(answer.facts.provider, answer.facts.model, answer.cost, true);
   }
 
-  /** The x-tbo-* and Server-Timing headers; overhead is time spent in TBO, not waiting upstream. */
-  private headers(call: ProxyCall, status: CacheStatus, upstreamMs: number): Record<string, string> {
+  /**
+   * Counts the request's cache outcome and overhead (once per request) and returns the x-tbo-* and
+   * Server-Timing headers; overhead is time spent in TBO, not waiting upstream.
+   */
+  private timing(call: ProxyCall, status: CacheStatus, upstreamMs: number): Record<string, string> {
     this.opts.metrics.cacheResult(status);
     const overheadMs = Math.max(0, this.opts.clock.now() - call.receivedAt - upstreamMs);
     this.opts.metrics.overhead(overheadMs / 1000);

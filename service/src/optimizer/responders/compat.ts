@@ -8,6 +8,7 @@ import { STREAM_HEADERS, type Responder } from '../answer';
  */
 export function compatResponder(protocol: Protocol, clientStreams: boolean, includeUsage: boolean): Responder {
   return {
+    reportsBandwidth: false,
     cacheValue: (body) => body,
 
     write(answer, sink) {

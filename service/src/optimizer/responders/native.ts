@@ -41,6 +41,7 @@ export function nativeBody(answer: Answer): Record<string, unknown> {
 /** Answers in TBO's own shape, whichever provider served the request. */
 export function nativeResponder(clientStreams: boolean): Responder {
   return {
+    reportsBandwidth: true,
     cacheValue(body: string, protocol: Protocol) {
       const parsed = JSON.parse(body) as Record<string, unknown>;
       const usage = protocol.usage(parsed);
