@@ -12,7 +12,7 @@ import type { Metrics } from '../observability/metrics';
 import { anthropic } from '../protocols/anthropic';
 import { openai } from '../protocols/openai';
 import type { Authenticator } from './auth';
-import { protocolFor, sendError, toTboError } from './error-response';
+import { bodyTooLarge, protocolFor, sendError, toTboError } from './error-response';
 import { collaborateRoute } from './collaborate-route';
 import { proxyRoute } from './proxy-route';
 import type { TenantRateLimiter } from './rate-limit';
@@ -96,7 +96,7 @@ export function createApp(ctx: AppContext): express.Express {
     // the connection rather than read the rest.
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {
       res.setHeader('connection', 'close');
-      throw new TboError('request_too_large', `request body exceeds the limit of ${config.maxBodyBytes} bytes`);
+      throw bodyTooLarge(config.maxBodyBytes);
     }
     next();
   });

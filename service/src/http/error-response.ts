@@ -12,11 +12,16 @@ export function protocolFor(req: Request): Protocol {
   return openai;
 }
 
+/** A request body over the limit (declared or counted). */
+export function bodyTooLarge(limit: number): TboError {
+  return new TboError('request_too_large', `request body exceeds the limit of ${limit} bytes`);
+}
+
 /** Body-parser and other framework errors, as TBO errors. */
 export function toTboError(err: unknown): TboError | UpstreamHttpError {
   if (err instanceof TboError || err instanceof UpstreamHttpError) return err;
   const e = err as { type?: string; status?: number; limit?: number };
-  if (e.type === 'entity.too.large') return new TboError('request_too_large', `request body exceeds the limit of ${e.limit} bytes`);
+  if (e.type === 'entity.too.large') return bodyTooLarge(Number(e.limit));
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new TboError('invalid_request', 'unsupported request body encoding');
   if (e.type === 'request.aborted' || e.type === 'request.size.invalid') return new TboError('invalid_request', 'request body was incomplete');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new TboError('invalid_request', 'malformed request');
