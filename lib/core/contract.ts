@@ -3,13 +3,16 @@
  * service with these values and re-declares none of them.
  */
 export {
+  ADMIN_PORT,
   CACHE_TTL_SECONDS,
   CONFIG_FILE_NAME,
   CONFIG_MOUNT_DIR,
+  DEFAULT_REDIS_KEY_PREFIX,
   DEFAULT_CONFIG_FILE,
   LOG_LEVELS,
   OPTIMIZATION_LEVELS,
   PROBE_PATHS,
+  REDIS_KEY_PREFIX_PATTERN,
   SERVICE_PORT,
   SETTINGS,
 } from '../../service/src/config/settings';
@@ -18,7 +21,7 @@ export type { OptimizationLevel, SecretSettingName, ServiceConfig, SettingName, 
 import { SETTINGS, type SecretSettingName, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
 
 /** Settings the deployment targets own (listen address, port, Redis location) rather than users. */
-export const TARGET_OWNED_SETTINGS = ['host', 'port', 'redisUrl', 'redisHost', 'redisPort', 'redisDb', 'redisTls', 'redisTlsCa', 'redisCluster', 'metricsEmf'] as const;
+export const TARGET_OWNED_SETTINGS = ['host', 'port', 'adminPort', 'redisKeyPrefix', 'redisUrl', 'redisHost', 'redisPort', 'redisDb', 'redisTls', 'redisTlsCa', 'redisCluster', 'metricsEmf'] as const;
 type TargetOwned = (typeof TARGET_OWNED_SETTINGS)[number];
 
 /** A setting a user may set on any target: not a secret, not owned by the target. */
@@ -38,6 +41,8 @@ export const SECRET_ENV = {
   apiKeys: SETTINGS.apiKeys.env,
   jwtSecretKey: SETTINGS.jwtSecretKey.env,
   redisPassword: SETTINGS.redisPassword.env,
+  adminKeys: SETTINGS.adminKeys.env,
+  cacheSigningKey: SETTINGS.cacheSigningKey.env,
 } as const satisfies Record<SecretSettingName, string>;
 
 export const TUNABLE_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter(

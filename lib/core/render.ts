@@ -1,6 +1,7 @@
+import { hash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { describeConfigIssues } from '../../service/src/config/issues';
-import { configSchema, SETTINGS, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
+import { ADMIN_PORT, configSchema, REDIS_KEY_PREFIX_PATTERN, SETTINGS, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
 import { TUNABLE_SETTING_NAMES, type TboServiceConfig } from './contract';
 
 /** Where the service finds Redis, as a deployment target provisions it. */
@@ -19,6 +20,31 @@ export interface RedisEndpoint {
 
 /** Where Redis is: an endpoint the target provisions, or a URL the user brings. */
 export type RedisLocation = RedisEndpoint | { readonly url: string };
+
+/**
+ * The `iss` and `aud` a deployed service requires of client JWTs unless `config.jwtIssuer` /
+ * `config.jwtAudience` say otherwise: constructs always set both, so a token minted for another
+ * system is never accepted here.
+ */
+export const DEPLOYED_JWT_CLAIMS = { jwtIssuer: 'tbo', jwtAudience: 'tbo' } as const;
+
+/** What makes one deployment distinct from another that shares its infrastructure. */
+export interface DeploymentIdentity {
+  /**
+   * Prefix of every Redis key the deployment writes (`TBO_REDIS_KEY_PREFIX`), so deployments that
+   * share a Redis never read each other's cache, rate limits or sessions. Derive it with
+   * {@link redisKeyPrefixFor}. @default - the service's default prefix (`tbo`)
+   */
+  readonly redisKeyPrefix?: string;
+}
+
+/**
+ * A Redis key prefix unique to one construct instance and stable across deploys: `tbo-` and 12 hex
+ * digits of SHA-256 over an id that is unique within the app (a construct's `node.addr` or path).
+ */
+export function redisKeyPrefixFor(uniqueId: string): string {
+  return `tbo-${hash('sha256', uniqueId, 'hex').slice(0, 12)}`;
+}
 
 /** A configuration a construct cannot deploy; the message names the prop and the accepted values. */
 export class TboConfigValidationError extends Error {
@@ -65,11 +91,17 @@ function redisSettings(redis: RedisLocation | undefined): Partial<Record<Setting
  * deployment states what it runs) plus the Redis location. Secrets are not here: targets inject
  * them by reference ({@link SECRET_ENV}).
  */
-export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisLocation): Record<string, string> {
+export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisLocation, deployment: DeploymentIdentity = {}): Record<string, string> {
   const resolved = resolveServiceConfig(config);
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { [SETTINGS.adminPort.env]: String(ADMIN_PORT) };
+  if (deployment.redisKeyPrefix !== undefined) {
+    if (!REDIS_KEY_PREFIX_PATTERN.test(deployment.redisKeyPrefix)) {
+      throw new TboConfigValidationError([`redisKeyPrefix: received ${JSON.stringify(deployment.redisKeyPrefix)}; must be 1-64 of A-Z a-z 0-9 . _ -`]);
+    }
+    env[SETTINGS.redisKeyPrefix.env] = deployment.redisKeyPrefix;
+  }
   for (const key of TUNABLE_SETTING_NAMES) {
-    const value = resolved[key];
+    const value = resolved[key] ?? (DEPLOYED_JWT_CLAIMS as Partial<Record<SettingName, string>>)[key];
     if (value !== undefined) env[SETTINGS[key].env] = text(value);
   }
   for (const [key, value] of Object.entries(redisSettings(redis)) as [SettingName, unknown][]) {
@@ -82,7 +114,7 @@ export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisLo
 export function renderConfigYaml(config: TboServiceConfig = {}, redis?: RedisLocation): string {
   const resolved = resolveServiceConfig(config);
   const values: Partial<Record<SettingName, unknown>> = { ...redisSettings(redis) };
-  for (const key of TUNABLE_SETTING_NAMES) values[key] = resolved[key];
+  for (const key of TUNABLE_SETTING_NAMES) values[key] = resolved[key] ?? (DEPLOYED_JWT_CLAIMS as Partial<Record<SettingName, string>>)[key];
   const tree: Record<string, Record<string, unknown>> = {};
   for (const [key, value] of Object.entries(values) as [SettingName, unknown][]) {
     const spec = SETTINGS[key];

@@ -23,6 +23,8 @@ export const SECRET_ID_SUFFIX: Readonly<Record<TboSecretSetting, string>> = {
   apiKeys: 'api-keys',
   jwtSecretKey: 'jwt-secret-key',
   redisPassword: 'redis-auth',
+  adminKeys: 'admin-keys',
+  cacheSigningKey: 'cache-signing-key',
 };
 
 /** The secrets the service reads, by setting. */

@@ -45,6 +45,8 @@ export const DEFAULT_SECRET_KEYS = {
   apiKeys: 'api-keys',
   jwtSecretKey: 'jwt-secret',
   redisPassword: 'redis-password',
+  adminKeys: 'admin-keys',
+  cacheSigningKey: 'cache-signing-key',
 } as const;
 /** Credentials a pod cannot start without when the Secret is referenced (the guide's key plus JWT). */
 export const DEFAULT_REQUIRED_SECRETS = ['anthropicApiKey', 'jwtSecretKey'] as const;

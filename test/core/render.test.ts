@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../service/src/config/load';
 import {
+  ADMIN_PORT,
+  DEPLOYED_JWT_CLAIMS,
   PROBE_PATHS,
+  redisKeyPrefixFor,
   PropValidator,
   renderConfigYaml,
   renderEnvironment,
@@ -19,7 +22,8 @@ import {
 describe('the deployment contract', () => {
   it('states the guide defaults, port and probe paths', () => {
     expect(SERVICE_PORT).toBe(8000);
-    expect(PROBE_PATHS).toEqual({ liveness: '/health', readiness: '/ready', metrics: '/metrics' });
+    expect(PROBE_PATHS).toEqual({ liveness: '/health', readiness: '/ready', metrics: '/metrics', healthDetails: '/health/details' });
+    expect(ADMIN_PORT).toBe(9464);
     expect(resolveServiceConfig()).toMatchObject({
       optimizationLevel: 'balanced',
       targetLatency: 0.5,
@@ -33,7 +37,7 @@ describe('the deployment contract', () => {
   });
 
   it('lists every secret by env var, and no secret is tunable', () => {
-    expect(Object.values(SECRET_ENV).sort()).toEqual(['ANTHROPIC_API_KEY', 'JWT_SECRET_KEY', 'OPENAI_API_KEY', 'REDIS_PASSWORD', 'TBO_API_KEYS']);
+    expect(Object.values(SECRET_ENV).sort()).toEqual(['ANTHROPIC_API_KEY', 'JWT_SECRET_KEY', 'OPENAI_API_KEY', 'REDIS_PASSWORD', 'TBO_ADMIN_KEYS', 'TBO_API_KEYS', 'TBO_CACHE_SIGNING_KEY']);
     for (const name of TUNABLE_SETTING_NAMES) expect(SETTINGS[name]).not.toHaveProperty('secret');
   });
 
@@ -43,6 +47,19 @@ describe('the deployment contract', () => {
     expect(Object.keys(env)).not.toEqual(expect.arrayContaining(Object.values(SECRET_ENV)));
     const parsed = loadConfig({ ...env, TBO_CONFIG_FILE: '' });
     expect(parsed).toMatchObject({ optimizationLevel: 'speed', cacheSize: 500, redisHost: 'redis.internal', redisPort: 6380, redisTls: true });
+  });
+
+  it('renders the admin port, a per-deployment Redis key prefix and the JWT iss/aud every deployment checks', () => {
+    const a = redisKeyPrefixFor('Stack/TboA');
+    const b = redisKeyPrefixFor('Stack/TboB');
+    expect(a).toMatch(/^tbo-[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
+    expect(redisKeyPrefixFor('Stack/TboA')).toBe(a);
+    const env = renderEnvironment({}, { host: 'r' }, { redisKeyPrefix: a });
+    expect(env).toMatchObject({ TBO_ADMIN_PORT: '9464', TBO_REDIS_KEY_PREFIX: a, JWT_ISSUER: DEPLOYED_JWT_CLAIMS.jwtIssuer, JWT_AUDIENCE: DEPLOYED_JWT_CLAIMS.jwtAudience });
+    expect(renderEnvironment({ jwtIssuer: 'https://idp.example', jwtAudience: 'gw' })).toMatchObject({ JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'gw' });
+    expect(loadConfig({ ...env, TBO_CONFIG_FILE: '' })).toMatchObject({ adminPort: 9464, redisKeyPrefix: a, jwtIssuer: 'tbo', jwtAudience: 'tbo' });
+    expect(() => renderEnvironment({}, undefined, { redisKeyPrefix: '{all}' })).toThrow(/redisKeyPrefix: received "\{all\}"/);
   });
 
   it('renders the guide\'s config.yaml layout, which the service loads', () => {

@@ -53,6 +53,8 @@ describe('Deployment defaults', () => {
       { name: SECRET_ENV.apiKeys, value_from: { secret_key_ref: { name: 'api-secrets', key: 'api-keys', optional: true } } },
       { name: SECRET_ENV.jwtSecretKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'jwt-secret', optional: false } } },
       { name: SECRET_ENV.redisPassword, value_from: { secret_key_ref: { name: 'api-secrets', key: 'redis-password', optional: false } } },
+      { name: SECRET_ENV.adminKeys, value_from: { secret_key_ref: { name: 'api-secrets', key: 'admin-keys', optional: true } } },
+      { name: SECRET_ENV.cacheSigningKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'cache-signing-key', optional: true } } },
     ]);
   });
 

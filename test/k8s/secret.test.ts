@@ -33,6 +33,8 @@ describe('Secret by reference (default)', () => {
       [SECRET_ENV.openaiApiKey]: false,
       [SECRET_ENV.apiKeys]: false,
       [SECRET_ENV.jwtSecretKey]: true,
+      [SECRET_ENV.adminKeys]: true,
+      [SECRET_ENV.cacheSigningKey]: true,
     });
   });
 

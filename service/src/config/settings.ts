@@ -11,15 +11,31 @@ import { z } from 'zod';
 /** The port the service listens on inside its container. */
 export const SERVICE_PORT = 8000;
 
+/**
+ * The port of the admin listener (same process): `/metrics` and `/health/details`. Load balancers
+ * never route to it; only the cluster's monitoring may reach it. 9464 is the port OpenTelemetry's
+ * Prometheus exporter uses by convention.
+ */
+export const ADMIN_PORT = 9464;
+
 /** HTTP paths every deployment target wires to its probes and scrapers. */
 export const PROBE_PATHS = {
-  /** Liveness: the process and its event loop answer. */
+  /** Liveness: the process and its event loop answer (public and admin ports). */
   liveness: '/health',
-  /** Readiness: config loaded and not draining. */
+  /** Readiness: config loaded and not draining (public and admin ports). */
   readiness: '/ready',
-  /** Prometheus text exposition. */
+  /** Prometheus text exposition (admin port only). */
   metrics: '/metrics',
+  /** Upstream connectivity, cache and bandwidth checks (admin port only). */
+  healthDetails: '/health/details',
 } as const;
+
+/** Redis key prefix when `TBO_REDIS_KEY_PREFIX` is not set (constructs derive a unique one). */
+export const DEFAULT_REDIS_KEY_PREFIX = 'tbo';
+/** What a Redis key prefix may be: no `{`/`}` (cluster hash tags would pin every key to one slot). */
+export const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** The highest priority (lowest number) a tenant may ask for when the policy does not name it. */
+export const DEFAULT_PRIORITY_CEILING = 5;
 
 /** The directory deployment targets mount the rendered config file into. */
 export const CONFIG_MOUNT_DIR = '/app/config';
@@ -63,6 +79,27 @@ const modelList = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v.join(',') : v).split(',').map((s) => s.trim()).filter(Boolean).join(','))
   .refine((v) => v.length > 0 && v.split(',').every((ref) => MODEL_REF.test(ref)), 'must be comma-separated provider:model entries, provider one of anthropic, openai');
+
+const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,200}$/;
+const modelNames = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v.join(',') : v).split(',').map((s) => s.trim()).filter(Boolean).join(','))
+  .refine((v) => v.length > 0 && v.split(',').every((m) => MODEL_NAME.test(m)), 'must be comma-separated model names of A-Z a-z 0-9 . _ : / @ -');
+
+/** A principal as priority policies name it: an API-key tenant, `jwt:<tenant>`, or `*` for everyone else. */
+const POLICY_TENANT = /^(\*|(jwt:)?[A-Za-z0-9._@-]{1,128})$/;
+const priorityPolicy = z
+  .union([z.string(), z.record(z.string(), z.union([z.number(), z.string()]))])
+  .transform((v) => (typeof v === 'string' ? v : Object.entries(v).map(([t, p]) => `${t}=${p}`).join(',')))
+  .refine(
+    (v) =>
+      v.split(',').map((s) => s.trim()).filter(Boolean).every((pair) => {
+        const at = pair.lastIndexOf('=');
+        const priority = Number(pair.slice(at + 1));
+        return at > 0 && POLICY_TENANT.test(pair.slice(0, at)) && Number.isInteger(priority) && priority >= 1 && priority <= 10;
+      }),
+    'must be comma-separated tenant=priority pairs (tenant an API-key tenant, jwt:<tenant> or *; priority an integer from 1 to 10)',
+  );
 
 const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
 /** USD per 1k tokens; model ids are config, not code. */
@@ -115,6 +152,21 @@ export const SETTINGS = {
     schema: int(0, 65535).default(SERVICE_PORT),
     description: 'TCP port to listen on',
   },
+  adminPort: {
+    env: 'TBO_ADMIN_PORT',
+    schema: int(0, 65535).default(ADMIN_PORT),
+    description: 'TCP port of the admin listener (/metrics, /health/details); load balancers never route to it',
+  },
+  maxConnections: {
+    env: 'TBO_MAX_CONNECTIONS', yaml: 'server.max_connections',
+    schema: int(16, 1_000_000).default(10_000),
+    description: 'Client connections the public listener holds at once; more are refused until some close',
+  },
+  firstByteTimeout: {
+    env: 'TBO_FIRST_BYTE_TIMEOUT', yaml: 'server.first_byte_timeout',
+    schema: num(0.1, 300).default(10),
+    description: 'Seconds a new connection may stay silent before it sends a request; then it is closed',
+  },
   optimizationLevel: {
     env: 'TBO_OPTIMIZATION_LEVEL', yaml: 'optimization.level',
     schema: lowerEnum(OPTIMIZATION_LEVELS).default('balanced'),
@@ -159,6 +211,36 @@ export const SETTINGS = {
     env: 'TBO_AUTH', yaml: 'security.auth',
     schema: lowerEnum(AUTH_MODES).default('auto'),
     description: '"auto" requires TBO_API_KEYS or JWT_SECRET_KEY off loopback; "none" runs open deliberately',
+  },
+  jwtIssuer: {
+    env: 'JWT_ISSUER', yaml: 'security.jwt_issuer',
+    schema: z.string().min(1).max(512).optional(),
+    description: 'When set, client JWTs must carry exactly this iss claim',
+  },
+  jwtAudience: {
+    env: 'JWT_AUDIENCE', yaml: 'security.jwt_audience',
+    schema: z.string().min(1).max(512).optional(),
+    description: 'When set, client JWTs must carry this aud claim',
+  },
+  jwtMaxLifetime: {
+    env: 'JWT_MAX_LIFETIME', yaml: 'security.jwt_max_lifetime',
+    schema: int(60, 30 * 86_400).default(86_400),
+    description: 'Longest token lifetime accepted, in seconds (exp − iat; iat is required)',
+  },
+  jwtTenants: {
+    env: 'JWT_TENANTS', yaml: 'security.jwt_tenants',
+    schema: z.string().regex(/^\s*[A-Za-z0-9._@-]{1,128}(\s*,\s*[A-Za-z0-9._@-]{1,128})*\s*$/, 'must be comma-separated tenant names of A-Z a-z 0-9 . _ @ -').optional(),
+    description: 'When set, JWTs are accepted only for these tenant claims; unset accepts any tenant the issuer signs',
+  },
+  tenantPriorities: {
+    env: 'TBO_TENANT_PRIORITIES', yaml: 'security.tenant_priorities',
+    schema: priorityPolicy.default(''),
+    description: `Highest priority each tenant may ask for, as tenant=priority pairs (1 highest … 10; jwt:<tenant> for JWT tenants, * for the rest; default ${DEFAULT_PRIORITY_CEILING})`,
+  },
+  tenantMaxConcurrent: {
+    env: 'TBO_TENANT_MAX_CONCURRENT', yaml: 'optimization.tenant_max_concurrent',
+    schema: int(0, 100_000).default(0),
+    description: 'Upstream calls one tenant may have in flight per instance; 0 means half of max_concurrent_requests (all of it with a single tenant)',
   },
   healthCheckInterval: {
     env: 'TBO_HEALTH_CHECK_INTERVAL', yaml: 'monitoring.health_check_interval',
@@ -240,6 +322,11 @@ export const SETTINGS = {
     schema: priceTable.default(DEFAULT_PRICES),
     description: 'USD per 1k tokens by model, as JSON {"model": {"input": n, "output": n}}',
   },
+  modelsAllowed: {
+    env: 'TBO_MODELS_ALLOWED', yaml: 'routing.allowed',
+    schema: modelNames.optional(),
+    description: 'When set, the only model names clients may ask for (besides "auto" and the routing tiers); others get a 400',
+  },
   ttftTimeout: {
     env: 'TBO_TTFT_TIMEOUT', yaml: 'upstreams.ttft_timeout',
     schema: num(0.1, 3600).default(30),
@@ -259,6 +346,11 @@ export const SETTINGS = {
     env: 'TBO_BREAKER_ERROR_RATE', yaml: 'optimization.breaker_error_rate',
     schema: num(0, 1).default(0.1),
     description: 'Error rate over the window above which a circuit breaker opens',
+  },
+  breakerTtftMaxInputBytes: {
+    env: 'TBO_BREAKER_TTFT_MAX_INPUT_BYTES', yaml: 'optimization.breaker_ttft_max_input_bytes',
+    schema: int(0, 64 * 1024 ** 2).default(32 * 1024),
+    description: 'Only streamed requests with bodies up to this size count towards a breaker\'s time to first token (a long prompt is slow by itself)',
   },
   breakerCooldown: {
     env: 'TBO_BREAKER_COOLDOWN', yaml: 'optimization.breaker_cooldown',
@@ -315,6 +407,11 @@ export const SETTINGS = {
     schema: bool.default(false),
     description: 'Redis cluster mode (ElastiCache cluster mode, Memorystore cluster)',
   },
+  redisKeyPrefix: {
+    env: 'TBO_REDIS_KEY_PREFIX', yaml: 'redis.key_prefix',
+    schema: z.string().regex(REDIS_KEY_PREFIX_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ -').default(DEFAULT_REDIS_KEY_PREFIX),
+    description: 'Prefix of every Redis key of this deployment (cache, rate limits, sessions); unique per deployment sharing a Redis',
+  },
   redisPoolSize: {
     env: 'REDIS_POOL_SIZE', yaml: 'redis.pool_size',
     schema: int(1, 1000).default(10),
@@ -344,6 +441,16 @@ export const SETTINGS = {
     env: 'JWT_SECRET_KEY', secret: true,
     schema: z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit key)').optional(),
     description: 'HS256 secret that signs client JWTs',
+  },
+  adminKeys: {
+    env: 'TBO_ADMIN_KEYS', secret: true,
+    schema: z.string().min(1).optional(),
+    description: 'Admin credentials (comma-separated, 16+ characters each): the all-tenant /v1/performance view',
+  },
+  cacheSigningKey: {
+    env: 'TBO_CACHE_SIGNING_KEY', secret: true,
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    description: 'HMAC key that authenticates cache entries in Redis; unset derives one from the deployment\'s other secrets',
   },
 } as const satisfies Record<string, SettingSpec>;
 
