@@ -14,9 +14,12 @@ export function renderK8sConfigYaml(plan: TboKubernetesPlan): string {
   return renderConfigYaml(plan.userConfig, redisLocation(plan));
 }
 
-/** The container environment, rendered by the shared contract (secrets are added by reference elsewhere). */
+/**
+ * The container environment, rendered by the shared contract with this instance's Redis key prefix
+ * (secrets are added by reference elsewhere).
+ */
 export function renderK8sEnvironment(plan: TboKubernetesPlan): Record<string, string> {
-  return renderEnvironment(plan.userConfig, redisLocation(plan));
+  return renderEnvironment(plan.userConfig, redisLocation(plan), { redisKeyPrefix: plan.redisKeyPrefix });
 }
 
 /** ConfigMap `tbo-config` holding `config.yaml`, mounted where the service reads it. */

@@ -4,7 +4,7 @@ import {
   type DeploymentV1SpecTemplateSpecTopologySpreadConstraint,
 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import type { Construct } from 'constructs';
-import { CONFIG_MOUNT_DIR, PROBE_PATHS, SERVICE_PORT } from '../core';
+import { ADMIN_PORT, CONFIG_MOUNT_DIR, PROBE_PATHS, SERVICE_PORT } from '../core';
 import { renderK8sEnvironment } from './config-map';
 import { PROBE_TIMINGS, ROLLING_UPDATE } from './defaults';
 import type { TboKubernetesPlan } from './plan';
@@ -31,10 +31,10 @@ export function containerEnv(plan: TboKubernetesPlan, secretName: string): Deplo
   return [...plain, ...secrets];
 }
 
-/** Prometheus scrape annotations, when the service serves metrics. */
+/** Prometheus scrape annotations, when the service serves metrics: the admin port, never the public one. */
 export function scrapeAnnotations(plan: TboKubernetesPlan): Record<string, string> {
   if (!plan.config.enableMetrics) return {};
-  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SERVICE_PORT), 'prometheus.io/path': PROBE_PATHS.metrics };
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(ADMIN_PORT), 'prometheus.io/path': PROBE_PATHS.metrics };
 }
 
 /** Spread pods across zones, then nodes; prefer, never block scheduling (single-zone clusters still work). */
@@ -50,7 +50,9 @@ function topologySpread(plan: TboKubernetesPlan): DeploymentV1SpecTemplateSpecTo
 /**
  * The gateway Deployment: the guide's replicas, resources, probes, config mount and secret, plus a
  * startup probe, the restricted Pod Security Standard, zero-downtime rollouts, zone/node spreading
- * and a termination grace period longer than the service's own drain.
+ * and a termination grace period longer than the service's own drain. The container has two ports:
+ * `http` (the public listener, which the probes, the Service and the Ingress use) and `admin`
+ * (`/metrics`, `/health/details`: only the scrape annotations and the monitoring namespace use it).
  */
 export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs: DeploymentRefs): DeploymentV1 {
   const httpGet = (path: string) => ({ path, port: String(SERVICE_PORT) });
@@ -79,7 +81,10 @@ export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs
               name: 'tbo',
               image: plan.image,
               imagePullPolicy: plan.imagePullPolicy,
-              port: [{ name: 'http', containerPort: SERVICE_PORT, protocol: 'TCP' }],
+              port: [
+                { name: 'http', containerPort: SERVICE_PORT, protocol: 'TCP' },
+                { name: 'admin', containerPort: ADMIN_PORT, protocol: 'TCP' },
+              ],
               env: containerEnv(plan, refs.secret),
               resources: { requests: { ...plan.resources.requests }, limits: { ...plan.resources.limits } },
               startupProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.startup },

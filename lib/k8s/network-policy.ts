@@ -1,6 +1,6 @@
 import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress, type NetworkPolicyV1SpecIngress } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { Construct } from 'constructs';
-import { SERVICE_PORT, type ServiceConfig } from '../core';
+import { ADMIN_PORT, SERVICE_PORT, type ServiceConfig } from '../core';
 import type { TboKubernetesPlan } from './plan';
 
 const DNS_PORT = '53';
@@ -25,12 +25,14 @@ export function createDefaultDenyPolicy(scope: Construct, plan: TboKubernetesPla
 
 function gatewayIngress(plan: TboKubernetesPlan): NetworkPolicyV1SpecIngress[] {
   const np = plan.networkPolicy!;
-  const port = [{ port: String(SERVICE_PORT), protocol: 'TCP' }];
   const from = (labels: Readonly<Record<string, string>>) => ({ namespaceSelector: { matchLabels: { ...labels } } });
-  const rules: NetworkPolicyV1SpecIngress[] = [{ from: [from(np.ingressControllerNamespaceLabels), ...np.clientNamespaceLabels.map(from)], ports: port }];
-  // Metrics are served on the service port; the monitoring namespace may scrape it.
-  if (plan.config.enableMetrics) rules.push({ from: [from(np.monitoringNamespaceLabels)], ports: port });
-  return rules;
+  const monitoring = { ...from(np.monitoringNamespaceLabels), ...(np.monitoringPodLabels && { podSelector: { matchLabels: { ...np.monitoringPodLabels } } }) };
+  return [
+    // The public port: clients, through the ingress controller or directly from listed namespaces.
+    { from: [from(np.ingressControllerNamespaceLabels), ...np.clientNamespaceLabels.map(from)], ports: [{ port: String(SERVICE_PORT), protocol: 'TCP' }] },
+    // The admin port (/metrics, /health/details): monitoring only, whether or not metrics are on.
+    { from: [monitoring], ports: [{ port: String(ADMIN_PORT), protocol: 'TCP' }] },
+  ];
 }
 
 function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
@@ -56,9 +58,9 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
 }
 
 /**
- * The gateway's policy: traffic in only from the ingress controller's namespace (and listed client
- * namespaces) and, on the metrics port, from monitoring; traffic out only to cluster DNS (53 UDP and
- * TCP), the LLM APIs' port and Redis.
+ * The gateway's policy: traffic in on the public port only from the ingress controller's namespace
+ * (and listed client namespaces), and on the admin port only from monitoring; traffic out only to
+ * cluster DNS (53 UDP and TCP), the LLM APIs' port and Redis.
  */
 export function createGatewayPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
   if (!plan.networkPolicy) return undefined;

@@ -47,6 +47,8 @@ export interface TboKubernetesPlan {
   readonly resources: ResolvedResources;
   readonly userConfig: TboServiceConfig;
   readonly config: ServiceConfig;
+  /** `TBO_REDIS_KEY_PREFIX`: the prop, or the one derived from the construct's address. */
+  readonly redisKeyPrefix: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly selector: Readonly<Record<string, string>>;
   readonly names: {
@@ -79,6 +81,7 @@ export interface TboKubernetesPlan {
     readonly defaultDeny: boolean;
     readonly ingressControllerNamespaceLabels: Readonly<Record<string, string>>;
     readonly monitoringNamespaceLabels: Readonly<Record<string, string>>;
+    readonly monitoringPodLabels?: Readonly<Record<string, string>>;
     readonly clientNamespaceLabels: readonly Readonly<Record<string, string>>[];
     readonly dnsNamespaceLabels: Readonly<Record<string, string>>;
     readonly dnsPodLabels: Readonly<Record<string, string>>;
@@ -158,8 +161,12 @@ export function ingressTimeoutSeconds(config: ServiceConfig): number {
   return Math.ceil(config.upstreamTimeout) + d.INGRESS_TIMEOUT_SLACK_SECONDS;
 }
 
-/** Resolves props (already validated) into the plan every resource is built from. */
-export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceConfig): TboKubernetesPlan {
+/**
+ * Resolves props (already validated) into the plan every resource is built from.
+ * `derivedRedisKeyPrefix` is the instance's own prefix (`redisKeyPrefixFor` of its address, from lib/core),
+ * used unless the `redisKeyPrefix` prop overrides it.
+ */
+export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceConfig, derivedRedisKeyPrefix: string): TboKubernetesPlan {
   const name = props.name ?? d.DEFAULT_NAME;
   const namespaceName = props.namespace ?? d.DEFAULT_NAMESPACE;
   const resources = resolveResources(props.resources, d.DEFAULT_RESOURCES);
@@ -184,6 +191,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
     resources,
     userConfig: props.config ?? {},
     config,
+    redisKeyPrefix: props.redisKeyPrefix ?? derivedRedisKeyPrefix,
     labels,
     selector,
     names: {
@@ -215,6 +223,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
       defaultDeny: network.defaultDeny ?? true,
       ingressControllerNamespaceLabels: network.ingressControllerNamespaceLabels ?? d.DEFAULT_INGRESS_CONTROLLER_NAMESPACE_LABELS,
       monitoringNamespaceLabels: network.monitoringNamespaceLabels ?? d.DEFAULT_MONITORING_NAMESPACE_LABELS,
+      monitoringPodLabels: network.monitoringPodLabels,
       clientNamespaceLabels: network.clientNamespaceLabels ?? [],
       dnsNamespaceLabels: network.dnsNamespaceLabels ?? d.DEFAULT_DNS_NAMESPACE_LABELS,
       dnsPodLabels: network.dnsPodLabels ?? d.DEFAULT_DNS_POD_LABELS,

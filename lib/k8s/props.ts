@@ -19,15 +19,28 @@ export interface TboContainerResources {
   readonly limits?: TboResourceQuantities;
 }
 
-/** The Secret holding the service's credentials, referenced by default so no key enters Terraform state. */
+/**
+ * The Secret holding the service's credentials, referenced by default so no key enters Terraform state.
+ *
+ * The cache signing key (`cacheSigningKey`, env `TBO_CACHE_SIGNING_KEY`: the HMAC key that
+ * authenticates cache entries in Redis) is optional everywhere: without it the service derives one
+ * from its other credentials and the Redis key prefix, so rotating any of those empties the shared
+ * cache. Give one (32+ characters) to keep the cache across such rotations. The construct never
+ * generates one: a value made at synth would change the Secret, and so the key, on every synth.
+ */
 export interface TboKubernetesSecretsProps {
   /** Name of the Secret. @default 'api-secrets' */
   readonly secretName?: string;
-  /** Key of each credential in the Secret. @default anthropic-key, openai-key, api-keys, jwt-secret, redis-password */
+  /** Key of each credential in the Secret. @default anthropic-key, openai-key, api-keys, jwt-secret, redis-password, admin-keys, cache-signing-key */
   readonly keys?: Partial<Record<TboSecretSetting, string>>;
-  /** Credentials without which pods do not start (the others are optional keys). @default anthropicApiKey and jwtSecretKey, plus redisPassword with the in-cluster Redis; with `values`: every credential given */
+  /** Credentials without which pods do not start (the others, admin keys and the cache signing key included, are optional keys). @default anthropicApiKey and jwtSecretKey, plus redisPassword with the in-cluster Redis; with `values`: every credential given */
   readonly required?: readonly TboSecretSetting[];
-  /** Create the Secret from these values instead of referencing an existing one: Terraform state then holds them. @default - none: reference an existing Secret */
+  /**
+   * Create the Secret from these values instead of referencing an existing one: Terraform state then
+   * holds them. Only the credentials given go into the Secret and the pods; `cacheSigningKey` and
+   * `adminKeys` are optional here too (see above).
+   * @default - none: reference an existing Secret
+   */
   readonly values?: Partial<Record<TboSecretSetting, string>>;
 }
 
@@ -80,8 +93,14 @@ export interface TboKubernetesNetworkPolicyProps {
   readonly defaultDeny?: boolean;
   /** Labels of the ingress controller's namespace, allowed to reach the gateway. @default { 'kubernetes.io/metadata.name': 'ingress-nginx' } */
   readonly ingressControllerNamespaceLabels?: Readonly<Record<string, string>>;
-  /** Labels of the monitoring namespace, allowed to scrape the metrics port. @default { 'kubernetes.io/metadata.name': 'monitoring' } */
+  /**
+   * Labels of the monitoring namespace: the only namespace whose pods may reach the admin port (9464:
+   * `/metrics`, `/health/details`). Nothing else may reach it; the public port never serves those paths.
+   * @default { 'kubernetes.io/metadata.name': 'monitoring' }
+   */
   readonly monitoringNamespaceLabels?: Readonly<Record<string, string>>;
+  /** Labels of the monitoring pods (e.g. Prometheus) within that namespace, to narrow the admin port further. @default - every pod of the monitoring namespace */
+  readonly monitoringPodLabels?: Readonly<Record<string, string>>;
   /** Labels of further namespaces whose pods call the gateway directly. @default - none */
   readonly clientNamespaceLabels?: readonly Readonly<Record<string, string>>[];
   /** Labels of the namespace cluster DNS runs in. @default { 'kubernetes.io/metadata.name': 'kube-system' } */
@@ -140,6 +159,14 @@ export interface TboKubernetesServiceProps {
   readonly config?: TboServiceConfig;
   /** Credentials. @default - reference Secret 'api-secrets' */
   readonly secrets?: TboKubernetesSecretsProps;
+  /**
+   * Prefix of every Redis key this deployment writes (`TBO_REDIS_KEY_PREFIX`), so deployments that
+   * share a Redis never read each other's cache, rate limits or sessions. 1-64 of A-Z a-z 0-9 . _ -.
+   * Changing it starts the deployment afresh: empty cache, rate limits and sessions. Set it when
+   * separate apps with the same stack and construct ids share one Redis.
+   * @default - `tbo-` and 12 hex digits derived from this construct's path: unique per instance, stable across synths
+   */
+  readonly redisKeyPrefix?: string;
   /** In-cluster Redis settings. @default - an in-cluster Redis, unless existingRedisUrl is given */
   readonly redis?: TboKubernetesRedisProps | false;
   /** A Redis the gateway uses instead of the in-cluster one (redis:// or rediss://, no password: that stays in the Secret). @default - none */

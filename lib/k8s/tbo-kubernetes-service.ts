@@ -12,7 +12,7 @@ import type { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import type { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { resolveServiceConfig, type ServiceConfig } from '../core';
+import { redisKeyPrefixFor, resolveServiceConfig, type ServiceConfig } from '../core';
 import { createAutoscaler } from './autoscaler';
 import { createConfigMap } from './config-map';
 import { SERVICE_EXPOSED_PORT } from './defaults';
@@ -37,6 +37,8 @@ import { validateProps } from './validate';
  * Standard, a ClusterIP Service, an optional TLS Ingress, default-deny NetworkPolicies that still
  * allow DNS, ResourceQuota and LimitRange, HorizontalPodAutoscaler, PodDisruptionBudget and an
  * in-cluster Redis. Credentials stay in a Secret referenced by name unless values are given.
+ * The admin port (9464: `/metrics`, `/health/details`) is reachable from the monitoring namespace
+ * only and never through the Service or Ingress; each instance writes Redis keys under its own prefix.
  */
 export class TboKubernetesService extends Construct {
   /** The namespace, when created here. */
@@ -75,6 +77,8 @@ export class TboKubernetesService extends Construct {
   readonly serviceConfig: ServiceConfig;
   /** URL of the gateway inside the cluster (what SDKs in other pods use as base URL). */
   readonly internalUrl: string;
+  /** Prefix of every Redis key this deployment writes (`TBO_REDIS_KEY_PREFIX`): the prop, or derived from this construct's address. */
+  readonly redisKeyPrefix: string;
   /** Every prop resolved (names, labels, defaults); for extensions and tests. */
   readonly plan: TboKubernetesPlan;
 
@@ -82,8 +86,10 @@ export class TboKubernetesService extends Construct {
     super(scope, id);
     this.serviceConfig = resolveServiceConfig(props.config, 'config');
     validateProps(props, this.serviceConfig, `TboKubernetesService ${this.node.path}`);
-    const plan = resolvePlan(props, this.serviceConfig);
+    // node.addr hashes the construct's path: unique per instance in the app, the same on every synth.
+    const plan = resolvePlan(props, this.serviceConfig, redisKeyPrefixFor(this.node.addr));
     this.plan = plan;
+    this.redisKeyPrefix = plan.redisKeyPrefix;
     this.warnAboutWeakenedDefaults(props);
 
     this.namespace = plan.createNamespace ? createNamespace(this, plan) : undefined;
@@ -133,7 +139,7 @@ export class TboKubernetesService extends Construct {
   private warnAboutWeakenedDefaults(props: TboKubernetesServiceProps): void {
     const warn = (message: string) => Annotations.of(this).addWarning(`TboKubernetesService: ${message}`);
     if (props.secrets?.values) warn('secrets.values: the Secret is created from values, so Terraform state holds the credentials; reference an existing Secret to keep them out');
-    if (props.networkPolicy === false) warn('networkPolicy: false leaves the gateway and Redis open to every pod in the cluster');
+    if (props.networkPolicy === false) warn('networkPolicy: false leaves the gateway (its admin port included) and Redis open to every pod in the cluster');
     else if (props.networkPolicy?.defaultDeny === false) warn('networkPolicy.defaultDeny: false lets other pods in the namespace talk to anything');
     if (props.createNamespace === false) warn(`createNamespace: false: label namespace "${this.plan.namespaceName}" pod-security.kubernetes.io/enforce=restricted yourself`);
     if (props.ingress && (props.ingress.profile ?? 'nginx') === 'nginx') {

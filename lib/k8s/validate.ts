@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { PropValidator, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
+import { PropValidator, REDIS_KEY_PREFIX_PATTERN, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
 import * as d from './defaults';
 import { peakPods, quantity, resolveResources, type ResolvedResources } from './plan';
 import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboResourceQuantities, type TboSecretSetting } from './props';
@@ -114,8 +114,17 @@ function validateNetworkPolicy(v: PropValidator, props: TboKubernetesServiceProp
     labels === undefined || v.check(Object.keys(labels).length > 0, `networkPolicy.${prop}`, labels, 'must name at least one label (an empty selector admits every namespace)');
   nonEmpty('ingressControllerNamespaceLabels', np.ingressControllerNamespaceLabels);
   nonEmpty('monitoringNamespaceLabels', np.monitoringNamespaceLabels);
+  if (np.monitoringPodLabels !== undefined) {
+    v.check(Object.keys(np.monitoringPodLabels).length > 0, 'networkPolicy.monitoringPodLabels', np.monitoringPodLabels, 'must name at least one label, or be left unset to admit every pod of the monitoring namespace');
+  }
   nonEmpty('dnsNamespaceLabels', np.dnsNamespaceLabels);
   np.clientNamespaceLabels?.forEach((labels, i) => nonEmpty(`clientNamespaceLabels[${i}]`, labels));
+}
+
+function validateRedisKeyPrefix(v: PropValidator, prefix: string | undefined): void {
+  if (prefix === undefined) return;
+  const ok = typeof prefix === 'string' && !Token.isUnresolved(prefix) && REDIS_KEY_PREFIX_PATTERN.test(prefix);
+  v.check(ok, 'redisKeyPrefix', prefix, 'must be 1-64 characters of A-Z a-z 0-9 . _ - known at synth (e.g. "tbo-prod"), or unset for one derived from the construct\'s path');
 }
 
 function validateScaling(v: PropValidator, props: TboKubernetesServiceProps): { maxPods: number; minPods: number } {
@@ -210,6 +219,7 @@ export function validateProps(props: TboKubernetesServiceProps, config: ServiceC
   const { maxPods } = validateScaling(v, props);
   validateRedis(v, props);
   validateSecrets(v, props);
+  validateRedisKeyPrefix(v, props.redisKeyPrefix);
   validateIngress(v, props, config);
   validateNetworkPolicy(v, props);
   validateQuota(v, props, tbo, maxPods);

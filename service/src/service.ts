@@ -3,30 +3,36 @@ import { createServer, type Server } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { MemoryCache } from './adapters/cache/memory';
 import { RedisCache } from './adapters/cache/redis';
+import { EntrySigner, signingKey } from './adapters/cache/signer';
 import { TieredCache } from './adapters/cache/tiered';
 import { RedisPool, redisTarget } from './adapters/redis-pool';
 import { HttpUpstream } from './adapters/upstream/http-upstream';
 import type { Upstream } from './adapters/upstream/types';
 import { realSleep, systemClock, type Clock, type Sleep } from './clock';
 import { CACHE_TTL_SECONDS, type ServiceConfig } from './config/settings';
-import { createApp } from './http/app';
+import { createAdminApp, createApp, type AppContext } from './http/app';
+import { guardConnections } from './http/connections';
+import { priorityCeilings } from './http/priority-policy';
 import { Authenticator } from './http/auth';
 import { TenantRateLimiter } from './http/rate-limit';
 import { Dispatcher, type ProviderLink } from './optimizer/dispatcher';
 import { Gateway } from './optimizer/gateway';
 import { HealthChecker } from './optimizer/health';
-import { PriorityLanes } from './optimizer/lanes';
+import { laneOptions, PriorityLanes } from './optimizer/lanes';
 import { LatencyWindow } from './optimizer/latency-window';
+import { ModelCatalog } from './optimizer/models';
 import { PriceTable } from './optimizer/pricing';
 import { performanceReport } from './optimizer/report';
 import { parseModelList, Router } from './optimizer/routing';
 import { MemoryTurnStore, RedisTurnStore, SessionTracker } from './optimizer/sessions';
+import { TenantStats } from './optimizer/tenant-stats';
 import { anthropic } from './protocols/anthropic';
 import { openai } from './protocols/openai';
 import { EmfExporter } from './observability/emf';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import type { Protocol, Provider } from './protocols/types';
+import type { Principal } from './http/auth';
 
 /** How long connections stay open after SIGTERM before idle ones are closed. */
 const IDLE_CONNECTION_GRACE_MS = 2000;
@@ -57,7 +63,10 @@ export class TboService {
   readonly sessions: SessionTracker;
   readonly lanes: PriorityLanes;
   readonly redis: RedisPool | undefined;
+  /** The public listener: the API, /health and /ready. */
   readonly server: Server;
+  /** The admin listener: /metrics and /health/details (plus /health and /ready). */
+  readonly adminServer: Server;
   readonly emf: EmfExporter | undefined;
   private readonly upstreams: Upstream[] = [];
   private draining = false;
@@ -81,8 +90,12 @@ export class TboService {
         })
       : undefined;
 
+    // The deployment's own credentials (not its clients'): what a derived cache-signing key comes from.
+    const credentials = [config.anthropicApiKey, config.openaiApiKey, config.jwtSecretKey, target?.password];
     const memory = new MemoryCache({ maxEntries: config.cacheSize, maxBytes: config.cacheMaxBytes, clock });
-    const cache = new TieredCache(memory, this.redis && new RedisCache(this.redis, this.metrics.cacheObserver), this.metrics.cacheObserver, clock);
+    const signer = new EntrySigner(signingKey(config.cacheSigningKey, credentials, config.redisKeyPrefix));
+    const shared = this.redis && new RedisCache(this.redis, this.metrics.cacheObserver, config.redisKeyPrefix, signer, (reason) => this.metrics.cacheRejection(reason));
+    const cache = new TieredCache(memory, shared, this.metrics.cacheObserver, clock);
 
     const timeoutMs = config.upstreamTimeout * 1000;
     const link = (protocol: Protocol, apiKey: string | undefined, baseUrl: string): ProviderLink | undefined => {
@@ -96,13 +109,16 @@ export class TboService {
       openai: link(openai, config.openaiApiKey, config.openaiBaseUrl),
     };
     const available = new Set((Object.keys(providers) as Provider[]).filter((p) => providers[p]));
-    const router = new Router(
-      { fast: parseModelList(config.modelsFast), balanced: parseModelList(config.modelsBalanced), strongest: parseModelList(config.modelsStrongest) },
-      config.fallback,
-      available,
+    const tiers = { fast: parseModelList(config.modelsFast), balanced: parseModelList(config.modelsBalanced), strongest: parseModelList(config.modelsStrongest) };
+    const prices = new PriceTable(config.modelPrices);
+    const catalog = new ModelCatalog(
+      Object.values(tiers).flatMap((refs) => refs.map((r) => r.model)),
+      prices.models,
+      config.modelsAllowed?.split(','),
     );
+    const router = new Router(tiers, config.fallback, available, catalog);
     this.lanes = new PriorityLanes(
-      { maxConcurrent: config.maxConcurrentRequests, maxQueue: config.queueMax, maxWaitMs: config.queueTimeout * 1000 },
+      laneOptions(config, auth.singleTenant),
       clock,
       (length, waitedMs) => this.metrics.queue(length, waitedMs === undefined ? undefined : waitedMs / 1000),
     );
@@ -123,22 +139,27 @@ export class TboService {
       backoff: { baseMs: 250, capMs: 8000 },
       maxRetries: config.maxRetries,
       ttftTimeoutMs: config.ttftTimeout * 1000,
+      ttftMaxInputBytes: config.breakerTtftMaxInputBytes,
+      catalog,
     });
     const idleMs = config.sessionIdleTimeout * 1000;
     const memoryTurns = new MemoryTurnStore(idleMs, clock);
-    this.sessions = new SessionTracker(this.redis ? new RedisTurnStore(this.redis, idleMs, clock) : memoryTurns, memoryTurns, idleMs, clock);
+    this.sessions = new SessionTracker(this.redis ? new RedisTurnStore(this.redis, idleMs, clock, config.redisKeyPrefix) : memoryTurns, memoryTurns, idleMs, clock);
     const latency = new LatencyWindow();
+    const tenants = new TenantStats();
     this.gateway = new Gateway({
       cache,
       dispatcher: this.dispatcher,
       sessions: this.sessions,
-      prices: new PriceTable(config.modelPrices),
+      prices,
       latency,
       clock,
       metrics: this.metrics,
       ttlSeconds: CACHE_TTL_SECONDS[config.optimizationLevel],
       upstreamTimeoutMs: timeoutMs,
       targetLatency: config.targetLatency,
+      catalog,
+      tenants,
     });
     this.metrics.onCollect(async () => {
       const aggregate = this.sessions.aggregate();
@@ -156,19 +177,23 @@ export class TboService {
       intervalMs: config.healthCheckInterval * 1000,
     });
 
-    const secrets = [config.anthropicApiKey, config.openaiApiKey, config.redisPassword].filter((s): s is string => !!s);
-    const secretPattern = secrets.length ? new RegExp(secrets.map(escapeRegExp).join('|'), 'g') : undefined;
+    // Every credential the service holds, the Redis password from REDIS_URL included, is redacted from upstream text.
+    const held = [...credentials, config.redisPassword, config.cacheSigningKey].filter((v): v is string => !!v);
+    const secretPattern = held.length ? new RegExp(held.map(escapeRegExp).join('|'), 'g') : undefined;
 
-    const app = createApp({
+    const context: AppContext = {
       config,
       clock,
       gateway: this.gateway,
       router,
       health,
-      performance: () =>
-        performanceReport({ cache, counts: this.metrics.cacheCounts, latency, targetLatency: config.targetLatency, sessions: this.sessions, dispatcher: this.dispatcher }),
+      performance: (principal: Principal) =>
+        performanceReport(principal.kind === 'admin' ? 'global' : { tenant: principal.tenant }, {
+          cache, counts: this.metrics.cacheCounts, tenants, latency, targetLatency: config.targetLatency, sessions: this.sessions, dispatcher: this.dispatcher, routed: router.models,
+        }),
+      priorityCeiling: priorityCeilings(config.tenantPriorities),
       auth,
-      limiter: new TenantRateLimiter(config.rateLimitPerMinute, this.redis?.clients[0]),
+      limiter: new TenantRateLimiter(config.rateLimitPerMinute, config.redisKeyPrefix, this.redis?.clients[0]),
       metrics: this.metrics,
       logger: this.logger,
       redact: (text) => (secretPattern ? text.replace(secretPattern, '[redacted]') : text),
@@ -180,21 +205,31 @@ export class TboService {
         this.inFlight += delta;
       },
       isDraining: () => this.draining,
-    });
-    this.server = createServer(app);
+    };
+    this.server = createServer(createApp(context));
     this.server.keepAliveTimeout = config.keepAliveTimeout * 1000; // above the load balancer's idle timeout
     // Receiving a request (headers, then body) is bounded; sending a long stream back is not.
     this.server.headersTimeout = 20_000;
     this.server.requestTimeout = 60_000;
+    guardConnections(this.server, { maxConnections: config.maxConnections, firstByteTimeoutMs: config.firstByteTimeout * 1000 });
+    this.adminServer = createServer(createAdminApp(context));
+    guardConnections(this.adminServer, { maxConnections: 64, firstByteTimeoutMs: config.firstByteTimeout * 1000 });
   }
 
+  /** Starts both listeners; resolves with the public listener's address (see {@link adminAddress}). */
   async listen(): Promise<AddressInfo> {
     this.server.listen(this.config.port, this.config.host);
-    await once(this.server, 'listening');
+    this.adminServer.listen(this.config.adminPort, this.config.host);
+    await Promise.all([once(this.server, 'listening'), once(this.adminServer, 'listening')]);
     const address = this.server.address() as AddressInfo;
     this.emf?.start();
-    this.logger.info({ host: address.address, port: address.port, redis: this.redis ? 'configured' : 'off' }, 'tbo listening');
+    this.logger.info({ host: address.address, port: address.port, admin_port: this.adminAddress.port, redis: this.redis ? 'configured' : 'off' }, 'tbo listening');
     return address;
+  }
+
+  /** Where the admin listener listens (after {@link listen}). */
+  get adminAddress(): AddressInfo {
+    return this.adminServer.address() as AddressInfo;
   }
 
   /**
@@ -224,6 +259,8 @@ export class TboService {
     clearInterval(sweeper);
     this.server.closeAllConnections();
     await allClosed;
+    this.adminServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.adminServer.close(() => resolve()));
     await Promise.all([this.redis?.close(), this.emf?.stop(), ...this.upstreams.map((u) => u.close())]);
     this.logger.info({ in_flight: this.inFlight }, 'stopped');
     this.logger.flush();

@@ -113,7 +113,7 @@ describe('metric names against the /metrics of a running service', () => {
     upstream.failNext(1, { status: 500 });
     expect(await post('/v1/messages', anthropic('boom'))).toBeGreaterThanOrEqual(500);
     expect((await fetch(`${tbo.url}/health`)).status).toBe(200);
-    exported = parseExposition(await (await fetch(`${tbo.url}/metrics`)).text());
+    exported = parseExposition(await (await fetch(`${tbo.adminUrl}/metrics`)).text());
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { posix } from 'node:path';
-import { CONFIG_MOUNT_DIR, DEFAULT_CONFIG_FILE, PROBE_PATHS, renderConfigYaml, renderEnvironment, SECRET_ENV, SERVICE_PORT } from '../../lib/core';
+import { ADMIN_PORT, CONFIG_MOUNT_DIR, DEFAULT_CONFIG_FILE, PROBE_PATHS, redisKeyPrefixFor, renderConfigYaml, renderEnvironment, SECRET_ENV, SERVICE_PORT } from '../../lib/core';
 import { blockOf, synthService, synthWithConstruct } from './support/synth';
 
 Testing.setupJest();
@@ -23,6 +23,8 @@ function deployment(json: string): { spec: { template: { metadata: { annotations
 const pod = (json: string) => deployment(json).spec.template.spec;
 const container = (json: string) => pod(json).container[0];
 const plainEnv = (json: string) => Object.fromEntries(container(json).env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+/** The prefix of the construct `Tbo` in synthService's stack: derived from its address, as the construct does. */
+const prefixOfTbo = () => synthWithConstruct().tbo.redisKeyPrefix;
 
 describe('Deployment defaults', () => {
   const json = synthService();
@@ -31,18 +33,28 @@ describe('Deployment defaults', () => {
     expect(container(json).resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '500m', memory: '1Gi' } });
   });
 
-  it('has the guide\'s probes, on the contract\'s paths and port, plus a startup probe', () => {
+  it('has the guide\'s probes, on the contract\'s paths and the public port, plus a startup probe', () => {
     const port = String(SERVICE_PORT);
     expect(container(json)).toMatchObject({
-      port: [{ name: 'http', container_port: SERVICE_PORT, protocol: 'TCP' }],
       liveness_probe: { http_get: { path: PROBE_PATHS.liveness, port }, initial_delay_seconds: 30, period_seconds: 10 },
       readiness_probe: { http_get: { path: PROBE_PATHS.readiness, port }, initial_delay_seconds: 5, period_seconds: 5 },
       startup_probe: { http_get: { path: PROBE_PATHS.liveness, port }, period_seconds: 2, failure_threshold: 30 },
     });
   });
 
-  it('takes its environment from the shared contract, with the in-cluster Redis', () => {
-    expect(plainEnv(json)).toEqual(renderEnvironment({}, { host: 'tbo-redis.tbo-system.svc', port: 6379 }));
+  it('has two container ports: http (public) and admin (9464: metrics and health details)', () => {
+    expect(container(json).port).toEqual([
+      { name: 'http', container_port: SERVICE_PORT, protocol: 'TCP' },
+      { name: 'admin', container_port: ADMIN_PORT, protocol: 'TCP' },
+    ]);
+    expect(ADMIN_PORT).toBe(9464);
+  });
+
+  it('takes its environment from the shared contract, with the in-cluster Redis and its own Redis key prefix', () => {
+    const { tbo, json: synthesized } = synthWithConstruct();
+    expect(tbo.redisKeyPrefix).toBe(redisKeyPrefixFor(tbo.node.addr));
+    expect(plainEnv(synthesized)).toEqual(renderEnvironment({}, { host: 'tbo-redis.tbo-system.svc', port: 6379 }, { redisKeyPrefix: tbo.redisKeyPrefix }));
+    expect(plainEnv(synthesized)).toMatchObject({ TBO_ADMIN_PORT: String(ADMIN_PORT), TBO_REDIS_KEY_PREFIX: expect.stringMatching(/^tbo-[0-9a-f]{12}$/), JWT_ISSUER: 'tbo', JWT_AUDIENCE: 'tbo' });
   });
 
   it('reads every credential from Secret api-secrets by reference: anthropic-key and JWT required, the rest optional', () => {
@@ -121,8 +133,9 @@ describe('Deployment defaults', () => {
     expect(pod(json).termination_grace_period_seconds).toBe(35);
   });
 
-  it('carries Prometheus scrape annotations for the metrics path', () => {
-    expect(deployment(json).spec.template.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SERVICE_PORT), 'prometheus.io/path': PROBE_PATHS.metrics });
+  it('carries Prometheus scrape annotations for the metrics path on the admin port', () => {
+    expect(deployment(json).spec.template.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics' });
+    expect(PROBE_PATHS.metrics).toBe('/metrics');
   });
 
   it('leaves the replica count to the autoscaler after the first apply', () => {
@@ -164,7 +177,7 @@ describe('Deployment options', () => {
   it('config goes through the contract into both config.yaml and the environment', () => {
     const config = { optimizationLevel: 'speed', logLevel: 'debug', cacheSize: 500 } as const;
     const json = synthService({ config, redis: false });
-    expect(plainEnv(json)).toEqual(renderEnvironment(config));
+    expect(plainEnv(json)).toEqual(renderEnvironment(config, undefined, { redisKeyPrefix: prefixOfTbo() }));
     const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']));
     expect(yaml).toEqual(parse(renderConfigYaml(config)));
     expect(yaml.optimization.level).toBe('speed');
@@ -182,9 +195,10 @@ describe('Deployment options', () => {
     expect(container(json).security_context).toMatchObject({ run_as_user: '10001' });
   });
 
-  it('metrics off: no scrape annotations', () => {
+  it('metrics off: no scrape annotations; the admin port stays (it serves /health/details too)', () => {
     const json = synthService({ config: { enableMetrics: false } });
     expect(deployment(json).spec.template.metadata.annotations).toEqual({});
+    expect(container(json).port).toContainEqual({ name: 'admin', container_port: ADMIN_PORT, protocol: 'TCP' });
   });
 
   it('without autoscaling Terraform owns the replica count', () => {

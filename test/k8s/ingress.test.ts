@@ -35,6 +35,11 @@ describe('Ingress with the nginx profile (default when an ingress is given)', ()
     });
   });
 
+  it('routes only to the public port: the admin port (9464) appears nowhere in the Ingress', () => {
+    const ingress = blockOf(json, 'kubernetes_ingress_v1');
+    expect(JSON.stringify(ingress)).not.toMatch(/9464|admin/);
+  });
+
   it('uses the annotations ingress-nginx reads: per-client limits, unbuffered streams, long timeouts, the body limit, HTTPS', () => {
     expect(annotations(json)).toEqual({
       'nginx.ingress.kubernetes.io/limit-rps': '167', // the service's 10000 per minute, per second

@@ -88,6 +88,8 @@ describe('credentials in the synthesized output', () => {
     [SECRET_ENV.apiKeys]: 'tenant:SENTINEL-client-c63d',
     [SECRET_ENV.jwtSecretKey]: 'SENTINEL-jwt-d74c-0123456789abcdef0123456789',
     [SECRET_ENV.redisPassword]: 'SENTINEL-redis-e85b',
+    [SECRET_ENV.adminKeys]: 'SENTINEL-admin-f96a-0123456789',
+    [SECRET_ENV.cacheSigningKey]: 'SENTINEL-signing-0a7b-0123456789abcdef0123456789',
   };
   let outdir: string;
   beforeEach(() => {
@@ -112,6 +114,7 @@ describe('credentials in the synthesized output', () => {
       anthropicApiKey: SENTINELS[SECRET_ENV.anthropicApiKey],
       jwtSecretKey: SENTINELS[SECRET_ENV.jwtSecretKey],
       redisPassword: SENTINELS[SECRET_ENV.redisPassword],
+      cacheSigningKey: SENTINELS[SECRET_ENV.cacheSigningKey],
     };
     const app = new App({ outdir });
     new TboKubernetesStack(app, 'tbo-k8s', { service: { secrets: { values } } });

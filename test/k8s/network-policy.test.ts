@@ -10,6 +10,11 @@ const redisLabels = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/inst
 type Spec = { ingress: unknown[]; egress: unknown[]; [key: string]: unknown };
 const gatewaySpec = (json: string) => blockOf(json, 'kubernetes_network_policy_v1', 'GatewayPolicy').spec as Spec;
 const ns = (name: string) => ({ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': name } } });
+const PUBLIC_PORT = [{ port: '8000', protocol: 'TCP' }];
+const ADMIN_PORT = [{ port: '9464', protocol: 'TCP' }];
+/** Every port the rules admitting `from` open, for the rules whose sources include it. */
+const portsOpenTo = (spec: Spec, source: unknown) =>
+  (spec.ingress as { from: unknown[]; ports: unknown[] }[]).filter((r) => r.from.some((f) => JSON.stringify(f) === JSON.stringify(source))).flatMap((r) => r.ports);
 const DNS_RULE = {
   to: [{ ...ns('kube-system'), pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } } }],
   ports: [
@@ -28,14 +33,22 @@ describe('NetworkPolicies (default)', () => {
     });
   });
 
-  it('let the gateway receive only from the ingress controller\'s namespace, and from monitoring, on the service port', () => {
+  it('let the gateway receive on the public port only from the ingress controller\'s namespace, and on the admin port only from monitoring', () => {
     const spec = gatewaySpec(json);
     expect(spec.pod_selector).toEqual({ match_labels: gatewayLabels });
     expect(spec.policy_types).toEqual(['Ingress', 'Egress']);
     expect(spec.ingress).toEqual([
-      { from: [ns('ingress-nginx')], ports: [{ port: '8000', protocol: 'TCP' }] },
-      { from: [ns('monitoring')], ports: [{ port: '8000', protocol: 'TCP' }] },
+      { from: [ns('ingress-nginx')], ports: PUBLIC_PORT },
+      { from: [ns('monitoring')], ports: ADMIN_PORT },
     ]);
+  });
+
+  it('open 9464 to monitoring alone, and nothing else to monitoring', () => {
+    const spec = gatewaySpec(json);
+    const admitting9464 = (spec.ingress as { from: unknown[]; ports: { port: string }[] }[]).filter((r) => r.ports.some((p) => p.port === '9464'));
+    expect(admitting9464.flatMap((r) => r.from)).toEqual([ns('monitoring')]);
+    expect(portsOpenTo(spec, ns('monitoring'))).toEqual(ADMIN_PORT);
+    expect(portsOpenTo(spec, ns('ingress-nginx'))).toEqual(PUBLIC_PORT);
   });
 
   it('let the gateway reach cluster DNS on 53 UDP and TCP, the LLM APIs on 443, and Redis on 6379 only', () => {
@@ -61,8 +74,8 @@ describe('NetworkPolicy options', () => {
       }),
     );
     expect(spec.ingress).toEqual([
-      { from: [ns('traefik'), ns('apps')], ports: [{ port: '8000', protocol: 'TCP' }] },
-      { from: [{ namespace_selector: { match_labels: { team: 'observability' } } }], ports: [{ port: '8000', protocol: 'TCP' }] },
+      { from: [ns('traefik'), ns('apps')], ports: PUBLIC_PORT },
+      { from: [{ namespace_selector: { match_labels: { team: 'observability' } } }], ports: ADMIN_PORT },
     ]);
     expect(spec.egress[0]).toEqual({ ...DNS_RULE, to: [{ ...ns('dns'), pod_selector: { match_labels: { app: 'coredns' } } }] });
   });
@@ -72,8 +85,19 @@ describe('NetworkPolicy options', () => {
     expect(spec.egress).toEqual([DNS_RULE, { ports: [{ port: '443', protocol: 'TCP' }, { port: '8080', protocol: 'TCP' }] }]);
   });
 
-  it('metrics off: monitoring gets nothing', () => {
-    expect(gatewaySpec(synthService({ config: { enableMetrics: false } })).ingress).toHaveLength(1);
+  it('monitoringPodLabels narrows the admin port to those pods of the monitoring namespace', () => {
+    const spec = gatewaySpec(synthService({ networkPolicy: { monitoringPodLabels: { 'app.kubernetes.io/name': 'prometheus' } } }));
+    expect(spec.ingress[1]).toEqual({
+      from: [{ ...ns('monitoring'), pod_selector: { match_labels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+      ports: ADMIN_PORT,
+    });
+  });
+
+  it('metrics off: monitoring still reaches the admin port alone (/health/details), and the public port is unchanged', () => {
+    expect(gatewaySpec(synthService({ config: { enableMetrics: false } })).ingress).toEqual([
+      { from: [ns('ingress-nginx')], ports: PUBLIC_PORT },
+      { from: [ns('monitoring')], ports: ADMIN_PORT },
+    ]);
   });
 
   it('defaultDeny: false keeps the gateway and Redis policies only', () => {

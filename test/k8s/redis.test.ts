@@ -127,7 +127,12 @@ describe('redis: false', () => {
   it('runs the gateway on its in-memory cache only', () => {
     const json = synthService({ redis: false });
     expect(json).not.toHaveResource(StatefulSetV1);
-    expect(gatewayEnv(json)).toEqual(renderEnvironment({}));
+    const env = gatewayEnv(json);
+    // No Redis location; the instance's key prefix is still stated, so adding a Redis later keeps it.
+    expect(env).toEqual(renderEnvironment({}, undefined, { redisKeyPrefix: env.TBO_REDIS_KEY_PREFIX }));
+    expect(env.TBO_REDIS_KEY_PREFIX).toMatch(/^tbo-[0-9a-f]{12}$/);
+    expect(env).not.toHaveProperty('REDIS_HOST');
+    expect(env).not.toHaveProperty('REDIS_URL');
     expect(configYaml(json).redis).toEqual(expect.not.objectContaining({ host: expect.anything() }));
   });
 });

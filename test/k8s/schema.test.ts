@@ -18,7 +18,8 @@ const CONFIGURATIONS: Record<string, Partial<TboKubernetesServiceProps>> = {
     name: 'gw',
     namespace: 'llm',
     ingress: { host: 'tbo.example.com', rateLimit: { requestsPerSecond: 20, connections: 10 } },
-    secrets: { values: { anthropicApiKey: 'k', openaiApiKey: 'o', jwtSecretKey: JWT, redisPassword: 'p' } },
+    secrets: { values: { anthropicApiKey: 'k', openaiApiKey: 'o', jwtSecretKey: JWT, redisPassword: 'p', cacheSigningKey: JWT, adminKeys: 'admin-key-0123456789' } },
+    redisKeyPrefix: 'gw-llm',
     redis: { storage: '5Gi', storageClassName: 'fast', resources: { limits: { memory: '1Gi' } } },
     resources: { requests: { cpu: '200m' } },
     imagePullSecrets: ['regcred'],
@@ -28,7 +29,7 @@ const CONFIGURATIONS: Record<string, Partial<TboKubernetesServiceProps>> = {
     createNamespace: false,
     existingRedisUrl: 'rediss://cache.example.com:6380',
     ingress: { host: 'tbo.example.com', profile: 'custom', annotations: { 'example.com/x': 'y' } },
-    networkPolicy: { clientNamespaceLabels: [{ team: 'apps' }] },
+    networkPolicy: { clientNamespaceLabels: [{ team: 'apps' }], monitoringPodLabels: { 'app.kubernetes.io/name': 'prometheus' } },
     autoscaling: false,
   },
   'minimal: no Redis, policies, quota or budget': {

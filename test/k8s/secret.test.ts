@@ -46,6 +46,50 @@ describe('Secret by reference (default)', () => {
   });
 });
 
+describe('Admin keys and cache signing key', () => {
+  const SIGNING = `SENTINEL-signing-${'s'.repeat(32)}`;
+  const ADMIN = `SENTINEL-admin-${'a'.repeat(16)}`;
+
+  it('by reference: both are optional keys of the Secret (the service derives a signing key when it is absent)', () => {
+    const refs = secretEnv(synthService({ secrets: { keys: { cacheSigningKey: 'hmac', adminKeys: 'ops' } } }));
+    expect(refs).toEqual(
+      expect.arrayContaining([
+        { name: SECRET_ENV.adminKeys, value_from: { secret_key_ref: { name: 'api-secrets', key: 'ops', optional: true } } },
+        { name: SECRET_ENV.cacheSigningKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'hmac', optional: true } } },
+      ]),
+    );
+    expect(SECRET_ENV.cacheSigningKey).toBe('TBO_CACHE_SIGNING_KEY');
+  });
+
+  it('by reference: required makes pods wait for them', () => {
+    const refs = secretEnv(synthService({ secrets: { required: ['anthropicApiKey', 'cacheSigningKey'] }, redis: false }));
+    expect(refs.find((e) => e.name === SECRET_ENV.cacheSigningKey)?.value_from?.secret_key_ref.optional).toBe(false);
+  });
+
+  it('from values: the created Secret holds them when given, and the pods read them from it', () => {
+    const values = { anthropicApiKey: 'SENTINEL-anthropic-7f3a', jwtSecretKey: JWT, redisPassword: 'SENTINEL-redis-91c2', cacheSigningKey: SIGNING, adminKeys: ADMIN };
+    const json = synthService({ secrets: { values } });
+    expect(json).toHaveResourceWithProperties(SecretV1, {
+      data: { 'anthropic-key': values.anthropicApiKey, 'jwt-secret': JWT, 'redis-password': values.redisPassword, 'cache-signing-key': SIGNING, 'admin-keys': ADMIN },
+    });
+    const secretRef = expect.stringMatching(/^\$\{kubernetes_secret_v1\..*\.metadata\[0\]\.name\}$/);
+    expect(secretEnv(json)).toEqual(
+      expect.arrayContaining([
+        { name: SECRET_ENV.adminKeys, value_from: { secret_key_ref: { name: secretRef, key: 'admin-keys', optional: false } } },
+        { name: SECRET_ENV.cacheSigningKey, value_from: { secret_key_ref: { name: secretRef, key: 'cache-signing-key', optional: false } } },
+      ]),
+    );
+    const { kubernetes_secret_v1: _secret, ...rest } = JSON.parse(json).resource as Record<string, unknown>;
+    expect(JSON.stringify(rest)).not.toMatch(/SENTINEL/);
+  });
+
+  it('from values without a signing key: none is invented (the service derives one)', () => {
+    const json = synthService({ secrets: { values: { anthropicApiKey: 'k', jwtSecretKey: JWT, redisPassword: 'p' } } });
+    expect(JSON.stringify(blockOf(json, 'kubernetes_secret_v1').data)).not.toContain('cache-signing-key');
+    expect(secretEnv(json).map((e) => e.name)).not.toContain(SECRET_ENV.cacheSigningKey);
+  });
+});
+
 describe('Secret from values (option)', () => {
   const values = { anthropicApiKey: 'SENTINEL-anthropic-7f3a', jwtSecretKey: JWT, redisPassword: 'SENTINEL-redis-91c2' };
   const json = synthService({ secrets: { values } });

@@ -13,8 +13,9 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Testing, TerraformStack } from 'cdktf';
+import { ADMIN_PORT, redisKeyPrefixFor } from '../../lib/core';
 import { TboKubernetesService, type TboKubernetesServiceProps } from '../../lib/k8s';
-import { blocksOf, IMAGE, synthService, synthWithConstruct } from './support/synth';
+import { blockOf, blocksOf, IMAGE, synthService, synthWithConstruct } from './support/synth';
 
 Testing.setupJest();
 
@@ -72,6 +73,13 @@ describe('TboKubernetesService defaults', () => {
       metadata: expect.objectContaining({ name: 'tbo-service' }),
       spec: expect.objectContaining({ type: 'ClusterIP', port: [{ name: 'http', port: 80, target_port: '8000', protocol: 'TCP' }] }),
     });
+  });
+
+  it('never exposes the admin port through the Service', () => {
+    const ports = (blockOf(json, 'kubernetes_service_v1', 'Tbo_Service').spec as { port: Record<string, unknown>[] }).port;
+    const exposed = ports.flatMap((p) => [p.port, p.target_port, p.name]).map(String);
+    expect(exposed).not.toContain(String(ADMIN_PORT));
+    expect(exposed).not.toContain('admin');
   });
 
   it('has no Ingress unless one is configured', () => {
@@ -150,6 +158,41 @@ describe('TboKubernetesService fields', () => {
       expect([field, tbo[field]]).toEqual([field, undefined]);
     }
     expect(tbo.secretName).toBe('api-secrets');
+  });
+});
+
+describe('Redis key prefix', () => {
+  type Env = { name: string; value?: string };
+  const prefixEnv = (json: string, part: string) => {
+    const block = blockOf(json, 'kubernetes_deployment_v1', part) as { spec: { template: { spec: { container: { env: Env[] }[] } } } };
+    return block.spec.template.spec.container[0].env.find((e) => e.name === 'TBO_REDIS_KEY_PREFIX')?.value;
+  };
+  function synthTwo(): { a: TboKubernetesService; b: TboKubernetesService; json: string } {
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    const a = new TboKubernetesService(stack, 'TboA', { image: IMAGE, name: 'tbo-a', namespace: 'tbo-a', existingRedisUrl: 'redis://shared-redis.cache.svc:6379' });
+    const b = new TboKubernetesService(stack, 'TboB', { image: IMAGE, name: 'tbo-b', namespace: 'tbo-b', existingRedisUrl: 'redis://shared-redis.cache.svc:6379' });
+    return { a, b, json: Testing.synth(stack) };
+  }
+
+  it('is derived per instance: two instances sharing a Redis in one stack get different prefixes', () => {
+    const { a, b, json } = synthTwo();
+    expect(prefixEnv(json, 'TboA_')).toBe(redisKeyPrefixFor(a.node.addr));
+    expect(prefixEnv(json, 'TboB_')).toBe(redisKeyPrefixFor(b.node.addr));
+    expect(prefixEnv(json, 'TboA_')).not.toBe(prefixEnv(json, 'TboB_'));
+    expect([a.redisKeyPrefix, b.redisKeyPrefix]).toEqual([prefixEnv(json, 'TboA_'), prefixEnv(json, 'TboB_')]);
+  });
+
+  it('is the same on every synth of the same instance', () => {
+    const [first, second] = [synthTwo(), synthTwo()];
+    expect([prefixEnv(second.json, 'TboA_'), prefixEnv(second.json, 'TboB_')]).toEqual([prefixEnv(first.json, 'TboA_'), prefixEnv(first.json, 'TboB_')]);
+    expect(prefixEnv(synthService(), '')).toBe(prefixEnv(synthService(), ''));
+    expect(prefixEnv(synthService(), '')).toMatch(/^tbo-[0-9a-f]{12}$/);
+  });
+
+  it('redisKeyPrefix overrides it', () => {
+    const { tbo, json } = synthWithConstruct({ redisKeyPrefix: 'tbo-prod' });
+    expect(prefixEnv(json, '')).toBe('tbo-prod');
+    expect(tbo.redisKeyPrefix).toBe('tbo-prod');
   });
 });
 

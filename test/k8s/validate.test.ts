@@ -68,6 +68,10 @@ describe('synth-time validation', () => {
     ['rateLimit value', { ingress: { host: 'tbo.example.com', rateLimit: { burstMultiplier: 0 } } }, /ingress\.rateLimit\.burstMultiplier: received 0; must be an integer from 1 to 1000/],
     ['open gateway behind an ingress', { ingress: { host: 'tbo.example.com' }, config: { auth: 'none' } }, /config\.auth: received "none"; an Ingress exposes the gateway/],
     ['empty namespace selector', { networkPolicy: { ingressControllerNamespaceLabels: {} } }, /networkPolicy\.ingressControllerNamespaceLabels: received \{\}; must name at least one label/],
+    ['empty monitoring pod selector', { networkPolicy: { monitoringPodLabels: {} } }, /networkPolicy\.monitoringPodLabels: received \{\}; must name at least one label, or be left unset/],
+    ['redis key prefix', { redisKeyPrefix: 'tbo:{prod}' }, /redisKeyPrefix: received "tbo:\{prod\}"; must be 1-64 characters of A-Z a-z 0-9 \. _ - known at synth/],
+    ['redis key prefix too long', { redisKeyPrefix: 'p'.repeat(65) }, /redisKeyPrefix: received "p{65}"; must be 1-64 characters/],
+    ['cache signing key too short', { secrets: { values: { anthropicApiKey: 'k', redisPassword: 'p', cacheSigningKey: 'short' } } }, /secrets\.values\.cacheSigningKey: received "\(hidden\)"; must be at least 32 characters/],
     ['empty client selector', { networkPolicy: { clientNamespaceLabels: [{}] } }, /networkPolicy\.clientNamespaceLabels\[0\]: received \{\}; must name at least one label/],
     ['quota value', { resourceQuota: { 'limits.cpu': 'lots' } }, /resourceQuota\.limits\.cpu: received "lots"; must be a Kubernetes quantity or count/],
     ['quota too small', { resourceQuota: { 'limits.memory': '16Gi' } }, /resourceQuota\.limits\.memory: received "16Gi"; must hold 25 gateway pods \(most replicas plus the rolling-update surge\) and Redis: at least 25\.5Gi/],
@@ -86,6 +90,15 @@ describe('synth-time validation', () => {
   it('never prints a secret value', () => {
     expect(problems({ secrets: { values: { jwtSecretKey: 'SENTINEL-too-short', redisPassword: 'p' } } }).join('\n')).not.toContain('SENTINEL');
     expect(problems({ existingRedisUrl: 'redis://user:SENTINEL@cache' }).join('\n')).not.toContain('SENTINEL');
+  });
+
+  it('refuses a deploy-time token as redisKeyPrefix (the prefix is rendered at synth)', () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        const prefix = new TerraformVariable(scope, 'prefix', { type: 'string' }).stringValue;
+        new TboKubernetesService(scope, 'Tbo', { image: 'i', redisKeyPrefix: prefix });
+      }),
+    ).toThrow(/redisKeyPrefix: received .*; must be 1-64 characters of A-Z a-z 0-9 \. _ - known at synth/);
   });
 
   it('skips values that are deploy-time tokens', () => {

@@ -73,7 +73,7 @@ describe('POST /v1/collaborate', () => {
     expect(again.body.optimization_applied).toEqual(['cache_hit', 'routed']);
     expect(again.res.headers.get('x-tbo-cache')).toBe('hit');
     expect(fake.calls).toBe(1);
-    const metrics = await (await fetch(`${tbo.url}/metrics`)).text();
+    const metrics = await (await fetch(`${tbo.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/^tbo_cost_saved_usd_total\{provider="anthropic",model="fast-a"\} [0-9.e-]+$/m);
     expect(metrics).toMatch(/^tbo_cost_usd_total\{provider="anthropic",model="fast-a"\} [0-9.e-]+$/m);
   });
@@ -160,7 +160,7 @@ describe('GET /health/details', () => {
     const tbo = await startTbo(upstreamEnv(fake.url, { ...ROUTING, TBO_HEALTH_CHECK_INTERVAL: '30' }), { clock });
     try {
       const details = async () => {
-        const res = await fetch(`${tbo.url}/health/details`);
+        const res = await fetch(`${tbo.adminUrl}/health/details`);
         return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, { status: string; note?: string; max_tokens?: number }> } };
       };
       const first = await details();
@@ -205,11 +205,12 @@ describe('priority lanes', () => {
       expect(overflow.status).toBe(503);
       expect(overflow.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(((await overflow.json()) as { type: string; error: { type: string } }).error.type).toBe('overloaded_error');
-      const urgent = await send('urgent', '1'); // bypasses the full house
-      expect(urgent.status).toBe(200);
+      // Asking for priority 1 does not bypass the full house: the tenant's ceiling is 5.
+      const urgent = await send('urgent', '1');
+      expect(urgent.status).toBe(503);
       expect((await first).status).toBe(200);
       expect((await queued).status).toBe(200);
-      const metrics = await (await fetch(`${tbo.url}/metrics`)).text();
+      const metrics = await (await fetch(`${tbo.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(/^tbo_queue_wait_seconds_count 1$/m);
     } finally {
       await tbo.close();

@@ -33,16 +33,20 @@ async function collaborate(t: RunningTbo, body: Record<string, unknown>) {
 const ask = (content: string, complexity = 1) => ({ messages: [{ role: 'user', content }], context: { session_id: 's1', complexity } });
 
 describe('retries', () => {
-  it('retries 429 honouring Retry-After, then succeeds', async () => {
+  it('does not retry a 429 into the limit: backs the upstream off for its Retry-After and answers 429 with it', async () => {
     const { running, delays } = await tbo();
     try {
       fake.failNext(2, { status: 429, retryAfter: 3 });
       const r = await collaborate(running, ask('retry after'));
-      expect(r.status).toBe(200);
-      expect(r.body.content).toBe('echo: retry after');
-      expect(r.body.optimization_applied).toContain('retried');
-      expect(fake.calls).toBe(3);
-      expect(delays).toEqual([3000, 3000]);
+      expect(r.status).toBe(429);
+      expect(fake.calls).toBe(1);
+      expect(delays).toEqual([]);
+      // Within the window nobody calls the rate-limited upstream; callers are told how long to wait.
+      const again = await fetch(`${running.url}/v1/collaborate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask('retry after, again')) });
+      expect(again.status).toBe(429);
+      expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(3);
+      expect(fake.calls).toBe(1);
     } finally {
       await running.close();
     }
@@ -125,7 +129,7 @@ describe('failover and circuit breakers', () => {
       const perf = (await (await fetch(`${running.url}/v1/performance`)).json()) as { upstreams: { model: string; breaker_state: string; error_rate: number }[]; bandwidth_metrics: { circuit_breaker_triggered: boolean } };
       expect(perf.upstreams.find((u) => u.model === 'strong-a')).toMatchObject({ breaker_state: 'open', error_rate: 1 });
       expect(perf.bandwidth_metrics.circuit_breaker_triggered).toBe(true);
-      const metrics = await (await fetch(`${running.url}/metrics`)).text();
+      const metrics = await (await fetch(`${running.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(/^tbo_circuit_breaker_active 1$/m);
     } finally {
       await running.close();

@@ -146,14 +146,14 @@ describe('JWTs (HS256, JWT_SECRET_KEY)', () => {
     expect(fake.requests.map((r) => r.apiKey)).toEqual([OPENAI_KEY, ANTHROPIC_KEY, ANTHROPIC_KEY]);
   });
 
-  it('accept a valid token with a user_id claim', async () => {
-    const token = jwt(validFor({ user_id: 'user-42' }));
+  it('accept a valid token with a user_id claim beside its tenant (the end user within the tenant)', async () => {
+    const token = jwt(validFor({ tenant: 'jwt-tenant', user_id: 'user-42' }));
     const completion = await openaiSdk(tbo.url, token).chat.completions.create(chat('jwt user_id claim'));
     expect(completion.choices[0].message.content).toBe('echo: jwt user_id claim');
   });
 
   const rejected: readonly (readonly [string, () => string, RegExp])[] = [
-    ['an expired token', () => jwt({ tenant: 'acme', exp: nowSeconds() - 60 }), /expired/],
+    ['an expired token', () => jwt({ tenant: 'acme', iat: nowSeconds() - 120, exp: nowSeconds() - 60 }), /expired/],
     ['a token without exp', () => jwt({ tenant: 'acme', iat: nowSeconds() }), /invalid token/],
     ['an alg: none token', () => jwt(validFor({ tenant: 'acme' }), { alg: 'none' }), /invalid token/],
     ['a token signed with another secret', () => jwt(validFor({ tenant: 'acme' }), { secret: 'some-other-secret-0123456789-abcdefghijkl' }), /invalid token/],
@@ -162,6 +162,7 @@ describe('JWTs (HS256, JWT_SECRET_KEY)', () => {
     ['an HS512 token signed with the right secret', () => jwt(validFor({ tenant: 'acme' }), { alg: 'HS512' }), /invalid token/],
     ['a token not valid before next hour', () => jwt(validFor({ tenant: 'acme', nbf: nowSeconds() + 3600 })), /invalid token/],
     ['a token with neither tenant nor user_id', () => jwt(validFor({ sub: 'acme' })), /tenant/],
+    ['a token with a user_id but no tenant (a user is not a tenant)', () => jwt(validFor({ user_id: 'acme' })), /tenant/],
     ['a token whose tenant has unsafe characters', () => jwt(validFor({ tenant: 'acme\nadmin' })), /tenant/],
     ['a valid token with its payload swapped', () => {
       const [header, , signature] = jwt(validFor({ tenant: 'acme' })).split('.');
@@ -197,13 +198,12 @@ describe('tenant isolation', () => {
     expect(status(await acme.messages.create(params).withResponse())).toBe('hit');
     expect(fake.calls).toBe(2);
 
-    // A token whose claim names a tenant shares that tenant's cache (and nobody else's).
+    // JWT tenants live in their own namespace: a token whose claim names an API-key tenant is not
+    // that tenant; tokens of one JWT tenant share their cache.
     const asAcme = anthropicSdk(tbo.url, jwt(validFor({ tenant: 'acme' })));
-    const asGlobex = anthropicSdk(tbo.url, jwt(validFor({ user_id: 'globex' })));
-    const asInitech = anthropicSdk(tbo.url, jwt(validFor({ tenant: 'initech' })));
-    expect(status(await asAcme.messages.create(params).withResponse())).toBe('hit');
-    expect(status(await asGlobex.messages.create(params).withResponse())).toBe('hit');
-    expect(status(await asInitech.messages.create(params).withResponse())).toBe('miss');
+    const asAcmeAgain = anthropicSdk(tbo.url, jwt(validFor({ tenant: 'acme', user_id: 'someone-else' })));
+    expect(status(await asAcme.messages.create(params).withResponse())).toBe('miss');
+    expect(status(await asAcmeAgain.messages.create(params).withResponse())).toBe('hit');
     expect(fake.calls).toBe(3);
   });
 

@@ -144,7 +144,7 @@ describe('OpenAI SDK through TBO', () => {
 
 describe('metrics', () => {
   const count = async (result: string) => {
-    const text = await (await fetch(`${tbo.url}/metrics`)).text();
+    const text = await (await fetch(`${tbo.adminUrl}/metrics`)).text();
     return Number(new RegExp(`^tbo_cache_requests_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   };
 

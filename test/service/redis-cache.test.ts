@@ -94,7 +94,7 @@ async function expectTtl(port: number, key: string, seconds: number): Promise<vo
 }
 
 async function metric(tbo: RunningTbo, pattern: RegExp): Promise<number> {
-  const res = await fetch(`${tbo.url}/metrics`);
+  const res = await fetch(`${tbo.adminUrl}/metrics`);
   expect(res.status).toBe(200);
   const text = await res.text();
   const match = pattern.exec(text);

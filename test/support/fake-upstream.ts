@@ -39,6 +39,15 @@ export interface FailureSpec {
   readonly retryAfter?: number;
 }
 
+/** A scripted answer: exactly this status, body and headers (e.g. a 200 whose body is an error object). */
+export interface ScriptedResponse {
+  /** @default 200 */
+  readonly status?: number;
+  /** Sent as JSON when an object, as is when a string. */
+  readonly body: JsonObject | string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export interface RecordedRequest {
   readonly provider: 'anthropic' | 'openai';
   readonly method: string;
@@ -76,6 +85,12 @@ export interface FakeUpstream {
   stallNext(n: number): void;
   /** The next n streams lose their socket after a couple of deltas. */
   truncateNextStream(n: number): void;
+  /** The next n calls (that pass the key check) get exactly `response` instead of an answer. */
+  respondNext(n: number, response: ScriptedResponse): void;
+  /** Every call for this model never gets a response (until `false`, or `reset()`); it ends when the client aborts. */
+  stallModel(model: string, stalled: boolean): void;
+  /** Answers (JSON and streams) report this model instead of the requested one; `undefined` restores echoing it. */
+  setReplyModel(model: string | undefined): void;
   /** Clears records and every scripted behaviour. */
   reset(): void;
   close(): Promise<void>;
@@ -99,6 +114,9 @@ class FakeUpstreamServer implements FakeUpstream {
   private chunkDelayMs = 0;
   private stalls = 0;
   private truncations = 0;
+  private scripted: ScriptedResponse[] = [];
+  private readonly stalledModels = new Set<string>();
+  private replyModel: string | undefined;
   private closing = false;
   private readonly sockets = new Set<Socket>();
   private readonly server = http.createServer((req, res) => {
@@ -156,6 +174,19 @@ class FakeUpstreamServer implements FakeUpstream {
     this.truncations += n;
   }
 
+  respondNext(n: number, response: ScriptedResponse): void {
+    for (let i = 0; i < n; i++) this.scripted.push(response);
+  }
+
+  stallModel(model: string, stalled: boolean): void {
+    if (stalled) this.stalledModels.add(model);
+    else this.stalledModels.delete(model);
+  }
+
+  setReplyModel(model: string | undefined): void {
+    this.replyModel = model;
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.calls = 0;
@@ -166,6 +197,9 @@ class FakeUpstreamServer implements FakeUpstream {
     this.stalls = 0;
     this.modelFailures.clear();
     this.truncations = 0;
+    this.scripted = [];
+    this.stalledModels.clear();
+    this.replyModel = undefined;
   }
 
   async close(): Promise<void> {
@@ -210,8 +244,16 @@ class FakeUpstreamServer implements FakeUpstream {
       this.stalls--;
       return; // never answer; the client's abort closes the socket
     }
+    if (this.stalledModels.has(String(body.model))) return; // never answer, as above
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     if (gone) return;
+    const script = this.scripted.shift();
+    if (script !== undefined) {
+      const payload = typeof script.body === 'string' ? script.body : JSON.stringify(script.body);
+      res.writeHead(script.status ?? 200, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...script.headers });
+      res.end(payload);
+      return;
+    }
     const failure = this.modelFailures.get(String(body.model)) ?? this.failures.shift();
     if (failure !== undefined) {
       if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
@@ -223,11 +265,12 @@ class FakeUpstreamServer implements FakeUpstream {
       sendJson(res, 400, provider.error(400, problem), headers);
       return;
     }
+    const answered = this.replyModel === undefined ? body : { ...body, model: this.replyModel };
     if (body.stream !== true) {
-      sendJson(res, 200, provider.reply(body), headers);
+      sendJson(res, 200, provider.reply(answered), headers);
       return;
     }
-    const plan = provider.stream(body);
+    const plan = provider.stream(answered);
     const truncate = this.truncations > 0;
     if (truncate) this.truncations--;
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });

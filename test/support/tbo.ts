@@ -17,6 +17,8 @@ export const OPENAI_KEY = 'sk-openai-test-SENTINEL-0123456789';
 
 export interface RunningTbo {
   readonly url: string;
+  /** The admin listener: /metrics and /health/details. */
+  readonly adminUrl: string;
   readonly service: TboService;
   close(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export function upstreamEnv(upstreamUrl: string, extra: Record<string, string> =
   return {
     TBO_HOST: '127.0.0.1',
     TBO_PORT: '0',
+    TBO_ADMIN_PORT: '0',
     TBO_LOG_LEVEL: 'silent',
     TBO_CONFIG_FILE: '',
     ANTHROPIC_API_KEY: ANTHROPIC_KEY,
@@ -43,6 +46,7 @@ export async function startTbo(env: Record<string, string>, deps: ServiceDeps = 
   const address = await service.listen();
   return {
     url: `http://127.0.0.1:${address.port}`,
+    adminUrl: `http://127.0.0.1:${service.adminAddress.port}`,
     service,
     // Tests close once their requests are done: idle keep-alive connections need no drain.
     close: () => service.shutdown('test', 100),
@@ -51,6 +55,8 @@ export async function startTbo(env: Record<string, string>, deps: ServiceDeps = 
 
 export interface TboProcess {
   readonly url: string;
+  /** The admin listener: /metrics and /health/details. */
+  readonly adminUrl: string;
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -62,8 +68,9 @@ export interface TboProcess {
 /** Runs the built service as its own process and waits until /health answers. */
 export async function spawnTbo(env: Record<string, string>): Promise<TboProcess> {
   const port = await freePort();
+  const adminPort = await freePort();
   const child = spawn(process.execPath, [SERVICE_MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env, TBO_PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', ...env, TBO_PORT: String(port), TBO_ADMIN_PORT: String(adminPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -82,6 +89,7 @@ export async function spawnTbo(env: Record<string, string>): Promise<TboProcess>
   );
   return {
     url,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     child,
     output: () => out,
     exited,

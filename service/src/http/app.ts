@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { anthropic } from '../protocols/anthropic';
 import { openai } from '../protocols/openai';
-import type { Authenticator } from './auth';
+import type { Authenticator, Principal } from './auth';
 import { bodyTooLarge, protocolFor, sendError, toTboError } from './error-response';
 import { collaborateRoute } from './collaborate-route';
 import { proxyRoute } from './proxy-route';
@@ -25,8 +25,10 @@ export interface AppContext {
   readonly gateway: Gateway;
   readonly router: Router;
   readonly health: HealthChecker;
-  /** The `/v1/performance` report. */
-  readonly performance: () => Promise<Record<string, unknown>>;
+  /** The `/v1/performance` report: one tenant's view, or the global view for an admin. */
+  readonly performance: (principal: Principal) => Promise<Record<string, unknown>>;
+  /** The highest priority (lowest number) a tenant may ask for. */
+  readonly priorityCeiling: (tenant: string) => number;
   readonly auth: Authenticator;
   readonly limiter: TenantRateLimiter;
   readonly metrics: Metrics;
@@ -40,15 +42,10 @@ export interface AppContext {
   readonly isDraining: () => boolean;
 }
 
-/** The HTTP layer: routes, auth, limits, and errors in the caller's API shape. */
-export function createApp(ctx: AppContext): express.Express {
-  const { config, clock, metrics, logger } = ctx;
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', false);
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
+/** Counts and logs every request (when it ends), and tracks it for the graceful drain. */
+function accessLog(ctx: AppContext) {
+  const { clock, metrics, logger } = ctx;
+  return (req: Request, res: Response, next: NextFunction) => {
     const started = clock.now();
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
@@ -62,11 +59,19 @@ export function createApp(ctx: AppContext): express.Express {
       const route = (res.locals.route as string | undefined) ?? (req.route ? String(req.route.path) : 'unmatched');
       const seconds = (clock.now() - started) / 1000;
       metrics.request(req.method, route, res.statusCode, seconds);
-      logger.info({ req_id: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, tenant: res.locals.tenant, cache: res.getHeader('x-tbo-cache'), aborted: !res.writableFinished || undefined }, 'request');
+      const principal = res.locals.principal as Principal | undefined;
+      logger.info({
+        req_id: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10,
+        tenant: principal?.kind === 'tenant' ? principal.tenant : principal?.kind, user: principal?.kind === 'tenant' ? principal.user : undefined,
+        cache: res.getHeader('x-tbo-cache'), aborted: !res.writableFinished || undefined,
+      }, 'request');
     });
     next();
-  });
+  };
+}
 
+/** Liveness and readiness: on both listeners (load balancers probe the public one). */
+function probes(app: express.Express, ctx: AppContext): void {
   app.get(PROBE_PATHS.liveness, (_req, res) => {
     res.json({ status: 'ok', uptime_seconds: Math.round(process.uptime()) });
   });
@@ -74,7 +79,40 @@ export function createApp(ctx: AppContext): express.Express {
     const body = ctx.readiness();
     res.status(body.ready ? 200 : 503).json({ status: body.ready ? 'ready' : 'draining', ...body });
   });
-  app.get(`${PROBE_PATHS.liveness}/details`, async (_req, res) => {
+}
+
+function notFound(req: Request): never {
+  throw new TboError('not_found', `no route for ${req.method} ${req.path}`);
+}
+
+function errorHandler(ctx: AppContext) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const error = toTboError(err);
+    if (error instanceof TboError && error.kind === 'internal') ctx.logger.error({ err, req_id: res.locals.requestId }, 'unhandled error');
+    // An answer given before the body was read closes the connection: draining an unread body
+    // (possibly gigabytes from a caller without credentials) to keep the connection is not worth it.
+    if (!req.complete) res.setHeader('connection', 'close');
+    sendError(res, protocolFor(req), error, String(res.locals.requestId ?? ''), ctx.redact);
+  };
+}
+
+function bare(): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+  return app;
+}
+
+/**
+ * The admin listener's app: metrics and the detailed health check. Only the cluster's monitoring
+ * reaches it; load balancers never route to it.
+ */
+export function createAdminApp(ctx: AppContext): express.Express {
+  const { config, metrics } = ctx;
+  const app = bare();
+  probes(app, ctx);
+  app.get(PROBE_PATHS.healthDetails, async (_req, res) => {
     const report = await ctx.health.check();
     res.status(report.status === 'unhealthy' ? 503 : 200).json(report);
   });
@@ -85,40 +123,47 @@ export function createApp(ctx: AppContext): express.Express {
       res.end(await metrics.registry.metrics());
     });
   }
+  app.use(notFound);
+  app.use(errorHandler(ctx));
+  return app;
+}
+
+/** The tenant of an API call; admin credentials are for reports, not for model calls. */
+function tenantOf(res: Response): string {
+  const principal = res.locals.principal as Principal;
+  if (principal.kind !== 'tenant') throw new TboError('permission', 'admin credentials may read /v1/performance only; call the model APIs with a tenant API key or JWT');
+  return principal.tenant;
+}
+
+/** The public listener's app: the API, liveness and readiness. Routes, auth, limits, and errors in the caller's API shape. */
+export function createApp(ctx: AppContext): express.Express {
+  const { config, clock } = ctx;
+  const app = bare();
+  app.use(accessLog(ctx));
+  probes(app, ctx);
 
   const v1 = express.Router();
-  // One gate for every API call: who is calling, within their limit, with a body we accept.
+  // One gate for every API call: a body we accept, who is calling, within their limit.
   v1.use(async (req: Request, res: Response, next: NextFunction) => {
-    const tenant = await ctx.auth.tenantOf(req.headers);
-    res.locals.tenant = tenant;
-    await ctx.limiter.consume(tenant);
-    // Refuse a declared oversize body at once (the body parser would first read it all), and close
-    // the connection rather than read the rest.
-    if (Number(req.headers['content-length']) > config.maxBodyBytes) {
-      res.setHeader('connection', 'close');
-      throw bodyTooLarge(config.maxBodyBytes);
-    }
+    // Refuse a declared oversize body first, before any other work (the body parser would read it
+    // all); the error handler closes the connection rather than read the rest.
+    if (Number(req.headers['content-length']) > config.maxBodyBytes) throw bodyTooLarge(config.maxBodyBytes);
+    const principal = await ctx.auth.principalOf(req.headers);
+    res.locals.principal = principal;
+    await ctx.limiter.consume(principal.kind === 'tenant' ? principal.tenant : 'admin:');
     next();
   });
   v1.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
-  const deps = { gateway: ctx.gateway, router: ctx.router, clock };
+  const deps = { gateway: ctx.gateway, router: ctx.router, clock, tenantOf, priorityCeiling: ctx.priorityCeiling };
   v1.post('/messages', proxyRoute('/v1/messages', anthropic, deps));
   v1.post('/chat/completions', proxyRoute('/v1/chat/completions', openai, deps));
   v1.post('/collaborate', collaborateRoute(deps));
   v1.get('/performance', async (_req: Request, res: Response) => {
     res.locals.route = '/v1/performance';
-    res.json(await ctx.performance());
+    res.json(await ctx.performance(res.locals.principal as Principal));
   });
   app.use('/v1', v1);
-
-  app.use((req: Request) => {
-    throw new TboError('not_found', `no route for ${req.method} ${req.path}`);
-  });
-
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const error = toTboError(err);
-    if (error instanceof TboError && error.kind === 'internal') logger.error({ err, req_id: res.locals.requestId }, 'unhandled error');
-    sendError(res, protocolFor(req), error, String(res.locals.requestId ?? ''), ctx.redact);
-  });
+  app.use(notFound);
+  app.use(errorHandler(ctx));
   return app;
 }

@@ -14,9 +14,9 @@ export function cacheModeOf(req: Request): CacheMode {
   return 'default';
 }
 
-function intHeader(req: Request, name: string, min: number, max: number, fallback: number): number {
+function intHeader(req: Request, name: string, min: number, max: number): number | undefined {
   const raw = req.headers[name];
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new TboError('invalid_request', `${name}: must be an integer from ${min} to ${max}`, { param: name });
@@ -24,16 +24,24 @@ function intHeader(req: Request, name: string, min: number, max: number, fallbac
   return value;
 }
 
-/** Optimizer hints the provider-compatible endpoints take from headers. */
-export function optimizerHeaders(req: Request): { readonly sessionId: string | undefined; readonly priority: number; readonly complexity: number } {
+/**
+ * The priority a request runs at: what it asked for, but never above its tenant's ceiling (a
+ * request may lower its priority, not raise it). Without a request, the ceiling.
+ */
+export function effectivePriority(requested: number | undefined, ceiling: number): number {
+  return Math.max(requested ?? ceiling, ceiling);
+}
+
+/** Optimizer hints the provider-compatible endpoints take from headers (priority as asked; see {@link effectivePriority}). */
+export function optimizerHeaders(req: Request): { readonly sessionId: string | undefined; readonly priority: number | undefined; readonly complexity: number } {
   const session = req.headers['x-tbo-session-id'];
   if (session !== undefined && (typeof session !== 'string' || !SESSION_ID.test(session))) {
     throw new TboError('invalid_request', 'x-tbo-session-id: must be 1-128 characters of A-Z a-z 0-9 . _ : @ -', { param: 'x-tbo-session-id' });
   }
   return {
     sessionId: session,
-    priority: intHeader(req, 'x-tbo-priority', 1, 10, 5),
-    complexity: intHeader(req, 'x-tbo-complexity', 1, 5, 1),
+    priority: intHeader(req, 'x-tbo-priority', 1, 10),
+    complexity: intHeader(req, 'x-tbo-complexity', 1, 5) ?? 1,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { nativeResponder } from '../optimizer/responders/native';
-import { cacheModeOf, SESSION_ID } from './call-context';
+import { cacheModeOf, effectivePriority, SESSION_ID } from './call-context';
 import { parseJsonBody } from './json-body';
 import { sinkFor, type RouteDeps } from './proxy-route';
 
@@ -12,7 +12,7 @@ const schema = z.object({
     user_id: z.string().max(128).optional(),
     task_type: z.string().min(1).max(64).default('general'),
     complexity: z.number().int().min(1).max(5).default(1),
-    priority: z.number().int().min(1).max(10).default(5),
+    priority: z.number().int().min(1).max(10).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   }),
   model: z.string().min(1).max(256).default('auto'),
@@ -24,17 +24,19 @@ const schema = z.object({
 export function collaborateRoute(deps: RouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     res.locals.route = '/v1/collaborate';
+    const tenant = deps.tenantOf(res);
     const input = parseJsonBody(req.body, schema).data;
     const { context } = input;
     const route = deps.router.route(input.model, context.complexity);
     await deps.gateway.handle(
       {
         endpoint: '/v1/collaborate',
-        keyBody: { messages: input.messages, model: input.model, max_tokens: input.max_tokens, ...(route.routed ? { tbo_tier: route.tier } : {}) },
+        keyBody: { messages: input.messages, model: input.model, max_tokens: input.max_tokens },
+        keyHeaders: {},
         route,
         stream: input.stream,
-        priority: context.priority,
-        tenant: res.locals.tenant as string,
+        priority: effectivePriority(context.priority, deps.priorityCeiling(tenant)),
+        tenant,
         sessionId: context.session_id,
         cacheMode: cacheModeOf(req),
         clientHeaders: {},

@@ -4,8 +4,8 @@ import type { Gateway } from '../optimizer/gateway';
 import type { ResponseSink } from '../optimizer/ports';
 import { compatResponder } from '../optimizer/responders/compat';
 import type { Router } from '../optimizer/routing';
-import type { Protocol } from '../protocols/types';
-import { cacheModeOf, optimizerHeaders } from './call-context';
+import { pickHeaders, type Protocol } from '../protocols/types';
+import { cacheModeOf, effectivePriority, optimizerHeaders } from './call-context';
 import { parseJsonBody } from './json-body';
 
 export function sinkFor(res: Response): ResponseSink {
@@ -35,6 +35,10 @@ export interface RouteDeps {
   readonly gateway: Gateway;
   readonly router: Router;
   readonly clock: Clock;
+  /** The calling tenant (throws for callers that are not a tenant). */
+  readonly tenantOf: (res: Response) => string;
+  /** The highest priority a tenant may ask for. */
+  readonly priorityCeiling: (tenant: string) => number;
 }
 
 /**
@@ -44,6 +48,7 @@ export interface RouteDeps {
 export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     res.locals.route = route;
+    const tenant = deps.tenantOf(res);
     const raw = req.body as Buffer;
     // The body as sent (validated): what goes upstream and what the cache key hashes agree.
     const request = protocol.parse(parseJsonBody(raw, protocol.schema).sent);
@@ -52,12 +57,12 @@ export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
     await deps.gateway.handle(
       {
         endpoint: route,
-        // "auto" answers differ by the tier the request was routed to.
-        keyBody: decision.routed ? { ...request.body, tbo_tier: decision.tier } : request.body,
+        keyBody: request.body,
+        keyHeaders: pickHeaders(req.headers, protocol.forwardedHeaders),
         route: decision,
         stream: request.stream,
-        priority: hints.priority,
-        tenant: res.locals.tenant as string,
+        priority: effectivePriority(hints.priority, deps.priorityCeiling(tenant)),
+        tenant,
         sessionId: hints.sessionId,
         cacheMode: cacheModeOf(req),
         clientHeaders: req.headers,

@@ -9,11 +9,13 @@ import { TboError } from '../errors';
 export class TenantRateLimiter {
   private readonly limiter: RateLimiterAbstract | undefined;
 
-  constructor(perMinute: number, redis?: RedisClient) {
+  /** @param keyPrefix the deployment's Redis key prefix: counters live under `<prefix>:rl:<tenant>`. */
+  constructor(perMinute: number, keyPrefix: string, redis?: RedisClient) {
     if (perMinute <= 0) return;
-    const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: 'tbo:rl' });
+    const prefix = `${keyPrefix}:rl`;
+    const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: prefix });
     this.limiter = redis
-      ? new RateLimiterRedis({ storeClient: redis, points: perMinute, duration: 60, keyPrefix: 'tbo:rl', insuranceLimiter: memory, rejectIfRedisNotReady: true })
+      ? new RateLimiterRedis({ storeClient: redis, points: perMinute, duration: 60, keyPrefix: prefix, insuranceLimiter: memory, rejectIfRedisNotReady: true })
       : memory;
   }
 

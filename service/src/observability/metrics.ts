@@ -38,6 +38,7 @@ export class Metrics implements OptimizerMetrics {
   readonly costSaved = new Counter({ name: 'tbo_cost_saved_usd_total', help: 'Upstream spend avoided by cache hits and coalescing, USD', labelNames: ['provider', 'model'] as const, registers: [this.registry] });
   readonly queueLength = new Gauge({ name: 'tbo_queue_length', help: 'Requests waiting for an upstream slot (the autoscaler scales on > 50)', registers: [this.registry] });
   readonly queueWait = new Histogram({ name: 'tbo_queue_wait_seconds', help: 'Time requests waited for an upstream slot', buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  readonly cacheRejected = new Counter({ name: 'tbo_cache_rejected_total', help: 'Shared-cache entries refused (and deleted) because they failed authentication or did not decode', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'tbo_redis_up', help: '1 when the Redis cache tier is connected, 0 when not, -1 when not configured', registers: [this.registry] });
 
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
@@ -122,6 +123,11 @@ export class Metrics implements OptimizerMetrics {
 
   breakerChange(anyOpen: boolean): void {
     this.circuitBreakerActive.set(anyOpen ? 1 : 0);
+  }
+
+  /** A shared-cache entry refused: forged, altered, written by another deployment, or garbage. */
+  cacheRejection(reason: 'decode' | 'signature'): void {
+    this.counter(this.cacheRejected, reason).inc();
   }
 
   readonly cacheObserver: CacheObserver = (tier, operation, result) => {

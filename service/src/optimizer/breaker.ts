@@ -11,15 +11,20 @@ export interface BreakerOptions {
   readonly windowSize: number;
   /** How long an open breaker rejects calls before letting a probe through. */
   readonly cooldownMs: number;
-  /** Consecutive successful probes that close a half-open breaker. */
+  /** Successful probes that close a half-open breaker. */
   readonly probesToClose: number;
 }
 
 interface Outcome {
   readonly ok: boolean;
-  /** Time to first token; undefined when the call could not tell (a non-streamed answer). */
+  /** Time to first token; undefined when the call could not tell (a non-streamed answer, a long prompt). */
   readonly ttftMs: number | undefined;
+  /** Who made the call. */
+  readonly tenant: string;
 }
+
+/** Tenants remembered as waiting on an open breaker (only "someone else" matters). */
+const MAX_WAITING_TENANTS = 4;
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -27,10 +32,16 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
- * A circuit breaker for one upstream (provider + model). Closed → open when, over a full sliding
- * window, the error rate exceeds the limit or p95 time-to-first-token reaches the threshold;
- * open → half-open after the cool-down; half-open → closed after consecutive successful probes,
- * or back to open on any failure.
+ * A circuit breaker for one upstream (provider + model), shared by every tenant, that measures the
+ * upstream rather than one caller.
+ *
+ * Closed → open when, over a full sliding window, the error rate exceeds the limit or p95
+ * time-to-first-token reaches the threshold; open → half-open after the cool-down; half-open →
+ * closed after successful probes, or back to open on a failed probe. One tenant's trouble never
+ * takes the upstream away from the others: when every bad outcome (an error or a slow first token)
+ * comes from a single tenant while another tenant is being served well (or is waiting on the open
+ * breaker), the breaker neither opens nor re-opens. Rate limits (429) and other 4xx are not upstream
+ * failures and are never recorded; a 429 backs the upstream off for its `retry-after` instead.
  */
 export class CircuitBreaker {
   private window: Outcome[] = [];
@@ -38,6 +49,9 @@ export class CircuitBreaker {
   private openedAt = 0;
   private probeSuccesses = 0;
   private probeInFlight = false;
+  /** Tenants refused while open or while a probe was out: demand from callers other than the failing one. */
+  private waiting = new Set<string>();
+  private backedOffUntil = 0;
   /** Why the breaker last opened. */
   reason = '';
 
@@ -53,37 +67,53 @@ export class CircuitBreaker {
     return this.stateValue;
   }
 
-  /** True when a call may go ahead now (in half-open, one probe at a time). */
-  allow(): boolean {
+  /** Milliseconds the upstream asked us to wait (a 429's retry-after) that are still left; 0 when none. */
+  backoffLeftMs(): number {
+    return Math.max(0, this.backedOffUntil - this.clock.now());
+  }
+
+  /** The upstream rate-limited us: no call to it until `ms` from now. */
+  backOff(ms: number): void {
+    this.backedOffUntil = Math.max(this.backedOffUntil, this.clock.now() + ms);
+  }
+
+  /** True when a call for `tenant` may go ahead now (in half-open, one probe at a time). */
+  allow(tenant: string): boolean {
     const state = this.state;
     if (state === 'closed') return true;
-    if (state === 'open' || this.probeInFlight) return false;
+    if (state === 'open' || this.probeInFlight) {
+      if (this.waiting.size < MAX_WAITING_TENANTS) this.waiting.add(tenant);
+      return false;
+    }
     this.probeInFlight = true;
     return true;
   }
 
   /**
-   * Records a finished call: `ok` false for upstream failures (429, 5xx, timeouts, connection
-   * errors). `ttftMs` only for streamed calls: a non-streamed answer arrives whole, so its wait is
-   * generation time, not time to first token, and must not open the breaker.
+   * Records a finished call: `ok` false for upstream failures (5xx, 529, timeouts, connection
+   * errors). `ttftMs` only for calls whose first token says something about the upstream:
+   * streamed, with a prompt of ordinary size.
    */
-  record(ok: boolean, ttftMs?: number): void {
-    if (this.stateValue === 'half_open') {
+  record(ok: boolean, tenant: string, ttftMs?: number): void {
+    const state = this.stateValue;
+    if (state === 'open') return;
+    this.push({ ok, ttftMs, tenant });
+    if (state === 'half_open') {
       this.probeInFlight = false;
-      if (!ok) return this.open('a probe failed in half-open');
-      if (++this.probeSuccesses >= this.opts.probesToClose) this.transition('closed');
+      if (ok) {
+        if (++this.probeSuccesses >= this.opts.probesToClose) this.transition('closed');
+      } else if (!this.oneTenantsTrouble()) {
+        this.open('a probe failed in half-open');
+      }
       return;
     }
-    if (this.stateValue === 'open') return;
-    this.window.push({ ok, ttftMs });
-    if (this.window.length > this.opts.windowSize) this.window.shift();
-    if (this.window.length < this.opts.windowSize) return;
+    if (this.window.length < this.opts.windowSize || this.oneTenantsTrouble()) return;
     const stats = this.stats();
     if (stats.errorRate > this.opts.maxErrorRate) this.open(`error rate ${(stats.errorRate * 100).toFixed(1)} % over the last ${this.window.length} calls`);
     else if (stats.p95TtftMs >= this.opts.ttftThresholdMs) this.open(`p95 time to first token ${(stats.p95TtftMs / 1000).toFixed(2)} s over the last ${this.window.length} calls`);
   }
 
-  /** A half-open probe ended without an outcome (the client left): let another probe through. */
+  /** A call ended without an outcome for the upstream's health (client left, 4xx): frees a half-open probe. */
   cancelProbe(): void {
     this.probeInFlight = false;
   }
@@ -97,6 +127,30 @@ export class CircuitBreaker {
     return { calls, errorRate: calls ? errors / calls : 0, p95TtftMs: percentile(ttfts, 0.95), meanTtftMs };
   }
 
+  private push(outcome: Outcome): void {
+    this.window.push(outcome);
+    if (this.window.length > this.opts.windowSize) this.window.shift();
+  }
+
+  private bad(o: Outcome): boolean {
+    return !o.ok || (o.ttftMs !== undefined && o.ttftMs >= this.opts.ttftThresholdMs);
+  }
+
+  /**
+   * True when every bad outcome in the window comes from one tenant, and another tenant was served
+   * well in the window or waited on this breaker: that tenant's trouble is its own.
+   */
+  private oneTenantsTrouble(): boolean {
+    let culprit: string | undefined;
+    for (const o of this.window) {
+      if (!this.bad(o)) continue;
+      if (culprit === undefined) culprit = o.tenant;
+      else if (o.tenant !== culprit) return false;
+    }
+    if (culprit === undefined) return false;
+    return this.window.some((o) => o.tenant !== culprit && !this.bad(o)) || [...this.waiting].some((t) => t !== culprit);
+  }
+
   private open(reason: string): void {
     this.reason = reason;
     this.openedAt = this.clock.now();
@@ -105,10 +159,13 @@ export class CircuitBreaker {
 
   private transition(state: BreakerState): void {
     if (state === this.stateValue) return;
+    const from = this.stateValue;
     this.stateValue = state;
     this.probeSuccesses = 0;
     this.probeInFlight = false;
     if (state === 'closed') this.window = [];
+    // Demand is remembered from opening until the breaker closes (it is what half-open judges by).
+    if (state === 'closed' || (state === 'open' && from === 'closed')) this.waiting = new Set();
     this.onChange(this);
   }
 }

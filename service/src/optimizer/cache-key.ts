@@ -18,10 +18,22 @@ export function canonicalJson(value: unknown, depth = 0, skip?: ReadonlySet<stri
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k], depth + 1)}`).join(',')}}`;
 }
 
+/** Everything an answer depends on. */
+export interface KeyParts {
+  readonly tenant: string;
+  readonly endpoint: string;
+  /** The request as sent (model, system prompt, all messages, tools, sampling, max tokens …). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** Forwarded client headers that change the answer (API version, betas, billing project). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The upstream that is to answer (`provider:model`): an answer from any other is never stored under this key. */
+  readonly target: string;
+}
+
 /**
- * The exact-match cache key: SHA-256 over tenant, endpoint and the canonical request (model,
- * system prompt, all messages, tools, sampling parameters, max tokens — everything but delivery).
+ * The exact-match cache key: SHA-256 over tenant, endpoint, answering upstream, the forwarded
+ * headers and the canonical request (everything but delivery: `stream`, `stream_options`).
  */
-export function cacheKey(tenant: string, endpoint: string, body: Readonly<Record<string, unknown>>): string {
-  return hash('sha256', `${tenant}\0${endpoint}\0${canonicalJson(body, 0, DELIVERY_ONLY)}`, 'hex');
+export function cacheKey(parts: KeyParts): string {
+  return hash('sha256', `${parts.tenant}\0${parts.endpoint}\0${parts.target}\0${canonicalJson(parts.headers)}\0${canonicalJson(parts.body, 0, DELIVERY_ONLY)}`, 'hex');
 }

@@ -4,6 +4,7 @@ import { TboError, UpstreamHttpError } from '../errors';
 import type { Protocol, Provider } from '../protocols/types';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
 import type { PriorityLanes } from './lanes';
+import type { ModelCatalog } from './models';
 import type { OptimizerMetrics } from './ports';
 import { backoffMs, isRetryableStatus, retryAfterMs, type BackoffOptions } from './retry';
 import type { ModelRef, RouteDecision } from './routing';
@@ -19,6 +20,8 @@ export interface DispatchRequest {
   readonly route: RouteDecision;
   readonly stream: boolean;
   readonly priority: number;
+  /** Who the call is for: its share of the lanes, and its outcomes in the breakers. */
+  readonly tenant: string;
   readonly clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
   /** The request body for a target, in that target's wire format. */
   body(target: ModelRef, protocol: Protocol): Buffer | string;
@@ -50,7 +53,14 @@ export interface DispatcherOptions {
   readonly backoff: BackoffOptions;
   readonly maxRetries: number;
   readonly ttftTimeoutMs: number;
+  /** Only calls with bodies up to this size tell the breaker anything by their time to first token. */
+  readonly ttftMaxInputBytes: number;
+  /** Models that get a breaker (the configured ones). */
+  readonly catalog: ModelCatalog;
 }
+
+/** Wait assumed when an upstream answers 429 without a usable retry-after. */
+const DEFAULT_RATE_LIMIT_BACKOFF_MS = 1000;
 
 /** Failure of one attempt that may be retried or failed over. */
 class AttemptFailure extends Error {
@@ -69,12 +79,14 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {}
 
-  /** Every breaker created so far (one per provider and model called). */
+  /** Every breaker created so far (one per configured provider and model called). */
   get allBreakers(): readonly CircuitBreaker[] {
     return [...this.breakers.values()];
   }
 
-  breakerFor(target: ModelRef): CircuitBreaker {
+  /** The breaker of a configured model; undefined for any other name (no per-name state for those). */
+  breakerFor(target: ModelRef): CircuitBreaker | undefined {
+    if (!this.opts.catalog.has(target.model)) return undefined;
     const name = `${target.provider}:${target.model}`;
     let breaker = this.breakers.get(name);
     if (!breaker) {
@@ -87,15 +99,22 @@ export class Dispatcher {
   async dispatch(req: DispatchRequest): Promise<Dispatched> {
     const { clock } = this.opts;
     const queuedAt = clock.now();
-    const release = await this.opts.lanes.acquire(req.priority, req.signal);
+    const release = await this.opts.lanes.acquire(req.priority, req.tenant, req.signal);
     const applied = new Set<string>(clock.now() - queuedAt > 1 ? ['queued'] : []);
     const note = (what: string) => applied.add(what);
     try {
       let lastError: Error | undefined;
       for (const [index, target] of req.route.chain.entries()) {
         const link = this.opts.providers[target.provider];
+        if (!link) continue;
         const breaker = this.breakerFor(target);
-        if (!link || !breaker.allow()) {
+        const waitMs = breaker?.backoffLeftMs() ?? 0;
+        if (waitMs > 0) {
+          const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+          lastError ??= new TboError('rate_limit', `the ${target.provider} API is rate-limiting ${target.model}; retry in ${seconds} s`, { retryAfterSeconds: seconds });
+          continue;
+        }
+        if (breaker && !breaker.allow(req.tenant)) {
           lastError ??= new TboError('upstream_unavailable', `circuit breaker for ${breaker.name} is open (${breaker.reason})`);
           continue;
         }
@@ -115,30 +134,39 @@ export class Dispatcher {
     }
   }
 
-  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker, note: (what: string) => void) {
+  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker | undefined, note: (what: string) => void) {
     const { clock } = this.opts;
     const body = req.body(target, link.protocol);
     const headers = link.protocol.upstreamHeaders(link.apiKey, req.clientHeaders);
+    // A long prompt takes long to start answering by itself: its first token says nothing about the upstream.
+    const timesTtft = req.stream && Buffer.byteLength(body) <= this.opts.ttftMaxInputBytes;
     for (let attempt = 0; ; attempt++) {
       const started = clock.now();
       try {
         const response = await this.attempt(req, link, body, headers);
         const ttftMs = clock.now() - started;
         if (response.status >= 200 && response.status < 300) {
-          breaker.record(true, req.stream ? ttftMs : undefined);
+          breaker?.record(true, req.tenant, timesTtft ? ttftMs : undefined);
           return { response, ttftMs };
         }
         const error = await upstreamError(response);
         this.opts.metrics.upstreamCall(target.provider, String(response.status), ttftMs / 1000);
+        if (response.status === 429) {
+          // Rate limited: not a failure of the upstream. Back off from it for as long as it asks
+          // (every caller, not just this one) instead of retrying into the limit.
+          breaker?.cancelProbe();
+          breaker?.backOff(retryAfterMs(error.retryAfter, clock.wall()) ?? DEFAULT_RATE_LIMIT_BACKOFF_MS);
+          throw error;
+        }
         // A client error says nothing about the upstream's health, and is final.
         if (!isRetryableStatus(response.status)) {
-          breaker.record(true);
+          breaker?.cancelProbe();
           throw error;
         }
         throw new AttemptFailure(error, retryAfterMs(error.retryAfter, clock.wall()));
       } catch (err) {
         if (req.signal.aborted) {
-          breaker.cancelProbe();
+          breaker?.cancelProbe();
           throw err;
         }
         let failure: AttemptFailure;
@@ -149,9 +177,9 @@ export class Dispatcher {
           this.opts.metrics.upstreamCall(target.provider, cause.kind, (clock.now() - started) / 1000);
           failure = new AttemptFailure(cause, undefined);
         }
-        breaker.record(false);
+        breaker?.record(false, req.tenant);
         const delay = Math.max(failure.retryAfter ?? 0, backoffMs(attempt, this.opts.backoff, this.opts.random));
-        if (attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker.state === 'open') throw failure.error;
+        if (attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker?.state === 'open') throw failure.error;
         note('retried');
         await this.opts.sleep(delay, req.signal);
       }

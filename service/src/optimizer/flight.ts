@@ -25,16 +25,22 @@ export interface FlightResult {
   readonly totalMs: number;
   /** Provider, model and tokens of the answer (read once, here). */
   readonly facts: AnswerFacts | undefined;
+  /** True when the body is the protocol's success shape (an error object in a 200 is not). */
+  readonly cacheable: boolean;
 }
 
-function factsOf(body: string, protocol: Protocol): AnswerFacts | undefined {
+function factsOf(body: string, protocol: Protocol): { readonly facts: AnswerFacts | undefined; readonly cacheable: boolean } {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(body);
-    if (!isObject(parsed)) return undefined;
-    return { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed) };
+    parsed = JSON.parse(body);
   } catch {
-    return undefined;
+    return { facts: undefined, cacheable: false };
   }
+  if (!isObject(parsed)) return { facts: undefined, cacheable: false };
+  return {
+    facts: { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed) },
+    cacheable: protocol.isAnswer(parsed),
+  };
 }
 
 async function readText(body: Readable): Promise<string> {
@@ -100,7 +106,7 @@ export class Flight {
         d.release();
       }
       if (timedOut) throw new Error('timed out');
-      this.succeed({ body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin, facts: factsOf(body, d.protocol) });
+      this.succeed({ body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin, ...factsOf(body, d.protocol) });
     } catch (err) {
       this.fail(asError(err, timedOut, timeoutMs));
     } finally {

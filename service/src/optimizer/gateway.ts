@@ -8,10 +8,12 @@ import { cacheKey } from './cache-key';
 import type { Dispatcher } from './dispatcher';
 import { Flight, type FlightResult } from './flight';
 import type { LatencyWindow } from './latency-window';
+import type { ModelCatalog } from './models';
 import type { CacheStatus, OptimizerMetrics, ResponseSink } from './ports';
 import type { PriceTable } from './pricing';
 import type { ModelRef, RouteDecision } from './routing';
 import type { SessionTracker } from './sessions';
+import type { TenantStats } from './tenant-stats';
 
 export type CacheMode = 'default' | 'no-cache' | 'no-store';
 
@@ -21,6 +23,8 @@ export interface ProxyCall {
   readonly endpoint: string;
   /** Everything the answer depends on (hashed into the cache key with tenant and endpoint). */
   readonly keyBody: Readonly<Record<string, unknown>>;
+  /** Forwarded client headers that change the answer (part of the cache key). */
+  readonly keyHeaders: Readonly<Record<string, string>>;
   readonly route: RouteDecision;
   readonly stream: boolean;
   /** 1 (highest) … 10. */
@@ -50,6 +54,10 @@ export interface GatewayOptions {
   readonly upstreamTimeoutMs: number;
   /** Seconds; the predicted latency of an upstream with no history. */
   readonly targetLatency: number;
+  /** The configured models: metric labels for the rest are "other". */
+  readonly catalog: ModelCatalog;
+  /** Each tenant's own cache outcomes and models. */
+  readonly tenants: TenantStats;
 }
 
 /**
@@ -80,7 +88,11 @@ export class Gateway {
       gone = true;
       leave();
     });
-    const key = call.cacheMode === 'no-store' ? undefined : cacheKey(call.tenant, call.endpoint, call.keyBody);
+    const first = call.route.chain[0];
+    if (this.opts.catalog.has(first.model)) this.opts.tenants.usedModel(call.tenant, first.model);
+    const key = call.cacheMode === 'no-store'
+      ? undefined
+      : cacheKey({ tenant: call.tenant, endpoint: call.endpoint, body: call.keyBody, headers: call.keyHeaders, target: `${first.provider}:${first.model}` });
     const { cache, ttlSeconds } = this.opts;
 
     if (key && call.cacheMode === 'default') {
@@ -119,17 +131,23 @@ export class Gateway {
     const value = flight.final.then((result) => call.responder.cacheValue(result.body, result.protocol));
     value.catch(() => undefined);
     this.values.set(flight, value);
+    const first = call.route.chain[0];
     flight.final.then(
-      async (result) => {
+      (result) => {
         forget();
         this.spent(result);
-        if (key) void this.opts.cache.set(key, encodeEntry(result.facts, await value), this.opts.ttlSeconds);
+        // Only an answer in the protocol's success shape, from the upstream the key names (never a
+        // fallback's answer), is stored.
+        const answeredAsKeyed = result.target.provider === first.provider && result.target.model === first.model;
+        if (key && result.cacheable && answeredAsKeyed) {
+          value.then((v) => this.opts.cache.set(key, encodeEntry(result.facts, v), this.opts.ttlSeconds)).catch(() => undefined);
+        }
       },
       forget,
     );
     void flight.run(
       this.opts.dispatcher,
-      { route: call.route, stream: call.stream, priority: call.priority, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p) },
+      { route: call.route, stream: call.stream, priority: call.priority, tenant: call.tenant, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p) },
       this.opts.upstreamTimeoutMs,
     );
     return flight;
@@ -178,7 +196,7 @@ export class Gateway {
       applied,
       route: call.route,
       predictedLatency: () => {
-        const { meanTtftMs } = this.opts.dispatcher.breakerFor(target).stats();
+        const meanTtftMs = this.opts.dispatcher.breakerFor(target)?.stats().meanTtftMs ?? 0;
         return meanTtftMs > 0 ? meanTtftMs / 1000 : this.opts.targetLatency;
       },
       bandwidth,
@@ -193,14 +211,15 @@ export class Gateway {
     const { facts } = result;
     this.opts.metrics.upstreamCall(result.protocol.provider, 'ok', result.totalMs / 1000);
     if (!facts?.usage) return;
-    this.opts.metrics.tokens(facts.provider, facts.model, facts.usage);
+    const model = this.opts.catalog.label(facts.model);
+    this.opts.metrics.tokens(facts.provider, model, facts.usage);
     const cost = this.opts.prices.cost(facts.model, facts.usage);
-    if (cost !== undefined) this.opts.metrics.cost(facts.provider, facts.model, cost, false);
+    if (cost !== undefined) this.opts.metrics.cost(facts.provider, model, cost, false);
   }
 
   /** A hit or a coalesced answer: the upstream call it did not make is cost saved. */
   private saved(answer: Answer): void {
-    if (answer.facts && answer.cost !== undefined) this.opts.metrics.cost(answer.facts.provider, answer.facts.model, answer.cost, true);
+    if (answer.facts && answer.cost !== undefined) this.opts.metrics.cost(answer.facts.provider, this.opts.catalog.label(answer.facts.model), answer.cost, true);
   }
 
   /**
@@ -209,6 +228,7 @@ export class Gateway {
    */
   private timing(call: ProxyCall, status: CacheStatus, upstreamMs: number): Record<string, string> {
     this.opts.metrics.cacheResult(status);
+    this.opts.tenants.cacheResult(call.tenant, status);
     const overheadMs = Math.max(0, this.opts.clock.now() - call.receivedAt - upstreamMs);
     this.opts.metrics.overhead(overheadMs / 1000);
     return {

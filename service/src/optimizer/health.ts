@@ -15,6 +15,9 @@ interface Connectivity {
   readonly checked_at: string;
 }
 
+/** Who the connectivity check calls as (no tenant can be named this: tenants cannot contain ':' or start with it). */
+export const HEALTH_CHECK_TENANT = ':health-check';
+
 /** Lookups below which the hit rate is "insufficient data" (healthy). */
 export const MIN_LOOKUPS_FOR_HIT_RATE = 100;
 
@@ -81,6 +84,7 @@ export class HealthChecker {
         route: { ...route, chain: [target] },
         stream: false,
         priority: 1,
+        tenant: HEALTH_CHECK_TENANT,
         clientHeaders: {},
         body: (t, protocol) => JSON.stringify(protocol.buildRequest({ model: t.model, maxTokens: 10, messages: [{ role: 'user', content: 'ping' }], stream: false })),
         signal: controller.signal,

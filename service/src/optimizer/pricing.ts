@@ -13,6 +13,11 @@ export class PriceTable {
     this.prices = new Map(Object.entries(JSON.parse(json) as Record<string, Price>));
   }
 
+  /** The models that have a price. */
+  get models(): readonly string[] {
+    return [...this.prices.keys()];
+  }
+
   /** Cost in USD, or undefined when the model has no price. */
   cost(model: string, usage: TokenUsage): number | undefined {
     const price = this.prices.get(model) ?? this.prices.get(model.replace(/-(\d{8}|latest)$/, ''));

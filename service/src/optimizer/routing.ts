@@ -1,5 +1,6 @@
 import { TboError } from '../errors';
 import type { Provider } from '../protocols/types';
+import type { ModelCatalog } from './models';
 
 export const TIERS = ['fast', 'balanced', 'strongest'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -18,8 +19,6 @@ export interface RouteDecision {
   /** True when TBO chose the model (`model: "auto"`). */
   readonly routed: boolean;
 }
-
-const MAX_MEMO = 1000;
 
 /** Parses `provider:model,provider:model` (already validated by the config schema). */
 export function parseModelList(list: string): ModelRef[] {
@@ -48,25 +47,34 @@ function inferProvider(model: string): Provider | undefined {
  * the service has keys for (and, for provider-specific endpoints, only that provider) are used.
  */
 export class Router {
-  /** Decisions are pure functions of (model, complexity, provider): computed once each. */
+  /**
+   * Decisions are pure functions of (model, complexity, provider): computed once each, for the
+   * models the configuration names only (other names come from clients and are not remembered).
+   */
   private readonly decided = new Map<string, RouteDecision>();
 
   constructor(
     private readonly tiers: Readonly<Record<Tier, readonly ModelRef[]>>,
     private readonly fallback: 'down' | 'none',
     private readonly available: ReadonlySet<Provider>,
+    private readonly catalog: ModelCatalog,
   ) {}
 
   route(model: string, complexity: number, only?: Provider): RouteDecision {
+    this.catalog.check(model);
+    if (model !== 'auto' && !this.catalog.has(model)) return this.decide(model, complexity, only);
     const id = `${model}\0${complexity}\0${only ?? ''}`;
     let decision = this.decided.get(id);
     if (!decision) {
       decision = this.decide(model, complexity, only);
-      // Model names come from clients: keep the memo bounded.
-      if (this.decided.size >= MAX_MEMO) this.decided.clear();
       this.decided.set(id, decision);
     }
     return decision;
+  }
+
+  /** Every model in the routing tiers. */
+  get models(): readonly ModelRef[] {
+    return TIERS.flatMap((t) => this.tiers[t]);
   }
 
   private decide(model: string, complexity: number, only?: Provider): RouteDecision {

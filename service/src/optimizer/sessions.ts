@@ -30,19 +30,26 @@ export class MemoryTurnStore implements TurnStore {
   }
 }
 
-const SESSION_PREFIX = 'tbo:session:';
-const ACTIVE_INDEX = 'tbo:sessions:active';
-
-/** Turns in a Redis list per session (appended, trimmed and expired atomically in one MULTI). */
+/**
+ * Turns in a Redis list per session (appended, trimmed and expired atomically in one MULTI), under
+ * the deployment's key prefix: `<prefix>:session:<tenant>:<session>` and the index `<prefix>:sessions:active`.
+ */
 export class RedisTurnStore implements TurnStore {
+  private readonly sessionPrefix: string;
+  private readonly activeIndex: string;
+
   constructor(
     private readonly pool: RedisPool,
     private readonly idleMs: number,
     private readonly clock: Clock,
-  ) {}
+    keyPrefix: string,
+  ) {
+    this.sessionPrefix = `${keyPrefix}:session:`;
+    this.activeIndex = `${keyPrefix}:sessions:active`;
+  }
 
   async append(key: string, turn: Turn): Promise<readonly Turn[]> {
-    const redisKey = SESSION_PREFIX + key;
+    const redisKey = this.sessionPrefix + key;
     const client = this.pool.next();
     const results = await client
       .multi()
@@ -54,7 +61,7 @@ export class RedisTurnStore implements TurnStore {
     const [err, list] = results?.[3] ?? [new Error('no result'), null];
     if (err) throw err;
     // The active-session index is a separate key (another cluster slot): updated outside the MULTI.
-    void client.zadd(ACTIVE_INDEX, turn.completeAt, key).catch(() => undefined);
+    void client.zadd(this.activeIndex, turn.completeAt, key).catch(() => undefined);
     return (list as string[]).map((entry) => {
       const [requestAt, completeAt] = entry.split(',').map(Number);
       return { requestAt, completeAt };
@@ -63,11 +70,19 @@ export class RedisTurnStore implements TurnStore {
 
   async activeCount(): Promise<number> {
     const client = this.pool.next();
-    const results = await client.multi().zremrangebyscore(ACTIVE_INDEX, '-inf', this.clock.wall() - this.idleMs).zcard(ACTIVE_INDEX).exec();
+    const results = await client.multi().zremrangebyscore(this.activeIndex, '-inf', this.clock.wall() - this.idleMs).zcard(this.activeIndex).exec();
     const [err, count] = results?.[1] ?? [new Error('no result'), 0];
     if (err) throw err;
     return Number(count);
   }
+}
+
+/**
+ * Where a tenant's session lives. `|` appears in neither tenant names nor session ids, so no tenant
+ * can name its way into another tenant's session (`jwt:a` + `s` vs `jwt` + `a:s`).
+ */
+export function sessionKey(tenant: string, sessionId: string): string {
+  return `${tenant}|${sessionId}`;
 }
 
 /**
@@ -90,7 +105,7 @@ export class SessionTracker {
 
   /** Records a completed turn and returns the session's bandwidth. */
   async recordTurn(tenant: string, sessionId: string, requestAt: number, completeAt = this.clock.wall()): Promise<BandwidthStats> {
-    const key = `${tenant}:${sessionId}`;
+    const key = sessionKey(tenant, sessionId);
     const turn = { requestAt, completeAt };
     let turns: readonly Turn[];
     try {
@@ -113,10 +128,11 @@ export class SessionTracker {
     }
   }
 
-  /** Mean bandwidth and degradation over the sessions this instance served recently. */
-  aggregate(): { readonly turnsPerSecond: number; readonly degradation: number; readonly sessions: number } {
+  /** Mean bandwidth and degradation over the sessions this instance served recently (of one tenant, when given). */
+  aggregate(tenant?: string): { readonly turnsPerSecond: number; readonly degradation: number; readonly sessions: number } {
     this.recent.purgeStale();
-    const all = [...this.recent.values()];
+    const own = tenant === undefined ? undefined : sessionKey(tenant, '');
+    const all = own === undefined ? [...this.recent.values()] : [...this.recent.entries()].flatMap(([key, stats]) => (key.startsWith(own) ? [stats] : []));
     if (!all.length) return { turnsPerSecond: 0, degradation: 0, sessions: 0 };
     return {
       turnsPerSecond: all.reduce((s, b) => s + b.turnsPerSecond, 0) / all.length,

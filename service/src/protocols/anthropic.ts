@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { ErrorKind } from '../errors';
 import { sseFrame, type SseFrame } from './sse';
-import { isObject, num, type Json, type Protocol, type StreamAssembler } from './types';
+import { isObject, num, pickHeaders, type Json, type Protocol, type StreamAssembler } from './types';
+
+const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
+const DEFAULT_VERSION = '2023-06-01';
 
 const block = z.looseObject({ type: z.string().min(1) });
 const schema = z.looseObject({
@@ -156,14 +159,14 @@ export const anthropic: Protocol = {
     return raw;
   },
 
+  forwardedHeaders: FORWARDED,
+
   upstreamHeaders(apiKey, client) {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-api-key': apiKey,
-      'anthropic-version': typeof client['anthropic-version'] === 'string' ? client['anthropic-version'] : '2023-06-01',
-    };
-    if (typeof client['anthropic-beta'] === 'string') headers['anthropic-beta'] = client['anthropic-beta'];
-    return headers;
+    return { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': DEFAULT_VERSION, ...pickHeaders(client, FORWARDED) };
+  },
+
+  isAnswer(body) {
+    return body.type === 'message' && Array.isArray(body.content);
   },
 
   newAssembler: () => new AnthropicAssembler(),

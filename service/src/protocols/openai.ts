@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ErrorKind } from '../errors';
 import { sseFrame, type SseFrame } from './sse';
-import { isObject, num, type Json, type Protocol, type StreamAssembler } from './types';
+import { isObject, num, pickHeaders, type Json, type Protocol, type StreamAssembler } from './types';
+
+const FORWARDED = ['openai-beta', 'openai-organization', 'openai-project'] as const;
 
 const schema = z.looseObject({
   model: z.string().min(1).max(256),
@@ -123,8 +125,14 @@ export const openai: Protocol = {
     return JSON.stringify({ ...request.body, stream_options: { ...options, include_usage: true } });
   },
 
-  upstreamHeaders(apiKey) {
-    return { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
+  forwardedHeaders: FORWARDED,
+
+  upstreamHeaders(apiKey, client) {
+    return { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...pickHeaders(client, FORWARDED) };
+  },
+
+  isAnswer(body) {
+    return body.object === 'chat.completion' && Array.isArray(body.choices);
   },
 
   newAssembler: () => new OpenAiAssembler(),

@@ -47,8 +47,15 @@ export interface Protocol {
   parse(body: Record<string, unknown>): ParsedRequest;
   /** Body sent upstream (may ask for more than the client did, e.g. usage in OpenAI streams). */
   upstreamBody(request: ParsedRequest, raw: Buffer): Buffer | string;
-  /** Headers that authenticate the service, plus client headers the provider needs. */
+  /**
+   * Client headers passed upstream as they are. They can change the answer (API version, beta
+   * features, the billing project's fine-tunes), so they are part of the cache key too.
+   */
+  readonly forwardedHeaders: readonly string[];
+  /** Headers that authenticate the service, plus the client's {@link forwardedHeaders}. */
   upstreamHeaders(apiKey: string, clientHeaders: Readonly<Record<string, string | string[] | undefined>>): Record<string, string>;
+  /** True when a 200 body is this API's success shape (not an error object, not something else). */
+  isAnswer(finalBody: Readonly<Record<string, unknown>>): boolean;
   newAssembler(): StreamAssembler;
   /** A complete SSE stream that replays a final response. */
   synthesizeStream(finalBody: string, includeUsage: boolean): string;
@@ -66,6 +73,16 @@ export interface Protocol {
 }
 
 export type Json = Record<string, unknown>;
+
+/** The client's values of the named headers (string values only). */
+export function pickHeaders(client: Readonly<Record<string, string | string[] | undefined>>, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = client[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
+}
 
 export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
