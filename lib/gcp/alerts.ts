@@ -8,7 +8,7 @@ import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-ma
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { PROBE_PATHS, PropValidator, SERVICE_PORT, TBO_ALERT_RULES, type ServiceConfig, type TboAlertRule } from '../core';
+import { ADMIN_PORT, PROBE_PATHS, PropValidator, TBO_ALERT_RULES, type ServiceConfig, type TboAlertRule } from '../core';
 import { SECRET_ACCESSOR_ROLE } from './secret';
 
 /** Cloud Monitoring alert policies of the guide's alert rules (`alerts` of `TboCloudRunService`). */
@@ -23,7 +23,7 @@ export interface TboAlertPolicyOptions {
 export interface TboManagedPrometheusOptions {
   /** Collector image. @default - {@link GMP_SIDECAR_IMAGE}, Google's Cloud Run sidecar, pinned */
   readonly image?: string;
-  /** Seconds between scrapes of the service's `/metrics` (5 to 60: the latency rule's 5m rate window needs several samples). @default 30 */
+  /** Seconds between scrapes of the service's `/metrics` on its admin port (5 to 60: the latency rule's 5m rate window needs several samples). @default 30 */
   readonly scrapeIntervalSeconds?: number;
   /** Grant the service's account `roles/monitoring.metricWriter` on the project (the only project-level grant this construct makes; the role has no narrower scope). @default true */
   readonly grantMetricWriter?: boolean;
@@ -94,8 +94,9 @@ export interface TboAlertPoliciesProps {
  * PromQL, held for the rule's `for`, exactly as ops/prometheus/tbo-rules.yml has it.
  *
  * PromQL conditions read Google Cloud Managed Service for Prometheus, which holds the service's
- * metrics only when something scrapes `/metrics` and writes them there: on Cloud Run, the
- * Managed Service for Prometheus sidecar (`managedPrometheus: true`). Without it the policies
+ * metrics only when something scrapes `/metrics` on the admin port (`localhost:9464`, inside the
+ * instance) and writes them there: on Cloud Run, the Managed Service for Prometheus sidecar
+ * (`managedPrometheus: true`). Without it the policies
  * never see data and never fire. The queries aggregate every `tbo_*` series in the project, so a
  * project running two TBO services alerts on both together.
  */
@@ -161,8 +162,9 @@ export interface TboManagedPrometheusProps extends Required<TboManagedPrometheus
 
 /**
  * Google Cloud Managed Service for Prometheus for the service on Cloud Run: the collector sidecar
- * (Google's `cloud-run-gmp-sidecar`) scrapes the TBO container's `/metrics` on localhost and
- * writes the series to Managed Service for Prometheus, where the alert policies' PromQL and
+ * (Google's `cloud-run-gmp-sidecar`) scrapes the TBO container's `/metrics` on its admin port
+ * (`ADMIN_PORT`, `localhost:9464`; containers of one instance share localhost, and the public
+ * port, the only one Cloud Run routes, answers 404 for `/metrics`) and writes the series to Managed Service for Prometheus, where the alert policies' PromQL and
  * Grafana (through the Prometheus API of Cloud Monitoring) read them.
  *
  * Its `RunMonitoring` configuration (port, path, interval; no credential) is a Secret Manager
@@ -191,7 +193,7 @@ export class TboManagedPrometheus extends Construct {
       kind: 'RunMonitoring',
       metadata: { name: 'tbo' },
       spec: {
-        endpoints: [{ port: SERVICE_PORT, path: PROBE_PATHS.metrics, interval: `${props.scrapeIntervalSeconds}s` }],
+        endpoints: [{ port: ADMIN_PORT, path: PROBE_PATHS.metrics, interval: `${props.scrapeIntervalSeconds}s` }],
         targetLabels: { metadata: ['instance', 'revision', 'service', 'configuration'] },
       },
     });

@@ -2,13 +2,15 @@ import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-servi
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import type { Password } from '@cdktf/provider-random/lib/password';
 import { Annotations, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { renderEnvironment, type RedisEndpoint } from '../core';
+import { ADMIN_PORT, PROBE_PATHS, redisKeyPrefixFor, renderEnvironment, type RedisEndpoint } from '../core';
 import { resolveAlertOptions, resolveManagedPrometheus, TboAlertPolicies, TboManagedPrometheus } from './alerts';
 import { tboContainer } from './container';
 import { TboNetwork } from './network';
 import type { TboCloudRunServiceProps } from './props';
+import { cacheSigningKeyPassword } from './random';
 import { TboMemorystoreRedis } from './redis';
 import { TboSecret, type TboSecretSetting } from './secret';
 import { cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
@@ -39,6 +41,10 @@ export interface TboServiceSecrets {
   readonly jwtSecretKey?: TboSecret;
   /** `REDIS_PASSWORD`: the Memorystore AUTH string, or `existingRedis.authSecret`. */
   readonly redisPassword?: TboSecret;
+  /** `TBO_CACHE_SIGNING_KEY`: a generated key, or `existingCacheSigningKeySecret`. */
+  readonly cacheSigningKey: TboSecret;
+  /** `TBO_ADMIN_KEYS`, with `existingAdminKeysSecret`. */
+  readonly adminKeys?: TboSecret;
 }
 
 /**
@@ -49,17 +55,31 @@ export interface TboServiceSecrets {
  * reaches a Memorystore for Redis (AUTH + TLS) over direct VPC egress, and is public with TBO's
  * own client auth required.
  *
- * Secrets are created without versions, so no key enters Terraform state. The first deploy:
+ * Secrets the user fills are created without versions, so no provider or client key enters
+ * Terraform state. Terraform state holds two values: the Memorystore AUTH string and the cache
+ * signing key (`TBO_CACHE_SIGNING_KEY`, the HMAC key that authenticates cache entries in Redis),
+ * which the construct generates (`random_password`, 64 letters and digits) into
+ * `<serviceName>-cache-signing-key` unless `existingCacheSigningKeySecret` is given. Protect the
+ * state accordingly. The first deploy:
  * 1. deploy with `createService: false` (Cloud Run rejects a revision whose secret has no version,
  *    and leaves the failed service outside Terraform state);
  * 2. run the commands in the `<id>_secret_commands` output (each reads the env var of the same name);
  * 3. deploy again with `createService: true` (the default).
  *
+ * Every Redis key starts with a prefix unique to this construct instance (`TBO_REDIS_KEY_PREFIX`,
+ * from its address, or `redisKeyPrefix`), so deployments sharing a Redis stay apart.
+ *
+ * Ports: Cloud Run routes one container port, the public port (`SERVICE_PORT`, 8000), which the
+ * probes use too. The admin listener (`/metrics`, `/health/details`) runs on `ADMIN_PORT` (9464)
+ * inside the instance and is reachable only from the instance's other containers; the public
+ * port answers 404 for those paths.
+ *
  * Alerting: one Cloud Monitoring alert policy per rule of the guide (`TBO_ALERT_RULES`, the same
  * PromQL as ops/prometheus/tbo-rules.yml). PromQL conditions read Google Cloud Managed Service for
  * Prometheus, and Cloud Run metrics get there only when something scrapes them: set
  * `managedPrometheus: true` to run Google's collector sidecar next to the service (it scrapes
- * `localhost:8000/metrics`), or run your own collector; otherwise the policies never fire.
+ * `localhost:9464/metrics`, the admin port), or run a collector sidecar of your own; otherwise the
+ * policies never fire.
  *
  * The project needs the run, secretmanager, redis, compute and iam APIs enabled (and monitoring
  * for the alert policies and the collector).
@@ -90,6 +110,10 @@ export class TboCloudRunService extends Construct {
   readonly clientConfig?: DataGoogleClientConfig;
   /** The plain env vars of the container, as rendered by the shared contract. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`). */
+  readonly redisKeyPrefix: string;
+  /** The generated cache-signing key (`random_password`; Terraform state holds it). @default - undefined with `existingCacheSigningKeySecret` */
+  readonly cacheSigningKeyValue?: Password;
   /** The service URL. @default - undefined with `createService: false` */
   readonly url?: string;
   /** Terraform output `<id>_url`. */
@@ -105,7 +129,7 @@ export class TboCloudRunService extends Construct {
 
   constructor(scope: Construct, id: string, props: TboCloudRunServiceProps) {
     super(scope, id);
-    const p = resolveCloudRunProps(props);
+    const p = resolveCloudRunProps(props, redisKeyPrefixFor(this.node.addr));
     this.resolvedProps = p;
     const alertOptions = resolveAlertOptions(props.alerts);
     const gmp = resolveManagedPrometheus(props.managedPrometheus, p.config);
@@ -121,13 +145,14 @@ export class TboCloudRunService extends Construct {
     });
     const accessor = `serviceAccount:${this.serviceAccount.email}`;
 
-    const secret = (setting: TboSecretSetting, construct: string, existing: string | undefined): TboSecret =>
+    const secret = (setting: TboSecretSetting, construct: string, existing: string | undefined, value?: string): TboSecret =>
       new TboSecret(this, construct, {
         setting,
         secretId: `${p.serviceName}-${SECRET_ID_SUFFIX[setting]}`,
         existing,
         project: p.project,
         accessor,
+        value,
         deletionProtection: p.deletionProtection,
       });
 
@@ -161,16 +186,21 @@ export class TboCloudRunService extends Construct {
       if (authSecret !== undefined) redisPassword = secret('redisPassword', 'RedisPassword', authSecret);
     }
 
+    // The cache-signing key: generated unless the user brings a secret (Cloud Run needs a version to start).
+    if (p.existingCacheSigningKeySecret === undefined) this.cacheSigningKeyValue = cacheSigningKeyPassword(this, 'CacheSigningKeyValue');
     this.secrets = {
       anthropicApiKey: secret('anthropicApiKey', 'AnthropicApiKey', p.existingAnthropicApiKeySecret),
       openaiApiKey: p.openaiApiKey ? secret('openaiApiKey', 'OpenaiApiKey', p.existingOpenaiApiKeySecret) : undefined,
       apiKeys: p.clientCredentials.includes('apiKeys') ? secret('apiKeys', 'ApiKeys', p.existingApiKeysSecret) : undefined,
       jwtSecretKey: p.clientCredentials.includes('jwtSecretKey') ? secret('jwtSecretKey', 'JwtSecretKey', p.existingJwtSecretKeySecret) : undefined,
       redisPassword,
+      cacheSigningKey: secret('cacheSigningKey', 'CacheSigningKey', p.existingCacheSigningKeySecret, this.cacheSigningKeyValue?.result),
+      adminKeys: p.existingAdminKeysSecret !== undefined ? secret('adminKeys', 'AdminKeys', p.existingAdminKeysSecret) : undefined,
     };
     const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
 
-    this.environment = renderEnvironment(cloudRunServiceConfig(props.config), this.redisEndpoint);
+    this.redisKeyPrefix = p.redisKeyPrefix;
+    this.environment = renderEnvironment(cloudRunServiceConfig(props.config), this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix });
     const outputPrefix = logicalIdPrefix(this);
 
     if (gmp) {
@@ -186,7 +216,7 @@ export class TboCloudRunService extends Construct {
       this.alerts = new TboAlertPolicies(this, 'Alerts', { ...alertOptions, project: p.project, serviceName: p.serviceName });
       if (!gmp) {
         Annotations.of(this).addWarning(
-          'alert policies read Managed Service for Prometheus, which gets the service\'s metrics only from a collector: set managedPrometheus: true (or scrape /metrics with your own collector), or alerts: false',
+          `alert policies read Managed Service for Prometheus, which gets the service's metrics only from a collector: set managedPrometheus: true (or scrape localhost:${ADMIN_PORT}${PROBE_PATHS.metrics}, the admin port, with a collector sidecar of your own), or alerts: false`,
         );
       }
     }

@@ -1,5 +1,5 @@
 import type { CloudRunV2ServiceTemplateContainers } from '@cdktf/provider-google/lib/cloud-run-v2-service';
-import { PROBE_PATHS, SERVICE_PORT, type ServiceConfig } from '../core';
+import { PROBE_PATHS, SERVICE_PORT, SETTINGS, type ServiceConfig } from '../core';
 import { memoryLimit } from './sizing';
 import type { TboSecret } from './secret';
 
@@ -24,11 +24,19 @@ export const STARTUP_PROBE = { periodSeconds: 2, timeoutSeconds: 1, failureThres
 /** Liveness probe: three failures in a row restart the instance. */
 export const LIVENESS_FAILURE_THRESHOLD = 3;
 
-/** The Cloud Run container block of the TBO service: port, probes and env all from the contract. */
+/**
+ * The Cloud Run container block of the TBO service: port, probes and env all from the contract.
+ * Its one container port (the one Cloud Run routes requests to) is the public port; the admin
+ * listener (`TBO_ADMIN_PORT`, 9464: `/metrics`, `/health/details`) is deliberately not declared,
+ * so only the instance's other containers reach it on localhost. The probes use the public port.
+ */
 export function tboContainer(o: TboContainerOptions): CloudRunV2ServiceTemplateContainers {
   const plain = Object.entries(o.environment).map(([name, value]) => ({ name, value }));
   const clash = o.secrets.find((s) => s.env in o.environment);
   if (clash) throw new Error(`tbo-deploy: ${clash.env} is both a plain env var and a secret; secrets are injected only by reference`);
+  if (o.environment[SETTINGS.adminPort.env] === String(SERVICE_PORT)) {
+    throw new Error(`tbo-deploy: ${SETTINGS.adminPort.env} is ${SERVICE_PORT}, the port Cloud Run routes requests to; the admin listener must never be the ingress port`);
+  }
   const secret = o.secrets.map((s) => ({ name: s.env, valueSource: { secretKeyRef: { secret: s.secretRef, version: s.versionRef } } }));
   const livenessPeriod = Math.min(3600, Math.max(1, Math.ceil(o.config.healthCheckInterval)));
   return {

@@ -84,6 +84,26 @@ export interface TboCloudRunServiceProps {
   readonly existingApiKeysSecret?: string;
   /** Existing secret with the JWT HS256 key (32+ characters). @default - a new secret `<serviceName>-jwt-secret-key` when `clientCredentials` has 'jwtSecretKey' */
   readonly existingJwtSecretKeySecret?: string;
+  /**
+   * Existing secret with the HMAC key that authenticates the cache entries this service writes to
+   * Redis (`TBO_CACHE_SIGNING_KEY`, 32+ characters). Share one between deployments only if they
+   * should trust each other's entries.
+   * @default - a new secret `<serviceName>-cache-signing-key` whose version is a generated 64-character key (`random_password`; Terraform state holds it)
+   */
+  readonly existingCacheSigningKeySecret?: string;
+  /**
+   * Existing secret with admin credentials (`TBO_ADMIN_KEYS`: comma-separated, 16+ characters
+   * each), which see the all-tenant `GET /v1/performance` and nothing else.
+   * @default - none: no admin credential, every caller sees its own tenant's view only
+   */
+  readonly existingAdminKeysSecret?: string;
+  /**
+   * Prefix of every Redis key this deployment writes (`TBO_REDIS_KEY_PREFIX`), so deployments
+   * sharing a Redis never read each other's cache, rate limits or sessions (1 to 64 of
+   * `A-Z a-z 0-9 . _ -`). Set it to keep the keys when moving the construct to another path.
+   * @default - `redisKeyPrefixFor(this.node.addr)`: `tbo-` and 12 hex digits unique to this construct in the app and stable across synths
+   */
+  readonly redisKeyPrefix?: string;
   /** Existing VPC network (`projects/P/global/networks/N` or self link) for direct VPC egress and Redis. @default - a new network `<serviceName>-vpc` when Redis is created */
   readonly existingNetwork?: string;
   /** Existing subnetwork (`projects/P/regions/R/subnetworks/S` or self link) in `region`, with `existingNetwork`. @default - a new subnetwork `<serviceName>-egress` */
@@ -98,13 +118,14 @@ export interface TboCloudRunServiceProps {
    * Cloud Monitoring alert policies for the guide's alert rules (`TBO_ALERT_RULES`), each a PromQL
    * condition over Managed Service for Prometheus, or `false` for none. They fire only if the
    * service's metrics reach Managed Service for Prometheus: set `managedPrometheus`, or scrape
-   * `/metrics` with a collector of your own.
+   * `localhost:9464/metrics` (the admin port, which Cloud Run never routes to) with a collector
+   * sidecar of your own.
    * @default - one policy per rule, evaluated every 60 s, without notification channels
    */
   readonly alerts?: false | TboAlertPolicyOptions;
   /**
    * Run Google's Managed Service for Prometheus collector as a sidecar that scrapes the service's
-   * `/metrics` (1 vCPU / 512 MiB more per instance, a config secret, and `roles/monitoring.metricWriter`
+   * `/metrics` on its admin port, `localhost:9464` (1 vCPU / 512 MiB more per instance, a config secret, and `roles/monitoring.metricWriter`
    * on the project for the service account).
    * @default false
    */

@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { PropValidator, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
+import { DEFAULT_REDIS_KEY_PREFIX, PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
 import {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,
@@ -41,6 +41,10 @@ export interface ResolvedCloudRunProps {
   readonly existingOpenaiApiKeySecret?: string;
   readonly existingApiKeysSecret?: string;
   readonly existingJwtSecretKeySecret?: string;
+  readonly existingCacheSigningKeySecret?: string;
+  readonly existingAdminKeysSecret?: string;
+  /** `TBO_REDIS_KEY_PREFIX`: the `redisKeyPrefix` prop, else the prefix the construct derives from its address. */
+  readonly redisKeyPrefix: string;
   readonly existingNetwork?: string;
   readonly existingSubnetwork?: string;
   readonly subnetCidr: string;
@@ -129,8 +133,10 @@ export function cloudRunServiceConfig(config: TboServiceConfig | undefined): Tbo
 /**
  * Applies the defaults of {@link TboCloudRunServiceProps} and checks every prop; throws one
  * `TboConfigValidationError` naming each bad prop, the value received and what is accepted.
+ * `derivedRedisKeyPrefix` is the construct's own prefix (`redisKeyPrefixFor(node.addr)`), used
+ * unless `redisKeyPrefix` is given; without either, the service's default prefix.
  */
-export function resolveCloudRunProps(props: TboCloudRunServiceProps): ResolvedCloudRunProps {
+export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedisKeyPrefix?: string): ResolvedCloudRunProps {
   const config = resolveServiceConfig(cloudRunServiceConfig(props.config), 'config');
   const v = new PropValidator();
   v.check(config.drainTimeout <= CLOUD_RUN_DRAIN_SECONDS, 'config.drainTimeout', config.drainTimeout, `Cloud Run sends SIGKILL 10 s after SIGTERM: must be at most ${CLOUD_RUN_DRAIN_SECONDS}`);
@@ -190,6 +196,15 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps): ResolvedCl
   checkSecretRef(v, 'existingOpenaiApiKeySecret', props.existingOpenaiApiKeySecret);
   checkSecretRef(v, 'existingApiKeysSecret', props.existingApiKeysSecret);
   checkSecretRef(v, 'existingJwtSecretKeySecret', props.existingJwtSecretKeySecret);
+  checkSecretRef(v, 'existingCacheSigningKeySecret', props.existingCacheSigningKeySecret);
+  checkSecretRef(v, 'existingAdminKeysSecret', props.existingAdminKeysSecret);
+
+  // Redis keys: the prefix is rendered into the environment, so it must be known at synth.
+  const redisKeyPrefix = props.redisKeyPrefix ?? derivedRedisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+  if (props.redisKeyPrefix !== undefined) {
+    v.check(!Token.isUnresolved(props.redisKeyPrefix) && REDIS_KEY_PREFIX_PATTERN.test(props.redisKeyPrefix), 'redisKeyPrefix', props.redisKeyPrefix,
+      'must be 1 to 64 of A-Z a-z 0-9 . _ - (no { or }: a cluster hash tag would put every key in one slot), known at synth');
+  }
 
   // Network: bring both halves or neither.
   if ((props.existingNetwork === undefined) !== (props.existingSubnetwork === undefined)) {
@@ -233,6 +248,9 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps): ResolvedCl
     existingOpenaiApiKeySecret: props.existingOpenaiApiKeySecret,
     existingApiKeysSecret: props.existingApiKeysSecret,
     existingJwtSecretKeySecret: props.existingJwtSecretKeySecret,
+    existingCacheSigningKeySecret: props.existingCacheSigningKeySecret,
+    existingAdminKeysSecret: props.existingAdminKeysSecret,
+    redisKeyPrefix,
     existingNetwork: props.existingNetwork,
     existingSubnetwork: props.existingSubnetwork,
     subnetCidr,

@@ -8,7 +8,7 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
-import { PROBE_PATHS, SERVICE_PORT, TBO_ALERT_RULES } from '../../lib/core';
+import { ADMIN_PORT, PROBE_PATHS, SERVICE_PORT, TBO_ALERT_RULES } from '../../lib/core';
 import { GMP_SIDECAR_IMAGE, TboAlertPolicies, TboCloudRunService, type TboCloudRunServiceProps } from '../../lib/gcp';
 import { BASE, parse, resourcesOf, synthTbo, validationError } from './support';
 
@@ -100,6 +100,7 @@ describe('TboCloudRunService: Cloud Monitoring alert policies from TBO_ALERT_RUL
 
   test('without a collector the construct warns that the policies cannot see the metrics', () => {
     expect(warningsOf({})).toEqual([expect.stringContaining('set managedPrometheus: true')]);
+    expect(warningsOf({})[0]).toContain(`localhost:${ADMIN_PORT}/metrics`);
     expect(warningsOf({ managedPrometheus: true })).toEqual([]);
     expect(warningsOf({ alerts: false })).toEqual([]);
   });
@@ -153,14 +154,16 @@ describe('TboCloudRunService: the Managed Service for Prometheus collector sidec
     ]);
   });
 
-  test('the RunMonitoring config scrapes the contract\'s port and metrics path on localhost every 30 s', () => {
+  test('the RunMonitoring config scrapes the admin port (9464, not the ingress port) and metrics path on localhost every 30 s', () => {
     const [, version] = resourcesOf(json, 'google_secret_manager_secret_version').find(([, v]) => v.secret === `\${google_secret_manager_secret.${secretId()}.id}`)!;
     expect(parseYaml(version.secret_data as string)).toEqual({
       apiVersion: 'monitoring.googleapis.com/v1beta',
       kind: 'RunMonitoring',
       metadata: { name: 'tbo' },
-      spec: { endpoints: [{ port: SERVICE_PORT, path: PROBE_PATHS.metrics, interval: '30s' }], targetLabels: { metadata: ['instance', 'revision', 'service', 'configuration'] } },
+      spec: { endpoints: [{ port: ADMIN_PORT, path: PROBE_PATHS.metrics, interval: '30s' }], targetLabels: { metadata: ['instance', 'revision', 'service', 'configuration'] } },
     });
+    expect(ADMIN_PORT).toBe(9464);
+    expect(ADMIN_PORT).not.toBe(SERVICE_PORT);
     expect(json).toHaveResourceWithProperties(SecretManagerSecret, { secret_id: 'tbo-service-gmp-config', project: 'my-project', replication: { auto: {} }, deletion_protection: true });
   });
 

@@ -4,9 +4,9 @@ import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { Testing, Token } from 'cdktf';
-import { PROBE_PATHS, SECRET_ENV, SERVICE_PORT, renderEnvironment } from '../../lib/core';
-import { CLOUD_RUN_DRAIN_SECONDS, TboCloudRunService } from '../../lib/gcp';
-import { BASE, IMAGE, container, envByName, onlyResource, parse, resourcesOf, synthTbo } from './support';
+import { ADMIN_PORT, DEPLOYED_JWT_CLAIMS, PROBE_PATHS, SECRET_ENV, SERVICE_PORT, SETTINGS, redisKeyPrefixFor, renderEnvironment } from '../../lib/core';
+import { CLOUD_RUN_DRAIN_SECONDS, TboCloudRunService, resolveCloudRunProps, tboContainer } from '../../lib/gcp';
+import { BASE, IMAGE, container, envByName, onlyResource, parse, resourcesOf, synthTbo, type EnvVar } from './support';
 
 Testing.setupJest();
 
@@ -92,14 +92,17 @@ describe('TboCloudRunService: the Cloud Run v2 service with its defaults', () =>
 });
 
 describe('TboCloudRunService: env comes from the shared contract only', () => {
-  test('plain env is exactly renderEnvironment(config, redis endpoint); secrets by reference only', () => {
+  test('plain env is exactly renderEnvironment(config, redis endpoint, { redisKeyPrefix }); secrets by reference only', () => {
     let tbo!: TboCloudRunService;
     const json = Testing.synthScope((scope) => {
       tbo = new TboCloudRunService(scope, 'tbo', { ...BASE, config: { optimizationLevel: 'speed', logLevel: 'debug' } });
     });
     // Cloud Run's own default under the user's config: drain within the 10 s before SIGKILL.
-    const expected = renderEnvironment({ drainTimeout: CLOUD_RUN_DRAIN_SECONDS, optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint);
+    const expected = renderEnvironment({ drainTimeout: CLOUD_RUN_DRAIN_SECONDS, optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint, {
+      redisKeyPrefix: redisKeyPrefixFor(tbo.node.addr),
+    });
     expect(expected.TBO_DRAIN_TIMEOUT).toBe('9');
+    expect(expected).toMatchObject({ TBO_ADMIN_PORT: String(ADMIN_PORT), TBO_REDIS_KEY_PREFIX: tbo.redisKeyPrefix });
     expect(tbo.environment).toEqual(expected);
     const env = container(json).env;
     const plain = env.filter((e) => e.value !== undefined).map((e) => e.name);
@@ -107,7 +110,7 @@ describe('TboCloudRunService: env comes from the shared contract only', () => {
     expect(envByName(json).TBO_OPTIMIZATION_LEVEL.value).toBe('speed');
     expect(envByName(json).TBO_LOG_LEVEL.value).toBe('debug');
     const secretEnv = env.filter((e) => e.value_source).map((e) => e.name);
-    expect(secretEnv.sort()).toEqual([SECRET_ENV.anthropicApiKey, SECRET_ENV.apiKeys, SECRET_ENV.jwtSecretKey, SECRET_ENV.redisPassword].sort());
+    expect(secretEnv.sort()).toEqual([SECRET_ENV.anthropicApiKey, SECRET_ENV.apiKeys, SECRET_ENV.jwtSecretKey, SECRET_ENV.redisPassword, SECRET_ENV.cacheSigningKey].sort());
     for (const name of Object.values(SECRET_ENV)) expect(env.find((e) => e.name === name)?.value).toBeUndefined();
   });
 
@@ -126,6 +129,94 @@ describe('TboCloudRunService: env comes from the shared contract only', () => {
   test('a long upstream timeout is capped at Cloud Run\'s 3600 s', () => {
     const json = synthTbo({ config: { upstreamTimeout: 3600 } });
     expect(json).toHaveResourceWithProperties(CloudRunV2Service, { template: expect.objectContaining({ timeout: '3600s' }) });
+  });
+});
+
+describe('TboCloudRunService: JWT issuer and audience come from the contract', () => {
+  test('every deployment requires iss and aud (default tbo); config overrides them', () => {
+    expect(envByName(synthTbo())).toMatchObject({
+      [SETTINGS.jwtIssuer.env]: { value: DEPLOYED_JWT_CLAIMS.jwtIssuer },
+      [SETTINGS.jwtAudience.env]: { value: DEPLOYED_JWT_CLAIMS.jwtAudience },
+    });
+    expect(DEPLOYED_JWT_CLAIMS).toEqual({ jwtIssuer: 'tbo', jwtAudience: 'tbo' });
+    const env = envByName(synthTbo({ config: { jwtIssuer: 'https://idp.example.com', jwtAudience: 'gateway' } }));
+    expect(env[SETTINGS.jwtIssuer.env].value).toBe('https://idp.example.com');
+    expect(env[SETTINGS.jwtAudience.env].value).toBe('gateway');
+  });
+});
+
+describe('TboCloudRunService: ports (public ingress, admin listener inside the instance)', () => {
+  type Container = Record<string, unknown> & { name: string; env?: EnvVar[] };
+  const containersOf = (json: string): Container[] => (onlyResource(json, 'google_cloud_run_v2_service') as { template: { containers: Container[] } }).template.containers;
+
+  test('the one routed container port is the public port; the admin port is in the env only', () => {
+    const json = synthTbo();
+    expect(container(json).ports).toEqual({ name: 'http1', container_port: SERVICE_PORT });
+    expect(envByName(json)[SETTINGS.adminPort.env].value).toBe(String(ADMIN_PORT));
+    expect(ADMIN_PORT).toBe(9464);
+    expect(ADMIN_PORT).not.toBe(SERVICE_PORT);
+  });
+
+  test('probes stay on the public port', () => {
+    const c = container(synthTbo());
+    expect(c).toMatchObject({ startup_probe: { http_get: { port: SERVICE_PORT } }, liveness_probe: { http_get: { port: SERVICE_PORT } } });
+  });
+
+  test('with the collector sidecar, still exactly one container port, and it is the public one', () => {
+    const json = synthTbo({ managedPrometheus: true });
+    const containers = containersOf(json);
+    expect(containers).toHaveLength(2);
+    expect(containers.filter((c) => c.ports !== undefined).map((c) => c.ports)).toEqual([{ name: 'http1', container_port: SERVICE_PORT }]);
+    expect(json).not.toMatch(new RegExp(`"container_port": ${ADMIN_PORT}\\b`));
+    expect(json).not.toMatch(new RegExp(`"port": ${ADMIN_PORT}\\b`)); // no probe on the admin port either
+  });
+
+  test('tboContainer refuses an environment that would put the admin listener on the ingress port', () => {
+    const environment = { ...renderEnvironment(), [SETTINGS.adminPort.env]: String(SERVICE_PORT) };
+    const { config } = resolveCloudRunProps(BASE);
+    expect(() => tboContainer({ image: IMAGE, environment, secrets: [], config, cpu: 1, memoryMiB: 2048 })).toThrow(/TBO_ADMIN_PORT is 8000, the port Cloud Run routes requests to/);
+  });
+});
+
+describe('TboCloudRunService: a Redis key prefix per construct instance (TBO_REDIS_KEY_PREFIX)', () => {
+  test('derived from the construct\'s address: tbo- and 12 hex digits, exposed as redisKeyPrefix', () => {
+    let tbo!: TboCloudRunService;
+    const json = Testing.synthScope((scope) => {
+      tbo = new TboCloudRunService(scope, 'tbo', BASE);
+    });
+    expect(tbo.redisKeyPrefix).toBe(redisKeyPrefixFor(tbo.node.addr));
+    expect(tbo.redisKeyPrefix).toMatch(/^tbo-[0-9a-f]{12}$/);
+    expect(tbo.resolvedProps.redisKeyPrefix).toBe(tbo.redisKeyPrefix);
+    expect(envByName(json)[SETTINGS.redisKeyPrefix.env].value).toBe(tbo.redisKeyPrefix);
+  });
+
+  test('stable across synths (pinned: a change would empty every deployed cache and reset rate limits)', () => {
+    const prefix = () => envByName(synthTbo())[SETTINGS.redisKeyPrefix.env].value;
+    expect(prefix()).toBe(prefix());
+    expect(prefix()).toBe('tbo-83b8015b7e00');
+  });
+
+  test('two instances in one stack get different prefixes', () => {
+    const json = Testing.synthScope((scope) => {
+      new TboCloudRunService(scope, 'eu', { ...BASE, serviceName: 'tbo-eu', existingRedis: { host: '10.0.0.5' } });
+      new TboCloudRunService(scope, 'us', { ...BASE, serviceName: 'tbo-us', existingRedis: { host: '10.0.0.5' } });
+    });
+    const prefixes = resourcesOf(json, 'google_cloud_run_v2_service').map(([, service]) => {
+      const [main] = (service as { template: { containers: { env: EnvVar[] }[] } }).template.containers;
+      return main.env.find((e) => e.name === SETTINGS.redisKeyPrefix.env)?.value;
+    });
+    expect(prefixes).toHaveLength(2);
+    for (const p of prefixes) expect(p).toMatch(/^tbo-[0-9a-f]{12}$/);
+    expect(new Set(prefixes).size).toBe(2);
+  });
+
+  test('redisKeyPrefix overrides the derived prefix', () => {
+    let tbo!: TboCloudRunService;
+    const json = Testing.synthScope((scope) => {
+      tbo = new TboCloudRunService(scope, 'tbo', { ...BASE, redisKeyPrefix: 'gateway.eu_1' });
+    });
+    expect(tbo.redisKeyPrefix).toBe('gateway.eu_1');
+    expect(envByName(json)[SETTINGS.redisKeyPrefix.env].value).toBe('gateway.eu_1');
   });
 });
 
@@ -178,9 +269,12 @@ describe('TboCloudRunService: options', () => {
     expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(0);
     expect(parse(json).output?.tbo_url).toBeUndefined();
     expect(parse(json).output?.tbo_secret_commands).toBeDefined();
-    expect(resourcesOf(json, 'google_secret_manager_secret')).toHaveLength(4);
-    expect(resourcesOf(json, 'google_secret_manager_secret_iam_member')).toHaveLength(4);
+    expect(resourcesOf(json, 'google_secret_manager_secret')).toHaveLength(5);
+    expect(resourcesOf(json, 'google_secret_manager_secret_iam_member')).toHaveLength(5);
     expect(resourcesOf(json, 'google_redis_instance')).toHaveLength(1);
+    // The generated signing key has its version already, ready for the first revision.
+    expect(resourcesOf(json, 'random_password')).toHaveLength(1);
+    expect(resourcesOf(json, 'google_secret_manager_secret_version')).toHaveLength(2);
   });
 
   test('serviceName prefixes the service, account, secrets, network and Redis', () => {
@@ -188,7 +282,7 @@ describe('TboCloudRunService: options', () => {
     expect(json).toHaveResourceWithProperties(CloudRunV2Service, { name: 'gw' });
     expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: 'gw-run' });
     const ids = resourcesOf(json, 'google_secret_manager_secret').map(([, s]) => s.secret_id).sort();
-    expect(ids).toEqual(['gw-anthropic-api-key', 'gw-api-keys', 'gw-jwt-secret-key', 'gw-redis-auth']);
+    expect(ids).toEqual(['gw-anthropic-api-key', 'gw-api-keys', 'gw-cache-signing-key', 'gw-jwt-secret-key', 'gw-redis-auth']);
     expect(onlyResource(json, 'google_redis_instance').name).toBe('gw-cache');
     expect(onlyResource(json, 'google_compute_network').name).toBe('gw-vpc');
     expect(onlyResource(json, 'google_compute_subnetwork').name).toBe('gw-egress');
@@ -213,6 +307,39 @@ describe('TboCloudRunService: options', () => {
       new TboCloudRunService(scope, 'gateway-eu', BASE);
     });
     expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['gateway_eu_secret_commands', 'gateway_eu_url']);
+  });
+
+  test('logical ids of the resources that existed before issue 10 are unchanged (renaming one replaces it in a live project)', () => {
+    const json = synthTbo({ managedPrometheus: true, openaiApiKey: true });
+    const ids = Object.entries(parse(json).resource ?? {}).flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`));
+    expect(ids).toEqual(expect.arrayContaining([
+      'google_cloud_run_v2_service.tbo_Service_5FA8586F',
+      'google_cloud_run_v2_service_iam_member.tbo_PublicInvoker_BB1D1187',
+      'google_compute_network.tbo_Network_89A2987C',
+      'google_compute_subnetwork.tbo_Network_Subnetwork_47BF5EB2',
+      'google_monitoring_alert_policy.tbo_Alerts_TBOBandwidthDegradation_1F1E5228',
+      'google_monitoring_alert_policy.tbo_Alerts_TBOCircuitBreakerActive_0313F994',
+      'google_monitoring_alert_policy.tbo_Alerts_TBOHighLatency_A0DE157A',
+      'google_monitoring_alert_policy.tbo_Alerts_TBOLowCacheHitRate_C506FF04',
+      'google_project_iam_member.tbo_ManagedPrometheus_MetricWriterGrant_18E23418',
+      'google_redis_instance.tbo_Redis_Instance_6187E227',
+      'google_secret_manager_secret.tbo_AnthropicApiKey_Secret_A0FA66FA',
+      'google_secret_manager_secret.tbo_ApiKeys_Secret_27BAE05B',
+      'google_secret_manager_secret.tbo_JwtSecretKey_Secret_D4C0DB5F',
+      'google_secret_manager_secret.tbo_ManagedPrometheus_ConfigSecret_AA015067',
+      'google_secret_manager_secret.tbo_OpenaiApiKey_Secret_812C696F',
+      'google_secret_manager_secret.tbo_Redis_AuthSecret_9A7C8E2B',
+      'google_secret_manager_secret_iam_member.tbo_AnthropicApiKey_AccessorGrant_84B7AA11',
+      'google_secret_manager_secret_iam_member.tbo_ApiKeys_AccessorGrant_1BC74683',
+      'google_secret_manager_secret_iam_member.tbo_JwtSecretKey_AccessorGrant_29229990',
+      'google_secret_manager_secret_iam_member.tbo_ManagedPrometheus_ConfigAccessorGrant_FF41D468',
+      'google_secret_manager_secret_iam_member.tbo_OpenaiApiKey_AccessorGrant_4B82212B',
+      'google_secret_manager_secret_iam_member.tbo_Redis_AuthSecret_AccessorGrant_32AC2993',
+      'google_secret_manager_secret_version.tbo_ManagedPrometheus_ConfigVersion_B61549A1',
+      'google_secret_manager_secret_version.tbo_Redis_AuthSecret_Version_87A51837',
+      'google_service_account.tbo_ServiceAccount_62780E86',
+    ]));
+    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['tbo_secret_commands', 'tbo_url']);
   });
 
   test('children are exposed as typed fields', () => {

@@ -45,6 +45,13 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     ]);
   });
 
+  test('passes cdktf\'s synth validations (every provider it uses is declared: google, and random for the signing key)', () => {
+    const stack = new TboGcpStack(Testing.app(), 'tbo-gcp');
+    const json = Testing.synth(stack, true);
+    expect(Object.keys(JSON.parse(json).provider).sort()).toEqual(['google', 'random']);
+    expect(JSON.parse(json).resource.random_password).toBeDefined();
+  });
+
   test('a local backend', () => {
     const { json } = synth({ statePath: 'terraform.tbo-gcp.tfstate' });
     expect(JSON.parse(json).terraform.backend).toEqual({ local: { path: 'terraform.tbo-gcp.tfstate' } });
@@ -61,6 +68,8 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     const { json, stack } = synth();
     expect(stack.tbo.service).toBeUndefined();
     expect(JSON.parse(json).resource.google_cloud_run_v2_service).toBeUndefined();
+    // The generated signing key already has its version in the first stage.
+    expect(stack.tbo.secrets.cacheSigningKey.version).toBeDefined();
   });
 
   test('props win over the environment', () => {

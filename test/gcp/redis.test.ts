@@ -43,8 +43,10 @@ describe('TboCloudRunService: Memorystore for Redis by default', () => {
 
   test('the AUTH secret version is made from the instance\'s auth_string (Terraform state holds it)', () => {
     const [[redisId]] = resourcesOf(json, 'google_redis_instance');
-    const version = onlyResource(json, 'google_secret_manager_secret_version');
-    expect(version.secret_data).toBe(`\${google_redis_instance.${redisId}.auth_string}`);
+    const [[authSecretId]] = resourcesOf(json, 'google_secret_manager_secret').filter(([, secret]) => secret.secret_id === 'tbo-service-redis-auth');
+    const versions = resourcesOf(json, 'google_secret_manager_secret_version').filter(([, v]) => v.secret === `\${google_secret_manager_secret.${authSecretId}.id}`);
+    expect(versions).toHaveLength(1);
+    expect(versions[0][1].secret_data).toBe(`\${google_redis_instance.${redisId}.auth_string}`);
     // auth_string is referenced exactly once: by that version, never by an env var or output.
     expect(json.split('.auth_string}').length - 1).toBe(1);
   });
@@ -80,7 +82,9 @@ describe('TboCloudRunService: Redis options', () => {
     expect(resourcesOf(json, 'google_redis_instance')).toHaveLength(0);
     expect(resourcesOf(json, 'google_compute_network')).toHaveLength(0);
     expect(resourcesOf(json, 'google_compute_subnetwork')).toHaveLength(0);
-    expect(resourcesOf(json, 'google_secret_manager_secret_version')).toHaveLength(0);
+    // The only version left is the generated cache-signing key's.
+    expect(resourcesOf(json, 'google_secret_manager_secret_version').map(([, v]) => v.secret_data)).toEqual([expect.stringMatching(/^\$\{random_password\./)]);
+    expect(json).not.toContain('auth_string');
     expect((onlyResource(json, 'google_cloud_run_v2_service') as { template: object }).template).not.toHaveProperty('vpc_access');
     const env = envByName(json);
     for (const name of REDIS_ENV) expect(env[name]).toBeUndefined();

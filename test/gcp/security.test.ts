@@ -76,6 +76,8 @@ describe('secret sentinel: a key passed through any path a user could never appe
     'existingOpenaiApiKeySecret',
     'existingApiKeysSecret',
     'existingJwtSecretKeySecret',
+    'existingCacheSigningKeySecret',
+    'existingAdminKeysSecret',
   ] as const)('a key passed as %s is refused, redacted', (prop) => {
     const message = errorOf(() => synthTbo({ [prop]: SENTINEL }));
     expect(message).toContain(`${prop}: received "<redacted>"; looks like a credential`);
@@ -103,18 +105,25 @@ describe('secret sentinel: a key passed through any path a user could never appe
     expect(message).not.toContain(SENTINEL);
   });
 
-  test('the one secret payload Terraform handles is the Memorystore AUTH string, by reference (state holds it, files do not)', () => {
+  test('the secret payloads Terraform handles are the Memorystore AUTH string and the generated signing key, by reference (state holds them, files do not)', () => {
     const json = synthTbo({ openaiApiKey: true });
     const versions = Object.values(parse(json).resource?.google_secret_manager_secret_version ?? {});
-    expect(versions.map((v) => v.secret_data)).toEqual([expect.stringMatching(/^\$\{google_redis_instance\.[A-Za-z0-9_]+\.auth_string\}$/)]);
+    expect(versions.map((v) => v.secret_data as string).sort()).toEqual([
+      expect.stringMatching(/^\$\{google_redis_instance\.[A-Za-z0-9_]+\.auth_string\}$/),
+      expect.stringMatching(/^\$\{random_password\.[A-Za-z0-9_]+\.result\}$/),
+    ]);
     expect(json).not.toMatch(/secret_data_wo/);
+    // Bringing both secrets leaves no payload in Terraform at all.
+    const none = synthTbo({ existingRedis: { host: '10.0.0.3', authSecret: 'redis-auth' }, existingCacheSigningKeySecret: 'tbo-signing' });
+    expect(parse(none).resource?.google_secret_manager_secret_version).toBeUndefined();
+    expect(parse(none).resource?.random_password).toBeUndefined();
   });
 });
 
 describe('identity: never the default compute service account, never a project-level grant', () => {
   const variants: [string, Partial<TboCloudRunServiceProps>][] = [
     ['defaults', {}],
-    ['OpenAI and existing secrets', { openaiApiKey: true, existingJwtSecretKeySecret: 'projects/p/secrets/jwt' }],
+    ['OpenAI and existing secrets', { openaiApiKey: true, existingJwtSecretKeySecret: 'projects/p/secrets/jwt', existingCacheSigningKeySecret: 'sign', existingAdminKeysSecret: 'admins' }],
     ['in-memory cache', { redis: false }],
     ['existing Redis', { existingRedis: { host: '10.0.0.3', authSecret: 'redis-auth' }, existingNetwork: 'n', existingSubnetwork: 's' }],
     ['no project or region', { project: undefined, region: undefined }],

@@ -9,6 +9,7 @@ export interface Synthesized {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
   readonly data?: Record<string, Record<string, Record<string, unknown>>>;
   readonly output?: Record<string, { value: unknown; description?: string }>;
+  readonly provider?: Record<string, Record<string, unknown>[]>;
 }
 
 /** Synthesizes one {@link TboCloudRunService} (`id` "tbo") with `BASE` and the given props; returns the JSON. */

@@ -45,6 +45,12 @@ describe('TboCloudRunService: synth-time validation names the prop, the value an
     ['unknown Redis version', { redis: { redisVersion: 'REDIS_5_0' as never } }, 'redis.redisVersion: received "REDIS_5_0"; accepted values: REDIS_7_2, REDIS_7_0, REDIS_6_X'],
     ['unknown snapshot period', { redis: { rdbSnapshotPeriod: 'DAILY' as never } }, 'redis.rdbSnapshotPeriod: received "DAILY"; accepted values: ONE_HOUR'],
     ['bad Redis name', { redis: { name: 'Cache!' } }, 'redis.name: received "Cache!"; the Memorystore name must be 1 to 40'],
+    ['malformed signing key secret reference', { existingCacheSigningKeySecret: 'a b' }, 'existingCacheSigningKeySecret: received "a b"; must be a secret id'],
+    ['malformed admin keys secret reference', { existingAdminKeysSecret: 'projects/p/secrets/' }, 'existingAdminKeysSecret: received "projects/p/secrets/"; must be a secret id'],
+    ['a Redis key prefix with a cluster hash tag', { redisKeyPrefix: '{tbo}' }, 'redisKeyPrefix: received "{tbo}"; must be 1 to 64 of A-Z a-z 0-9 . _ -'],
+    ['an empty Redis key prefix', { redisKeyPrefix: '' }, 'redisKeyPrefix: received ""; must be 1 to 64 of A-Z a-z 0-9 . _ -'],
+    ['a Redis key prefix over 64 characters', { redisKeyPrefix: 'p'.repeat(65) }, `redisKeyPrefix: received "${'p'.repeat(65)}"; must be 1 to 64`],
+    ['a Redis key prefix as config (target-owned)', { config: { redisKeyPrefix: 'x' } as never }, 'config.redisKeyPrefix: not a tunable setting'],
     ['service name too long for the Redis name', { serviceName: 'tbo-service-with-a-long-name-abcdefgh' }, 'serviceName: received "tbo-service-with-a-long-name-abcdefgh-cache"; the Memorystore name must be 1 to 40'],
   ])('%s', (_name, props, message) => {
     expect(validationError(props)).toContain(message);
