@@ -10,7 +10,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { RedisEndpoint, ServiceConfig } from '../core';
+import { DEPLOYED_JWT_CLAIMS, PropValidator, redisKeyPrefixFor, SERVICE_PORT, type RedisEndpoint, type ServiceConfig } from '../core';
+import { allowAdminPortFrom, scraperProblem } from './admin-port';
 import { alarmTopic, createAlarms } from './alarms';
 import { createDashboard } from './dashboard';
 import { restrictServiceEgress } from './egress';
@@ -25,16 +26,17 @@ import { createRedis, useExistingRedis, type TboRedis } from './redis';
 import { resolveProps } from './resolve-props';
 import { configureScaling, targetResponseTimeP95 } from './scaling';
 import { createSecrets } from './secrets';
-import { bundledServiceImage, createTask } from './task';
+import { bundledServiceImage, CONTAINER_NAME, createTask } from './task';
 
 /**
  * The TBO gateway on ECS Fargate behind an Application Load Balancer, with an ElastiCache Redis
- * shared cache, secrets from Secrets Manager, the guide's autoscaler, alarms and a dashboard.
+ * shared cache, secrets from Secrets Manager, the guide's autoscaler, alarms and a dashboard. The
+ * admin port (`/metrics`, `/health/details`) is reachable only by the `metricsScrapers` named.
  * Every prop is optional; the defaults are secure and highly available. Every child is a public
  * field, so any detail can be reached without forking.
  */
 export class TboFargateService extends Construct {
-  /** The service configuration as deployed, every default filled in. */
+  /** The service configuration, every default filled in, with the JWT issuer and audience and the Redis key prefix as deployed. */
   readonly serviceConfig: ServiceConfig;
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
@@ -68,6 +70,12 @@ export class TboFargateService extends Construct {
   readonly openAiApiKeySecret?: secretsmanager.ISecret;
   readonly jwtSecret: secretsmanager.ISecret;
   readonly apiKeysSecret?: secretsmanager.ISecret;
+  /** Admin credentials (`TBO_ADMIN_KEYS`), when given with `existingAdminKeysSecret`. */
+  readonly adminKeysSecret?: secretsmanager.ISecret;
+  /** The HMAC key of cache entries in Redis (`TBO_CACHE_SIGNING_KEY`): generated, or given; none with `redis: false`. */
+  readonly cacheSigningKeySecret?: secretsmanager.ISecret;
+  /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`). */
+  readonly redisKeyPrefix: string;
   /** The container log group (`/ecs/tbo`, stream prefix `ecs`). */
   readonly logGroup: logs.LogGroup;
   /** The guide's four alarms, in the order of `TBO_ALERT_RULES`. */
@@ -82,7 +90,9 @@ export class TboFargateService extends Construct {
   constructor(scope: Construct, id: string, props: TboFargateServiceProps = {}) {
     super(scope, id);
     const r = resolveProps(props);
-    this.serviceConfig = r.config;
+    this.redisKeyPrefix = props.redisKeyPrefix ?? redisKeyPrefixFor(this.node.addr);
+    const jwtClaims = { issuer: r.config.jwtIssuer ?? DEPLOYED_JWT_CLAIMS.jwtIssuer, audience: r.config.jwtAudience ?? DEPLOYED_JWT_CLAIMS.jwtAudience };
+    this.serviceConfig = { ...r.config, jwtIssuer: jwtClaims.issuer, jwtAudience: jwtClaims.audience, redisKeyPrefix: this.redisKeyPrefix };
     this.serviceMetrics = new TboServiceMetrics(r.config);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -90,11 +100,13 @@ export class TboFargateService extends Construct {
     this.cluster = props.existingCluster ?? new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     const taskSubnets = props.taskSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
-    const secrets = createSecrets(this, props, r.openAi);
+    const secrets = createSecrets(this, props, r);
     this.anthropicApiKeySecret = secrets.anthropicApiKey;
     this.openAiApiKeySecret = secrets.openAiApiKey;
     this.jwtSecret = secrets.jwtSecret;
     this.apiKeysSecret = secrets.apiKeys;
+    this.adminKeysSecret = secrets.adminKeys;
+    this.cacheSigningKeySecret = secrets.cacheSigningKey;
 
     let redis: TboRedis | undefined;
     if (r.redisMode === 'create') redis = createRedis(this, this.vpc, taskSubnets, r.redis);
@@ -109,6 +121,7 @@ export class TboFargateService extends Construct {
       config: r.serviceConfig,
       secrets,
       redis,
+      redisKeyPrefix: this.redisKeyPrefix,
       logGroupName: props.logGroupName ?? AWS_DEFAULTS.logGroupName,
       logRetention,
     });
@@ -146,14 +159,30 @@ export class TboFargateService extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
-    this.service.attachToApplicationTargetGroup(this.targetGroup);
+    // the load balancer targets the public port only (its security group reaches no other)
+    this.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort: SERVICE_PORT }).attachToApplicationTargetGroup(this.targetGroup);
     redis?.allowFrom(this.service);
+    for (const scraper of props.metricsScrapers ?? []) this.allowMetricsScrapeFrom(scraper);
 
     this.scaling = configureScaling(this.service, this.targetGroup, r);
     this.alarmTopic = alarmTopic(this, props);
     this.alarms = createAlarms(this, this.serviceMetrics, this.alarmTopic);
     this.dashboard = createDashboard(this, { metrics: this.serviceMetrics, service: this.service, targetGroup: this.targetGroup, alarms: this.alarms });
-    createOutputs(this, { url: this.url, toFill: secrets.toFill, cluster: this.cluster, service: this.service, jwtSecret: this.jwtSecret, dashboard: this.dashboard });
+    createOutputs(this, { url: this.url, toFill: secrets.toFill, cluster: this.cluster, service: this.service, jwtSecret: this.jwtSecret, jwtClaims, dashboard: this.dashboard });
+  }
+
+  /**
+   * Lets a metrics scraper (a Prometheus task, an ADOT collector: a security group, a service, or a
+   * CIDR peer narrower than anywhere) reach the admin port, as `metricsScrapers` does.
+   */
+  allowMetricsScrapeFrom(scraper: ec2.IConnectable): void {
+    const v = new PropValidator();
+    const problem = scraperProblem(scraper);
+    if (problem) v.check(false, 'allowMetricsScrapeFrom', problem.received, problem.accepted);
+    const isLoadBalancer = scraper.connections.securityGroups.includes(this.loadBalancerSecurityGroup);
+    v.check(!isLoadBalancer, 'allowMetricsScrapeFrom', 'the load balancer', 'the load balancer reaches only the public port; name the scrapers (a Prometheus task, an ADOT collector)');
+    v.throwIfInvalid('TboFargateService');
+    allowAdminPortFrom(this.serviceSecurityGroup, scraper);
   }
 
   /** p95 latency of proxied requests, as the service measures it (EMF `RequestLatency`). */

@@ -11,6 +11,8 @@ export interface TboOutputsInputs {
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
   readonly jwtSecret: secretsmanager.ISecret;
+  /** The `iss` and `aud` client JWTs must carry. */
+  readonly jwtClaims: { readonly issuer: string; readonly audience: string };
   readonly dashboard: cloudwatch.Dashboard;
 }
 
@@ -32,7 +34,10 @@ export function createOutputs(scope: Construct, inputs: TboOutputsInputs): void 
     value: `aws ecs update-service --region ${Aws.REGION} --cluster ${inputs.cluster.clusterName} --service ${inputs.service.serviceName} --force-new-deployment`,
     description: 'Starts fresh tasks, which read the current secret values',
   });
-  new CfnOutput(scope, 'JwtSecretArn', { value: inputs.jwtSecret.secretArn, description: 'Secret holding the HS256 key that signs client JWTs (claims: exp, and tenant or user_id)' });
+  new CfnOutput(scope, 'JwtSecretArn', {
+    value: inputs.jwtSecret.secretArn,
+    description: `Secret holding the HS256 key that signs client JWTs (claims: exp, iat, tenant; iss ${inputs.jwtClaims.issuer}, aud ${inputs.jwtClaims.audience})`,
+  });
   new CfnOutput(scope, 'DashboardUrl', {
     value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${inputs.dashboard.dashboardName}`,
     description: 'CloudWatch dashboard of the gateway',

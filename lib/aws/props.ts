@@ -68,11 +68,20 @@ export interface TboFargateServiceProps {
   readonly existingJwtSecret?: secretsmanager.ISecret;
   /** Secret holding client API keys (`tenant:key,…`), injected as `TBO_API_KEYS`. @default - none: clients use JWTs signed with the JWT secret */
   readonly existingApiKeysSecret?: secretsmanager.ISecret;
+  /** Secret holding admin credentials (comma-separated, 16+ characters each) for the all-tenant `/v1/performance` view, injected as `TBO_ADMIN_KEYS`. @default - none: every caller sees only its own tenant */
+  readonly existingAdminKeysSecret?: secretsmanager.ISecret;
+  /** Secret holding the HMAC key (32+ characters) that authenticates cache entries in Redis, injected as `TBO_CACHE_SIGNING_KEY`. @default - a new generated 64-character secret (none with `redis: false`) */
+  readonly existingCacheSigningKeySecret?: secretsmanager.ISecret;
 
   /** The Redis the construct creates, or `false` for the in-memory cache only. @default - a primary and one replica across AZs, encrypted, with AUTH */
   readonly redis?: TboRedisOptions | false;
   /** A Redis you already run, instead of creating one. @default - the construct creates one (see `redis`) */
   readonly existingRedis?: TboExistingRedis;
+  /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`, 1 to 64 of A-Z a-z 0-9 . _ -), so deployments sharing a Redis never read each other's keys. @default - `tbo-` and 12 hex digits derived from the construct's path: unique per instance, stable across synths (set it to keep the keyspace when the construct moves) */
+  readonly redisKeyPrefix?: string;
+
+  /** What may reach the admin port (9464: `/metrics` and `/health/details`, unauthenticated), e.g. a Prometheus task's or ADOT collector's security group; never the load balancer, never anywhere. @default - nothing: the metrics leave as CloudWatch EMF */
+  readonly metricsScrapers?: readonly ec2.IConnectable[];
 
   /** Certificate of the HTTPS listener. @default - a DNS-validated certificate when `domainName` and `hostedZone` are given, else plain HTTP (with a synth warning) */
   readonly certificate?: acm.ICertificate;

@@ -1,6 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { PropValidator, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
+import { PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
+import { scraperProblem } from './admin-port';
 import { AWS_DEFAULTS, AWS_LIMITS, FARGATE_MEMORY_BY_CPU } from './defaults';
 import type { TboFargateServiceProps, TboRedisOptions } from './props';
 
@@ -111,6 +112,8 @@ export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
     ['existingOpenAiApiKeySecret', props.existingOpenAiApiKeySecret],
     ['existingJwtSecret', props.existingJwtSecret],
     ['existingApiKeysSecret', props.existingApiKeysSecret],
+    ['existingAdminKeysSecret', props.existingAdminKeysSecret],
+    ['existingCacheSigningKeySecret', props.existingCacheSigningKeySecret],
     ['existingRedis.authSecret', props.existingRedis?.authSecret],
   ];
   for (const [prop, secret] of secretProps) {
@@ -124,6 +127,14 @@ export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
   }
 
   const redisMode = props.redis === false ? 'none' : props.existingRedis ? 'existing' : 'create';
+  v.check(!(props.redis === false && props.existingCacheSigningKeySecret), 'existingCacheSigningKeySecret', props.existingCacheSigningKeySecret?.secretName, 'is unused with redis: false (only entries in Redis are signed); remove one of them');
+  if (props.redisKeyPrefix !== undefined) {
+    v.check(REDIS_KEY_PREFIX_PATTERN.test(props.redisKeyPrefix), 'redisKeyPrefix', props.redisKeyPrefix, 'accepted values: 1 to 64 characters of A-Z a-z 0-9 . _ - known at synth (e.g. "tbo-prod")');
+  }
+  for (const scraper of props.metricsScrapers ?? []) {
+    const problem = scraperProblem(scraper);
+    if (problem) v.check(false, 'metricsScrapers', problem.received, problem.accepted);
+  }
   const redis = resolveRedis(props.redis === false ? undefined : props.redis, v);
   if (props.existingRedis) {
     v.check(props.redis !== false, 'redis', false, 'redis: false (no Redis) contradicts existingRedis; remove one of them');

@@ -4,6 +4,7 @@ import { SECRET_ENV } from '../core';
 import { AWS_DEFAULTS } from './defaults';
 import { acknowledge } from './nag';
 import type { TboFargateServiceProps } from './props';
+import type { ResolvedProps } from './resolve-props';
 
 /** A secret the construct created empty-for-now, for the user to fill. */
 export interface SecretToFill {
@@ -20,6 +21,10 @@ export interface TboSecrets {
   readonly openAiApiKey?: secretsmanager.ISecret;
   readonly jwtSecret: secretsmanager.ISecret;
   readonly apiKeys?: secretsmanager.ISecret;
+  /** Admin credentials for the all-tenant view, when the user gives them. */
+  readonly adminKeys?: secretsmanager.ISecret;
+  /** The HMAC key of cache entries in Redis; none without Redis. */
+  readonly cacheSigningKey?: secretsmanager.ISecret;
   /** The provider key secrets this construct created, which the user fills. */
   readonly toFill: readonly SecretToFill[];
 }
@@ -36,8 +41,21 @@ function providerKeySecret(scope: Construct, id: string, envName: string): secre
   return secret;
 }
 
-/** Uses the secrets the user brings, and creates the others: empty-for-now provider keys and a generated JWT key. */
-export function createSecrets(scope: Construct, props: TboFargateServiceProps, openAi: boolean): TboSecrets {
+/** A secret of `generatedSecretLength` random letters and digits, never in the template. */
+function generatedSecret(scope: Construct, id: string, description: string, rotationReason: string): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, id, {
+    description,
+    generateSecretString: { passwordLength: AWS_DEFAULTS.generatedSecretLength, excludePunctuation: true },
+  });
+  acknowledge(secret, 'AwsSolutions-SMG4', rotationReason);
+  return secret;
+}
+
+/**
+ * Uses the secrets the user brings, and creates the others: empty-for-now provider keys, a
+ * generated JWT key and, when there is a Redis, a generated cache signing key.
+ */
+export function createSecrets(scope: Construct, props: TboFargateServiceProps, r: Pick<ResolvedProps, 'openAi' | 'redisMode'>): TboSecrets {
   const toFill: SecretToFill[] = [];
   const fill = (id: string, envName: string) => {
     const secret = providerKeySecret(scope, id, envName);
@@ -45,21 +63,26 @@ export function createSecrets(scope: Construct, props: TboFargateServiceProps, o
     return secret;
   };
   const anthropicApiKey = props.existingAnthropicApiKeySecret ?? fill('AnthropicApiKey', SECRET_ENV.anthropicApiKey);
-  const openAiApiKey = props.existingOpenAiApiKeySecret ?? (openAi ? fill('OpenAiApiKey', SECRET_ENV.openaiApiKey) : undefined);
+  const openAiApiKey = props.existingOpenAiApiKeySecret ?? (r.openAi ? fill('OpenAiApiKey', SECRET_ENV.openaiApiKey) : undefined);
 
-  let jwtSecret = props.existingJwtSecret;
-  if (!jwtSecret) {
-    const generated = new secretsmanager.Secret(scope, 'JwtSecret', {
-      description: `${SECRET_ENV.jwtSecretKey} of the TBO gateway: the HS256 key that signs client JWTs (generated).`,
-      generateSecretString: { passwordLength: AWS_DEFAULTS.generatedSecretLength, excludePunctuation: true },
-    });
-    acknowledge(
-      generated,
-      'AwsSolutions-SMG4',
+  const jwtSecret =
+    props.existingJwtSecret ??
+    generatedSecret(
+      scope,
+      'JwtSecret',
+      `${SECRET_ENV.jwtSecretKey} of the TBO gateway: the HS256 key that signs client JWTs (generated).`,
       'Rotating the JWT signing key invalidates every client token at once, and tasks read it only at start; it is rotated deliberately ' +
         '(put-secret-value, reissue client tokens, new ECS deployment), not on a schedule.',
     );
-    jwtSecret = generated;
+  let cacheSigningKey = props.existingCacheSigningKeySecret;
+  if (!cacheSigningKey && r.redisMode !== 'none') {
+    cacheSigningKey = generatedSecret(
+      scope,
+      'CacheSigningKey',
+      `${SECRET_ENV.cacheSigningKey} of the TBO gateway: the HMAC key that authenticates cache entries in Redis (generated).`,
+      'Rotating the cache signing key only turns the entries signed with the old key into cache misses (they fail verification and are ' +
+        'deleted), and tasks read it only at start; it is rotated as a planned change (put-secret-value, then a new ECS deployment).',
+    );
   }
-  return { anthropicApiKey, openAiApiKey, jwtSecret, apiKeys: props.existingApiKeysSecret, toFill };
+  return { anthropicApiKey, openAiApiKey, jwtSecret, apiKeys: props.existingApiKeysSecret, adminKeys: props.existingAdminKeysSecret, cacheSigningKey, toFill };
 }

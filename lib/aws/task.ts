@@ -3,7 +3,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { PROBE_PATHS, SECRET_ENV, SERVICE_BUILD_EXCLUDES, SERVICE_PORT, SETTINGS, renderEnvironment, serviceDirectory, type TboServiceConfig } from '../core';
+import { ADMIN_PORT, PROBE_PATHS, SECRET_ENV, SERVICE_BUILD_EXCLUDES, SERVICE_PORT, SETTINGS, renderEnvironment, serviceDirectory, type TboServiceConfig } from '../core';
 import { AWS_DEFAULTS } from './defaults';
 import { acknowledge } from './nag';
 import type { TboRedis } from './redis';
@@ -26,10 +26,13 @@ export function livenessCommand(): string[] {
   return ['CMD', 'node', '-e', probe];
 }
 
-/** The container environment: the config rendered by the shared contract, plus what this target owns. */
-export function containerEnvironment(config: TboServiceConfig | undefined, redis: TboRedis | undefined): Record<string, string> {
+/**
+ * The container environment: the config rendered by the shared contract (admin port, JWT issuer
+ * and audience included), this deployment's Redis key prefix, and what this target owns.
+ */
+export function containerEnvironment(config: TboServiceConfig | undefined, redis: TboRedis | undefined, redisKeyPrefix: string): Record<string, string> {
   return {
-    ...renderEnvironment(config, redis?.endpoint),
+    ...renderEnvironment(config, redis?.endpoint, { redisKeyPrefix }),
     [SETTINGS.host.env]: '0.0.0.0',
     [SETTINGS.port.env]: String(SERVICE_PORT),
     [SETTINGS.metricsEmf.env]: 'true',
@@ -44,6 +47,8 @@ export function containerSecrets(secrets: TboSecrets, redis: TboRedis | undefine
   };
   if (secrets.openAiApiKey) out[SECRET_ENV.openaiApiKey] = ecs.Secret.fromSecretsManager(secrets.openAiApiKey);
   if (secrets.apiKeys) out[SECRET_ENV.apiKeys] = ecs.Secret.fromSecretsManager(secrets.apiKeys);
+  if (secrets.adminKeys) out[SECRET_ENV.adminKeys] = ecs.Secret.fromSecretsManager(secrets.adminKeys);
+  if (secrets.cacheSigningKey) out[SECRET_ENV.cacheSigningKey] = ecs.Secret.fromSecretsManager(secrets.cacheSigningKey);
   if (redis?.authSecret) out[SECRET_ENV.redisPassword] = ecs.Secret.fromSecretsManager(redis.authSecret);
   return out;
 }
@@ -59,14 +64,16 @@ export interface TboTaskInputs {
   readonly config: TboServiceConfig | undefined;
   readonly secrets: TboSecrets;
   readonly redis: TboRedis | undefined;
+  /** Prefix of this deployment's Redis keys. */
+  readonly redisKeyPrefix: string;
   readonly logGroupName: string;
   readonly logRetention: logs.RetentionDays;
 }
 
 /**
  * The Fargate task: the guide's size, a non-root container with a read-only root filesystem and a
- * writable /tmp, secrets by reference, logs to `/ecs/tbo` with stream prefix `ecs`, a liveness
- * health check, and a stop timeout just above the service's drain timeout.
+ * writable /tmp, the public and admin ports, secrets by reference, logs to `/ecs/tbo` with stream
+ * prefix `ecs`, a liveness health check, and a stop timeout just above the service's drain timeout.
  */
 export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskInputs): TboTask {
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
@@ -84,8 +91,12 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
     containerName: CONTAINER_NAME,
     image: inputs.image,
     essential: true,
-    portMappings: [{ containerPort: SERVICE_PORT, name: 'http' }],
-    environment: containerEnvironment(inputs.config, inputs.redis),
+    // the public port (the load balancer's target) first: it is the container's default port
+    portMappings: [
+      { containerPort: SERVICE_PORT, name: 'http' },
+      { containerPort: ADMIN_PORT, name: 'admin' },
+    ],
+    environment: containerEnvironment(inputs.config, inputs.redis, inputs.redisKeyPrefix),
     secrets: containerSecrets(inputs.secrets, inputs.redis),
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: AWS_DEFAULTS.logStreamPrefix }),
     healthCheck: {
@@ -105,7 +116,8 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
     taskDefinition,
     'AwsSolutions-ECS2',
     'The plain environment variables are only the non-secret settings rendered by the shared contract (levels, sizes, timeouts, Redis ' +
-      'host and port); every credential (provider API keys, JWT key, client keys, Redis AUTH token) is injected from Secrets Manager.',
+      'host and port, Redis key prefix); every credential (provider API keys, JWT key, client and admin keys, cache signing key, Redis AUTH ' +
+      'token) is injected from Secrets Manager.',
   );
   const executionRole = taskDefinition.obtainExecutionRole();
   acknowledge(

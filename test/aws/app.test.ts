@@ -62,6 +62,7 @@ describe('the example app (bin/tbo-aws.ts)', () => {
         'AwsSolutions-IAM5[Resource::*] TboAwsStack/Tbo/TaskDefinition/ExecutionRole',
         'AwsSolutions-S1 TboAwsStack/Tbo/AccessLogsBucket',
         'AwsSolutions-SMG4 TboAwsStack/Tbo/AnthropicApiKey',
+        'AwsSolutions-SMG4 TboAwsStack/Tbo/CacheSigningKey',
         'AwsSolutions-SMG4 TboAwsStack/Tbo/JwtSecret',
         'AwsSolutions-SMG4 TboAwsStack/Tbo/OpenAiApiKey',
         'AwsSolutions-SMG4 TboAwsStack/Tbo/RedisAuthToken',

@@ -2,7 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
+  ADMIN_PORT,
+  DEPLOYED_JWT_CLAIMS,
   PROBE_PATHS,
+  redisKeyPrefixFor,
   renderEnvironment,
   resolveServiceConfig,
   SECRET_ENV,
@@ -46,7 +49,7 @@ describe('TboFargateService defaults: network and cluster', () => {
 });
 
 describe('TboFargateService defaults: task', () => {
-  it('is the guide\'s Fargate task: 512 CPU, 1024 MiB, port from the contract', () => {
+  it('is the guide\'s Fargate task: 512 CPU, 1024 MiB, public and admin ports from the contract', () => {
     s.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: String(AWS_DEFAULTS.cpu),
       Memory: String(AWS_DEFAULTS.memoryLimitMiB),
@@ -55,7 +58,15 @@ describe('TboFargateService defaults: task', () => {
     });
     expect(AWS_DEFAULTS.cpu).toBe(512);
     expect(AWS_DEFAULTS.memoryLimitMiB).toBe(1024);
-    expect(containerOf(s.json)).toMatchObject({ Name: 'tbo', Essential: true, PortMappings: [{ ContainerPort: SERVICE_PORT, Protocol: 'tcp' }] });
+    expect(containerOf(s.json)).toMatchObject({
+      Name: 'tbo',
+      Essential: true,
+      PortMappings: [
+        { ContainerPort: SERVICE_PORT, Protocol: 'tcp', Name: 'http' },
+        { ContainerPort: ADMIN_PORT, Protocol: 'tcp', Name: 'admin' },
+      ],
+    });
+    expect(ADMIN_PORT).toBe(9464);
   });
 
   it('runs non-root with a read-only root filesystem and a writable /tmp volume', () => {
@@ -81,11 +92,11 @@ describe('TboFargateService defaults: task', () => {
     });
   });
 
-  it('renders the environment through the shared contract, with EMF on and Redis over TLS', () => {
+  it('renders the environment through the shared contract, with EMF on, Redis over TLS and this instance\'s key prefix', () => {
     const redis = s.tbo.redis!;
     const expected = {
       // Idle connections outlive the ALB's (idle timeout 600 s + 5 s): no 502 on a reused connection.
-      ...renderEnvironment({ keepAliveTimeout: 605 }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }),
+      ...renderEnvironment({ keepAliveTimeout: 605 }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }, { redisKeyPrefix: s.tbo.redisKeyPrefix }),
       [SETTINGS.metricsEmf.env]: 'true',
       [SETTINGS.host.env]: '0.0.0.0',
       [SETTINGS.port.env]: String(SERVICE_PORT),
@@ -102,21 +113,37 @@ describe('TboFargateService defaults: task', () => {
     for (const name of Object.values(SECRET_ENV)) expect(env).not.toHaveProperty(name);
   });
 
+  it('runs the admin listener on 9464, requires the deployed JWT issuer and audience, and prefixes Redis keys per instance', () => {
+    expect(envOf(s.json)).toMatchObject({
+      [SETTINGS.adminPort.env]: String(ADMIN_PORT),
+      [SETTINGS.jwtIssuer.env]: DEPLOYED_JWT_CLAIMS.jwtIssuer,
+      [SETTINGS.jwtAudience.env]: DEPLOYED_JWT_CLAIMS.jwtAudience,
+      [SETTINGS.redisKeyPrefix.env]: redisKeyPrefixFor(s.tbo.node.addr),
+    });
+    expect(DEPLOYED_JWT_CLAIMS).toEqual({ jwtIssuer: 'tbo', jwtAudience: 'tbo' });
+    expect(s.tbo.redisKeyPrefix).toMatch(/^tbo-[0-9a-f]{12}$/);
+    expect(s.tbo.redisKeyPrefix).not.toBe(resolveServiceConfig().redisKeyPrefix); // not the service's shared default, 'tbo'
+  });
+
   it('injects every credential from Secrets Manager, by reference', () => {
     expect(secretsOf(s.json)).toEqual({
       [SECRET_ENV.anthropicApiKey]: ref(idOfSecret('AnthropicApiKey')),
       [SECRET_ENV.openaiApiKey]: ref(idOfSecret('OpenAiApiKey')),
       [SECRET_ENV.jwtSecretKey]: ref(idOfSecret('JwtSecret')),
       [SECRET_ENV.redisPassword]: ref(idOfSecret('RedisAuthToken')),
+      [SECRET_ENV.cacheSigningKey]: ref(idOfSecret('CacheSigningKey')),
     });
+    expect(secretsOf(s.json)).not.toHaveProperty(SECRET_ENV.adminKeys); // only with existingAdminKeysSecret
   });
 
   it('lets only the execution role read exactly those secrets; the task role has no permissions', () => {
     const policies = resourcesOfType(s.json, 'AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap((p) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
     const secretReads = statements.filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
-    expect(secretReads.map((st) => st.Resource)).toEqual(expect.arrayContaining(['AnthropicApiKey', 'OpenAiApiKey', 'JwtSecret', 'RedisAuthToken'].map((id) => ref(idOfSecret(id)))));
-    expect(secretReads).toHaveLength(4);
+    expect(secretReads.map((st) => st.Resource)).toEqual(
+      expect.arrayContaining(['AnthropicApiKey', 'OpenAiApiKey', 'JwtSecret', 'RedisAuthToken', 'CacheSigningKey'].map((id) => ref(idOfSecret(id)))),
+    );
+    expect(secretReads).toHaveLength(5);
     const execRoleId = s.stack.getLogicalId(s.tbo.taskDefinition.executionRole!.node.defaultChild as never);
     for (const [, p] of Object.entries(policies)) {
       const doc = JSON.stringify(p.Properties!.PolicyDocument);
@@ -138,14 +165,18 @@ describe('TboFargateService defaults: task', () => {
 });
 
 describe('TboFargateService defaults: secrets', () => {
-  it('creates the provider key secrets for the user to fill and a generated JWT key; no value is in the template', () => {
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+  it('creates the provider key secrets for the user to fill, a generated JWT key and cache signing key; no value is in the template', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 5);
     s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Description: Match.stringLikeRegexp('ANTHROPIC_API_KEY'),
       GenerateSecretString: {},
     });
     s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Description: Match.stringLikeRegexp('JWT_SECRET_KEY'),
+      GenerateSecretString: { PasswordLength: AWS_DEFAULTS.generatedSecretLength, ExcludePunctuation: true },
+    });
+    expect(s.json.Resources[idOfSecret('CacheSigningKey')].Properties).toMatchObject({
+      Description: expect.stringContaining(SECRET_ENV.cacheSigningKey),
       GenerateSecretString: { PasswordLength: AWS_DEFAULTS.generatedSecretLength, ExcludePunctuation: true },
     });
     for (const secret of Object.values(resourcesOfType(s.json, 'AWS::SecretsManager::Secret'))) expect(secret.Properties).not.toHaveProperty('SecretString');
@@ -211,6 +242,26 @@ describe('TboFargateService defaults: load balancer', () => {
     expect(egress.filter((e) => JSON.stringify(e!.GroupId).includes(lbSg))).toEqual([
       expect.objectContaining({ FromPort: SERVICE_PORT, ToPort: SERVICE_PORT, DestinationSecurityGroupId: { 'Fn::GetAtt': [serviceSg, 'GroupId'] } }),
     ]);
+  });
+
+  it('lets only the load balancer reach the tasks, on the public port: nothing reaches the admin port', () => {
+    const lbSg = s.stack.getLogicalId(s.tbo.loadBalancerSecurityGroup.node.defaultChild as never);
+    const serviceSg = s.stack.getLogicalId(s.tbo.serviceSecurityGroup.node.defaultChild as never);
+    expect(s.json.Resources[serviceSg].Properties).not.toHaveProperty('SecurityGroupIngress');
+    const ingress = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties!);
+    expect(ingress.filter((i) => JSON.stringify(i.GroupId).includes(serviceSg))).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: SERVICE_PORT, ToPort: SERVICE_PORT, SourceSecurityGroupId: { 'Fn::GetAtt': [lbSg, 'GroupId'] } }),
+    ]);
+    // no rule of any security group, inline or separate, names the admin port
+    const rules = Object.values(s.json.Resources)
+      .filter((r) => r.Type.startsWith('AWS::EC2::SecurityGroup'))
+      .flatMap((r) => [r.Properties!, ...((r.Properties!.SecurityGroupIngress ?? []) as Record<string, unknown>[]), ...((r.Properties!.SecurityGroupEgress ?? []) as Record<string, unknown>[])]);
+    expect(rules.filter((r) => r.FromPort !== undefined && (r.FromPort as number) <= ADMIN_PORT && (r.ToPort as number) >= ADMIN_PORT)).toEqual([]);
+    // the load balancer targets and health-checks the public port only
+    const tg = onlyResource(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup').props;
+    expect(tg.Port).toBe(SERVICE_PORT);
+    expect(tg.HealthCheckPort ?? 'traffic-port').toBe('traffic-port');
+    s.template.hasResourceProperties('AWS::ECS::Service', { LoadBalancers: [Match.objectLike({ ContainerPort: SERVICE_PORT })] });
   });
 
   it('lets the tasks reach only HTTPS (model and AWS APIs) and the Redis security group', () => {
@@ -331,6 +382,8 @@ describe('TboFargateService defaults: service, scaling, alarms, dashboard, outpu
       expect(outputs[`${id}FillCommand`]).toContain(`--secret-string \\"$${env}\\"`);
     }
     expect(outputs.RestartServiceCommand).toContain('--force-new-deployment');
+    const [jwtOutput] = Object.entries(s.template.findOutputs('*')).filter(([k]) => k.startsWith('TboJwtSecretArn'));
+    expect(jwtOutput[1].Description).toContain('claims: exp, iat, tenant; iss tbo, aud tbo');
   });
 });
 
@@ -341,10 +394,12 @@ describe('TboFargateService defaults: public surface', () => {
       t.redisAuthSecret, t.anthropicApiKeySecret, t.openAiApiKeySecret, t.jwtSecret, t.logGroup, t.dashboard, t.scaling, t.accessLogsBucket, t.serviceSecurityGroup, t.loadBalancerSecurityGroup]) {
       expect(child).toBeDefined();
     }
+    expect(t.cacheSigningKeySecret).toBe(t.node.findChild('CacheSigningKey'));
     expect(t.apiKeysSecret).toBeUndefined();
+    expect(t.adminKeysSecret).toBeUndefined();
     expect(t.certificate).toBeUndefined();
     expect(t.alarmTopic).toBeUndefined();
-    expect(t.serviceConfig).toEqual(resolveServiceConfig());
+    expect(t.serviceConfig).toEqual({ ...resolveServiceConfig(), ...DEPLOYED_JWT_CLAIMS, redisKeyPrefix: t.redisKeyPrefix });
     expect(t.redisEndpoint).toMatchObject({ tls: true, cluster: false });
   });
 

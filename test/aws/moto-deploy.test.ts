@@ -1,5 +1,5 @@
 import { App, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
-import { PROBE_PATHS, SERVICE_PORT } from '../../lib/core';
+import { ADMIN_PORT, PROBE_PATHS, SERVICE_PORT } from '../../lib/core';
 import { TboFargateService } from '../../lib/aws';
 import { forMoto, MotoServer, motoSupport, type CfnTemplate } from './support/moto';
 import { cfnLint } from './support/cfn-lint';
@@ -63,6 +63,7 @@ describe('deploy on the moto CloudFormation emulator', () => {
       'AWS::SecretsManager::Secret',
       'AWS::SecretsManager::Secret',
       'AWS::SecretsManager::Secret',
+      'AWS::SecretsManager::Secret',
     ]);
     const body = JSON.stringify(deployable);
     for (const { id } of dropped) {
@@ -104,10 +105,14 @@ describe('deploy on the moto CloudFormation emulator', () => {
     // (moto's CloudFormation model of a service keeps its desired count and task definition, not its launch type or load balancers)
     const { services } = moto.call<{ services: { desiredCount: number; taskDefinition: string }[] }>('ecs', 'DescribeServices', { cluster, services: [service] });
     expect(services[0].desiredCount).toBe(3);
-    const { taskDefinition } = moto.call<{ taskDefinition: { memory: string; containerDefinitions: { image: string; readonlyRootFilesystem: boolean; user: string }[] } }>('ecs', 'DescribeTaskDefinition', {
+    type Container = { image: string; readonlyRootFilesystem: boolean; user: string; portMappings: { containerPort: number }[] };
+    const { taskDefinition } = moto.call<{ taskDefinition: { memory: string; containerDefinitions: Container[] } }>('ecs', 'DescribeTaskDefinition', {
       taskDefinition: services[0].taskDefinition,
     });
-    expect(taskDefinition).toMatchObject({ memory: '1024', containerDefinitions: [{ image: REGISTRY_IMAGE, readonlyRootFilesystem: true, user: '1000:1000' }] });
+    expect(taskDefinition).toMatchObject({
+      memory: '1024',
+      containerDefinitions: [{ image: REGISTRY_IMAGE, readonlyRootFilesystem: true, user: '1000:1000', portMappings: [{ containerPort: SERVICE_PORT }, { containerPort: ADMIN_PORT }] }],
+    });
     const { TargetGroups } = moto.call<{ TargetGroups: { HealthCheckPath: string; Port: number }[] }>('elbv2', 'DescribeTargetGroups', { TargetGroupArns: id('AWS::ElasticLoadBalancingV2::TargetGroup') });
     expect(TargetGroups[0]).toMatchObject({ HealthCheckPath: PROBE_PATHS.readiness, Port: SERVICE_PORT });
   }, 60_000);

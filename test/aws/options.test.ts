@@ -1,4 +1,4 @@
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,8 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { SECRET_ENV, SETTINGS, TBO_ALERT_RULES } from '../../lib/core';
-import type { TboFargateServiceProps } from '../../lib/aws';
+import { ADMIN_PORT, redisKeyPrefixFor, SECRET_ENV, SERVICE_PORT, SETTINGS, TBO_ALERT_RULES } from '../../lib/core';
+import { TboFargateService, type TboFargateServiceProps } from '../../lib/aws';
 import { cfnLint } from './support/cfn-lint';
 import { envOf, onlyResource, registryImage, resourcesOfType, secretsOf, synthTbo, TempDirs, type Synthesized } from './support/synth';
 
@@ -22,8 +22,8 @@ const synthesized: Synthesized[] = [];
 afterAll(() => dirs.cleanup());
 
 /** A variant with a registry image (no Docker asset), kept for the cfn-lint and cdk-nag checks at the end. */
-function variant(props: TboFargateServiceProps | ((stack: Stack) => TboFargateServiceProps)): Synthesized {
-  const s = synthTbo(dirs, (stack) => ({ image: registryImage(), ...(typeof props === 'function' ? props(stack) : props) }));
+function variant(props: TboFargateServiceProps | ((stack: Stack) => TboFargateServiceProps), after?: (tbo: TboFargateService, stack: Stack) => void): Synthesized {
+  const s = synthTbo(dirs, (stack) => ({ image: registryImage(), ...(typeof props === 'function' ? props(stack) : props) }), {}, after);
   synthesized.push(s);
   return s;
 }
@@ -72,6 +72,8 @@ describe('bring your own secrets', () => {
       existingOpenAiApiKeySecret: importSecret(stack, 'openai'),
       existingJwtSecret: importSecret(stack, 'jwt'),
       existingApiKeysSecret: importSecret(stack, 'client-keys'),
+      existingAdminKeysSecret: importSecret(stack, 'admin-keys'),
+      existingCacheSigningKeySecret: importSecret(stack, 'cache-signing'),
     }));
     s.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     expect(secretsOf(s.json)).toEqual({
@@ -79,17 +81,24 @@ describe('bring your own secrets', () => {
       [SECRET_ENV.openaiApiKey]: ARN('openai'),
       [SECRET_ENV.jwtSecretKey]: ARN('jwt'),
       [SECRET_ENV.apiKeys]: ARN('client-keys'),
+      [SECRET_ENV.adminKeys]: ARN('admin-keys'),
+      [SECRET_ENV.cacheSigningKey]: ARN('cache-signing'),
       [SECRET_ENV.redisPassword]: ref(logicalId(s, s.tbo.redisAuthSecret!)),
     });
     expect(Object.keys(s.json.Outputs ?? {}).filter((k) => k.includes('FillCommand'))).toEqual([]);
     expect(s.tbo.apiKeysSecret).toBeDefined();
+    expect(s.tbo.adminKeysSecret!.secretArn).toBe(ARN('admin-keys'));
+    expect(s.tbo.cacheSigningKeySecret!.secretArn).toBe(ARN('cache-signing'));
+    // the execution role may read the admin keys and the signing key, by their ARNs
+    const reads = JSON.stringify(Object.values(resourcesOfType(s.json, 'AWS::IAM::Policy')).map((p) => p.Properties!.PolicyDocument));
+    for (const name of ['admin-keys', 'cache-signing']) expect(reads).toContain(ARN(name));
   });
 
   it('drops OPENAI_API_KEY with openAi: false', () => {
     const s = variant({ openAi: false });
     expect(secretsOf(s.json)).not.toHaveProperty(SECRET_ENV.openaiApiKey);
     expect(s.tbo.openAiApiKeySecret).toBeUndefined();
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 4); // Anthropic key, JWT key, cache signing key, Redis AUTH token
   });
 });
 
@@ -147,14 +156,24 @@ describe('Redis options', () => {
     );
   });
 
-  it('redis: false runs on the in-memory cache only', () => {
+  it('redis: false runs on the in-memory cache only, with no cache signing key (nothing is stored in Redis)', () => {
     const s = variant({ redis: false });
     s.template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     s.template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
     const env = envOf(s.json);
     for (const key of ['redisHost', 'redisPort', 'redisTls', 'redisCluster', 'redisUrl'] as const) expect(env).not.toHaveProperty(SETTINGS[key].env);
     expect(secretsOf(s.json)).not.toHaveProperty(SECRET_ENV.redisPassword);
+    expect(secretsOf(s.json)).not.toHaveProperty(SECRET_ENV.cacheSigningKey);
+    expect(s.tbo.node.tryFindChild('CacheSigningKey')).toBeUndefined();
+    expect(s.tbo.cacheSigningKeySecret).toBeUndefined();
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     expect(s.tbo.redisEndpoint).toBeUndefined();
+  });
+
+  it('existingRedis gets a generated cache signing key too (entries in a Redis the user runs are signed)', () => {
+    const s = variant({ existingRedis: { endpoint: { host: 'my-redis.example.com', tls: true } } });
+    expect(secretsOf(s.json)[SECRET_ENV.cacheSigningKey]).toEqual(ref(logicalId(s, s.tbo.cacheSigningKeySecret!)));
+    expect(s.tbo.cacheSigningKeySecret).toBe(s.tbo.node.findChild('CacheSigningKey'));
   });
 });
 
@@ -299,6 +318,86 @@ describe('alarm notifications', () => {
     const s = variant((stack) => ({ existingAlarmTopic: sns.Topic.fromTopicArn(stack, 'Topic', arn) }));
     s.template.resourceCountIs('AWS::SNS::Topic', 0);
     for (const rule of TBO_ALERT_RULES) expect(s.json.Resources[logicalId(s, s.tbo.node.findChild(rule.name))].Properties!.AlarmActions).toEqual([arn]);
+  });
+});
+
+describe('admin port and metrics scrapers', () => {
+  type Rule = Record<string, unknown>;
+  const getAtt = (s: Synthesized, c: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(s, c), 'GroupId'] });
+  /** Every rule that lets traffic into the tasks: separate ingress resources on their security group, and its inline rules. */
+  function serviceIngress(s: Synthesized): Rule[] {
+    const sg = logicalId(s, s.tbo.serviceSecurityGroup);
+    const separate = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties!).filter((r) => JSON.stringify(r.GroupId).includes(sg));
+    return [...separate, ...((s.json.Resources[sg].Properties!.SecurityGroupIngress ?? []) as Rule[])];
+  }
+  const port = (p: number) => ({ IpProtocol: 'tcp', FromPort: p, ToPort: p });
+
+  it('metricsScrapers open the admin port to exactly the scrapers named; the load balancer still reaches only the public port', () => {
+    const s = variant((stack) => {
+      const vpc = new ec2.Vpc(stack, 'MyVpc', { maxAzs: 2, natGateways: 1 });
+      const prometheus = new ec2.SecurityGroup(stack, 'Prometheus', { vpc, allowAllOutbound: false, description: 'Prometheus task' });
+      return { existingVpc: vpc, metricsScrapers: [prometheus, ec2.Peer.ipv4('10.8.0.0/24'), ec2.Peer.ipv4(vpc.vpcCidrBlock)] };
+    });
+    const prometheus = s.stack.node.findChild('Prometheus') as ec2.SecurityGroup;
+    const vpcCidr = { 'Fn::GetAtt': [logicalId(s, s.tbo.vpc as ec2.Vpc), 'CidrBlock'] };
+    expect(serviceIngress(s)).toEqual([
+      expect.objectContaining({ ...port(SERVICE_PORT), SourceSecurityGroupId: getAtt(s, s.tbo.loadBalancerSecurityGroup) }),
+      expect.objectContaining({ ...port(ADMIN_PORT), SourceSecurityGroupId: getAtt(s, prometheus) }),
+      expect.objectContaining({ ...port(ADMIN_PORT), CidrIp: '10.8.0.0/24' }),
+      expect.objectContaining({ ...port(ADMIN_PORT), CidrIp: vpcCidr }),
+    ]);
+    // the scraper's own security group restricts egress: it gets the matching rule
+    s.template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: getAtt(s, prometheus), ...port(ADMIN_PORT), DestinationSecurityGroupId: getAtt(s, s.tbo.serviceSecurityGroup) });
+    // the load balancer: egress to the public port only, target group and health check on it
+    const lbSg = logicalId(s, s.tbo.loadBalancerSecurityGroup);
+    const lbEgress = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties!).filter((r) => JSON.stringify(r.GroupId).includes(lbSg));
+    expect(lbEgress).toEqual([expect.objectContaining(port(SERVICE_PORT))]);
+    const tg = onlyResource(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup').props;
+    expect([tg.Port, tg.HealthCheckPort ?? 'traffic-port']).toEqual([SERVICE_PORT, 'traffic-port']);
+  });
+
+  it('allowMetricsScrapeFrom opens the admin port to a scraper created after the construct (an ADOT collector service)', () => {
+    const s = variant({}, (tbo, stack) => {
+      const collector = new ec2.SecurityGroup(stack, 'AdotCollector', { vpc: tbo.vpc, description: 'ADOT collector' });
+      tbo.allowMetricsScrapeFrom(collector);
+    });
+    const collector = s.stack.node.findChild('AdotCollector') as ec2.SecurityGroup;
+    expect(serviceIngress(s)).toEqual([
+      expect.objectContaining({ ...port(SERVICE_PORT), SourceSecurityGroupId: getAtt(s, s.tbo.loadBalancerSecurityGroup) }),
+      expect.objectContaining({ ...port(ADMIN_PORT), SourceSecurityGroupId: getAtt(s, collector) }),
+    ]);
+  });
+});
+
+describe('Redis key prefix', () => {
+  /** Two constructs sharing one Redis in one stack, synthesized: the prefix each task runs with. */
+  function twoDeployments(): { prefixes: string[]; addrs: string[] } {
+    const app = new App({ outdir: dirs.make() });
+    const stack = new Stack(app, 'Shared');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const shared = { endpoint: { host: 'shared-redis.example.com', tls: true } };
+    const tbos = ['TboTeamA', 'TboTeamB'].map((id) => new TboFargateService(stack, id, { image: registryImage(), existingVpc: vpc, existingRedis: shared, logGroupName: `/ecs/${id}` }));
+    const json = app.synth().getStackByName('Shared').template as Synthesized['json'];
+    const prefixes = tbos.map((tbo) => {
+      const [container] = json.Resources[stack.getLogicalId(tbo.taskDefinition.node.defaultChild as never)].Properties!.ContainerDefinitions as { Environment: { Name: string; Value: string }[] }[];
+      return container.Environment.find((e) => e.Name === SETTINGS.redisKeyPrefix.env)!.Value;
+    });
+    return { prefixes, addrs: tbos.map((t) => t.node.addr) };
+  }
+
+  it('differs between two instances sharing a Redis in one stack, and is the same in every synth', () => {
+    const first = twoDeployments();
+    expect(first.prefixes[0]).not.toBe(first.prefixes[1]);
+    expect(first.prefixes).toEqual(first.addrs.map(redisKeyPrefixFor));
+    for (const prefix of first.prefixes) expect(prefix).toMatch(/^tbo-[0-9a-f]{12}$/);
+    expect(twoDeployments().prefixes).toEqual(first.prefixes);
+  });
+
+  it('redisKeyPrefix overrides it (e.g. to keep the keyspace when the construct moves)', () => {
+    const s = variant({ redisKeyPrefix: 'tbo-prod.eu_1' });
+    expect(envOf(s.json)[SETTINGS.redisKeyPrefix.env]).toBe('tbo-prod.eu_1');
+    expect(s.tbo.redisKeyPrefix).toBe('tbo-prod.eu_1');
+    expect(s.tbo.serviceConfig.redisKeyPrefix).toBe('tbo-prod.eu_1');
   });
 });
 

@@ -38,6 +38,8 @@ describe('secret values never reach the cloud assembly', () => {
       existingOpenAiApiKeySecret: byArn('openai'),
       existingJwtSecret: byArn('jwt'),
       existingApiKeysSecret: byArn('client-keys'),
+      existingAdminKeysSecret: byArn('admin-keys'),
+      existingCacheSigningKeySecret: byArn('cache-signing'),
       existingRedis: {
         endpoint: { host: 'redis.example.com', tls: true },
         authSecret: byArn('redis-auth'),
@@ -66,6 +68,8 @@ describe('secret values never reach the cloud assembly', () => {
     const attempts = [
       () => new TboFargateService(stack, 'A', { image: registryImage(), existingAnthropicApiKeySecret: plaintext }),
       () => new TboFargateService(stack, 'B', { image: registryImage(), existingRedis: { endpoint: { host: 'r' }, authSecret: plaintext } }),
+      () => new TboFargateService(stack, 'E', { image: registryImage(), existingCacheSigningKeySecret: plaintext }),
+      () => new TboFargateService(stack, 'F', { image: registryImage(), existingAdminKeysSecret: plaintext }),
       () => new TboFargateService(stack, 'C', { image: registryImage(), config: { anthropicApiKey: SENTINEL } as never }),
       () => new TboFargateService(stack, 'D', { image: registryImage(), config: { jwtSecretKey: SENTINEL, apiKeys: `t:${SENTINEL}` } as never }),
     ];

@@ -1,4 +1,4 @@
-import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, Duration, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -52,6 +52,13 @@ describe('synth-time validation: each message names the prop, the value received
     ['a drain timeout Fargate cannot wait for', { config: { drainTimeout: 200 } }, /^TboFargateService: config.drainTimeout: received 200; Fargate stops a container at most 120 s after SIGTERM, so the drain timeout must be at most 115 s$/],
     ['openAi: false with an OpenAI secret', { openAi: false, existingOpenAiApiKeySecret: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'O', 'openai') }, /^TboFargateService: existingOpenAiApiKeySecret: received "openai"; is unused with openAi: false/],
     ['accessLogs: false with a bucket', { accessLogs: false, existingAccessLogsBucket: { bucketName: 'logs' } as never }, /^TboFargateService: existingAccessLogsBucket: received "logs"; is unused with accessLogs: false/],
+    ['redis: false with a cache signing key', { redis: false, existingCacheSigningKeySecret: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'K', 'signing') }, /^TboFargateService: existingCacheSigningKeySecret: received "signing"; is unused with redis: false \(only entries in Redis are signed\); remove one of them$/],
+    ['a Redis key prefix with a colon (the service\'s separator)', { redisKeyPrefix: 'tbo:prod' }, /^TboFargateService: redisKeyPrefix: received "tbo:prod"; accepted values: 1 to 64 characters of A-Z a-z 0-9 \. _ - known at synth/],
+    ['an empty Redis key prefix', { redisKeyPrefix: '' }, /^TboFargateService: redisKeyPrefix: received ""; accepted values: 1 to 64 characters/],
+    ['a Redis key prefix over 64 characters', { redisKeyPrefix: 'p'.repeat(65) }, /^TboFargateService: redisKeyPrefix: received "p{65}"; accepted values: 1 to 64 characters/],
+    ['a Redis key prefix known only at deploy', { redisKeyPrefix: Token.asString({ Ref: 'Prefix' }) }, /^TboFargateService: redisKeyPrefix: received "\$\{Token\[.*\]\}"; accepted values: .* known at synth/],
+    ['the admin port open to any IPv4 address', { metricsScrapers: [ec2.Peer.anyIpv4()] }, /^TboFargateService: metricsScrapers: received "0\.0\.0\.0\/0"; the admin port \(9464\) answers \/metrics and \/health\/details without authentication: name the scrapers/],
+    ['the admin port open to any IPv6 address', { metricsScrapers: [ec2.Peer.ipv6('::/0')] }, /^TboFargateService: metricsScrapers: received "::\/0"; the admin port \(9464\)/],
   ])('%s', (_name, props, message) => {
     expect(problems(props)).toEqual([expect.stringMatching(message)]);
   });
@@ -90,6 +97,29 @@ describe('synth-time validation: each message names the prop, the value received
     expect(message.join('\n')).not.toContain('sk-ant-do-not-show');
   });
 
+  it('a signing key or admin keys secret whose value would be written into the template', () => {
+    const message = problems((stack) => ({
+      existingCacheSigningKeySecret: new secretsmanager.Secret(stack, 'Signing', { secretStringValue: SecretValue.unsafePlainText('do-not-show-signing-key-0123456789abcdef') }),
+      existingAdminKeysSecret: new secretsmanager.Secret(stack, 'Admin', { secretStringValue: SecretValue.unsafePlainText('do-not-show-admin-key-0123') }),
+    }));
+    expect(message).toEqual([
+      expect.stringMatching(/^TboFargateService: existingAdminKeysSecret: received "\(secret, not shown\)"; its value would be written into the template/),
+      expect.stringMatching(/^TboFargateService: existingCacheSigningKeySecret: received "\(secret, not shown\)"; its value would be written into the template/),
+    ]);
+    expect(message.join('\n')).not.toContain('do-not-show');
+  });
+
+  it('allowMetricsScrapeFrom refuses anywhere, as metricsScrapers does, and the load balancer', () => {
+    const tbo = build({})();
+    expect(() => tbo.allowMetricsScrapeFrom(ec2.Peer.anyIpv4())).toThrow(
+      expect.objectContaining({ problems: [expect.stringMatching(/^TboFargateService: allowMetricsScrapeFrom: received "0\.0\.0\.0\/0"; the admin port \(9464\)/)] }),
+    );
+    expect(() => tbo.allowMetricsScrapeFrom(tbo.loadBalancer)).toThrow(
+      expect.objectContaining({ problems: ['TboFargateService: allowMetricsScrapeFrom: received "the load balancer"; the load balancer reaches only the public port; name the scrapers (a Prometheus task, an ADOT collector)'] }),
+    );
+    expect(() => tbo.allowMetricsScrapeFrom(ec2.Peer.ipv4('10.0.0.0/16'))).not.toThrow();
+  });
+
   it('reports every problem at once', () => {
     expect(problems({ minCapacity: 9, maxCapacity: 4, cpu: 100, redis: { shards: 2 } })).toHaveLength(3);
   });
@@ -108,5 +138,7 @@ describe('synth-time validation: each message names the prop, the value received
   it('accepts every default and every valid edge', () => {
     expect(build({})).not.toThrow();
     expect(build({ minCapacity: 0, desiredCount: 0, maxCapacity: 1, cpu: 16384, memoryLimitMiB: 122880, config: { drainTimeout: 115, healthCheckInterval: 300 } })).not.toThrow();
+    expect(build({ redisKeyPrefix: 'p'.repeat(64), metricsScrapers: [] })).not.toThrow();
+    expect(build({ redisKeyPrefix: 'A.z_0-9' })).not.toThrow();
   });
 });

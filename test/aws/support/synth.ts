@@ -41,17 +41,20 @@ export class TempDirs {
 
 /**
  * Synthesizes a stack with a TboFargateService into a temp directory. `props` may be a function of
- * the stack, for bring-your-own resources defined next to the construct.
+ * the stack, for bring-your-own resources defined next to the construct; `after` runs on the
+ * construct before the synth, for what users do with it once it exists.
  */
 export function synthTbo(
   dirs: TempDirs,
   props: TboFargateServiceProps | ((stack: Stack) => TboFargateServiceProps) = {},
   stackProps: StackProps = {},
+  after?: (tbo: TboFargateService, stack: Stack) => void,
 ): Synthesized {
   const outdir = dirs.make();
   const app = new App({ outdir });
   const stack = new Stack(app, 'TestStack', stackProps);
   const tbo = new TboFargateService(stack, 'Tbo', typeof props === 'function' ? props(stack) : props);
+  after?.(tbo, stack);
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
   const template = Template.fromJSON(artifact.template as Record<string, unknown>);
