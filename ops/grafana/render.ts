@@ -106,7 +106,7 @@ const ROWS: readonly RowSpec[] = [
     panels: [
       {
         title: 'Request rate by endpoint',
-        description: 'HTTP requests per second (tbo_requests_total), every route including probes and /metrics.',
+        description: 'HTTP requests per second (tbo_requests_total), every route of the public listener including probes (the admin listener\'s /metrics and /health/details are not counted).',
         targets: [{ expr: `sum by (endpoint) (rate(tbo_requests_total{${SEL}}${RATE}))`, legendFormat: '{{endpoint}}' }],
         unit: 'reqps',
       },

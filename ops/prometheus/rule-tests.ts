@@ -14,6 +14,7 @@
  */
 import { stringify } from 'yaml';
 import { SIGNAL_PROMQL, TBO_ALERT_RULES, type TboAlertRule } from '../../lib/core';
+import { ADMIN_PORT } from '../../service/src/config/settings';
 import { Metrics } from '../../service/src/observability/metrics';
 
 /** Rule evaluation and scrape interval of the tests, in minutes. */
@@ -22,8 +23,9 @@ const STEP_MINUTES = 1;
 const LATENCY_QUANTILE = 0.95;
 /** Proxied requests per minute in the latency scenarios. */
 const REQUESTS_PER_MINUTE = 100;
-const TARGET = { job: 'tbo', instance: 'tbo-a:8000' } as const;
-const SECOND_TARGET = { job: 'tbo', instance: 'tbo-b:8000' } as const;
+/** Scrape targets: each instance's admin listener, where /metrics is served. */
+const TARGET = { job: 'tbo', instance: `tbo-a:${ADMIN_PORT}` } as const;
+const SECOND_TARGET = { job: 'tbo', instance: `tbo-b:${ADMIN_PORT}` } as const;
 
 /** One input series in promtool's expanding notation. */
 interface InputSeries {
@@ -458,10 +460,10 @@ async function latencyScenarios(rule: TboAlertRule): Promise<RuleTestGroup[]> {
       alert_rule_test: [check(rule, stallMinute + f - 1, false), check(rule, stallMinute + f, false), check(rule, length - 1, false)],
     },
     {
-      name: `${rule.name} ignores endpoints that are not proxied (slow /metrics and /health scrapes, slow /v1/performance reports)`,
+      name: `${rule.name} ignores endpoints that are not proxied (slow /health and /ready probes, slow /v1/performance reports)`,
       interval: minutes(STEP_MINUTES),
       input_series: [
-        ...histogramSeries(buckets, get('/metrics'), constant([{ seconds: slow, count: REQUESTS_PER_MINUTE }])),
+        ...histogramSeries(buckets, get('/ready'), constant([{ seconds: slow, count: REQUESTS_PER_MINUTE }])),
         ...histogramSeries(buckets, get('/health'), constant([{ seconds: slow, count: REQUESTS_PER_MINUTE }])),
         ...histogramSeries(buckets, get('/v1/performance'), constant([{ seconds: slow, count: REQUESTS_PER_MINUTE }])),
       ],

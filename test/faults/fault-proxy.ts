@@ -4,8 +4,9 @@
  * whatever call comes next, fallback models included):
  *
  * - `fail(model, specs)`: each call for the model gets the next error of the cycle (status,
- *   `retry-after`, the provider's own error body), so one request's retries meet 529, then 429,
- *   then 500, before the breaker has had time to open;
+ *   `retry-after`, the provider's own error body), so one request's retries meet 529 and 500
+ *   before the breaker has had time to open, and a 429 ends them (TBO backs the model off for its
+ *   `retry-after` rather than retry it; the proxy records every body that comes back after a 429);
  * - `stall(model, true)`: calls for the model are read and never answered (no status line, no
  *   first token) until the caller gives up.
  */
@@ -25,6 +26,10 @@ export interface FaultProxy {
   readonly failed: Readonly<Record<number, number>>;
   /** Request bodies that got an error answer more than once (the caller retried them). */
   readonly failedAgain: number;
+  /** Each call whose body had already been answered 429 (a retry into the rate limit), in order. */
+  readonly resentAfter429: readonly string[];
+  /** Calls for a failing model, in arrival order: when (Date.now()), and the status it got. */
+  readonly failingCalls: readonly { readonly at: number; readonly model: string; readonly status: number }[];
   /** Calls that were stalled so far. */
   readonly stalled: number;
   /** Stalled calls whose caller has not hung up yet (TBO should cancel every one). */
@@ -40,6 +45,9 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
   const sockets = new Set<Socket>();
   const failed: Record<number, number> = {};
   const failedBodies = new Map<string, number>();
+  const rateLimited = new Set<string>();
+  const resentAfter429: string[] = [];
+  const failingCalls: { at: number; model: string; status: number }[] = [];
   let stalled = 0;
   let stalledOpen = 0;
 
@@ -65,9 +73,11 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.once('end', () => {
       const body = Buffer.concat(chunks);
+      const text = body.toString('utf8');
+      if (rateLimited.has(text)) resentAfter429.push(text);
       let model = '';
       try {
-        model = String((JSON.parse(body.toString('utf8')) as { model?: unknown }).model);
+        model = String((JSON.parse(text) as { model?: unknown }).model);
       } catch {
         // not JSON: pass through
       }
@@ -81,8 +91,9 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
       if (failure) {
         const spec = failure.specs[failure.next++ % failure.specs.length];
         failed[spec.status] = (failed[spec.status] ?? 0) + 1;
-        const text = body.toString('utf8');
         failedBodies.set(text, (failedBodies.get(text) ?? 0) + 1);
+        if (spec.status === 429) rateLimited.add(text);
+        failingCalls.push({ at: Date.now(), model, status: spec.status });
         const provider = req.url?.startsWith('/v1/chat/') ? openaiProvider : anthropicProvider;
         const payload = JSON.stringify(provider.error(spec.status));
         res.writeHead(spec.status, {
@@ -119,6 +130,8 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     get failedAgain() {
       return [...failedBodies.values()].filter((n) => n > 1).length;
     },
+    resentAfter429,
+    failingCalls,
     get stalled() {
       return stalled;
     },

@@ -7,6 +7,9 @@
  *
  *   npx jest test/faults -w 1        (needs a current build: npm run build --prefix service)
  */
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { readdir } from 'node:fs/promises';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { waitFor } from '../support/ports';
 import { startRedis, stopAll as stopAllRedis } from '../support/redis';
@@ -14,7 +17,7 @@ import { spawnTbo, upstreamEnv, type TboProcess } from '../support/tbo';
 import { startLoad, successRate, type LoadRun } from './load-client';
 import { STREAM_KINDS, type LoadConfig, type LoadCounters, type LoadReport } from './load-protocol';
 import { startFaultProxy } from './fault-proxy';
-import { BreakerRecorder, guard, killTbo, metrics, readiness, redisGet, rssBytes, upstreamOutcome } from './observe';
+import { ADMIN_KEY, BreakerRecorder, guard, killTbo, metrics, readiness, redisGet, rssBytes, upstreamOutcome } from './observe';
 import { Outcomes } from './outcomes';
 
 const outcomes = new Outcomes();
@@ -42,9 +45,12 @@ afterEach(async () => {
   }
 });
 
-/** A service process, stopped by pid (SIGKILL) at the end of the scenario, with a watchdog. */
+/**
+ * A service process, stopped by pid (SIGKILL) at the end of the scenario, with a watchdog. It takes
+ * the suite's admin key (the global `/v1/performance`); its metrics are on `adminUrl`.
+ */
 async function service(env: Record<string, string>): Promise<TboProcess> {
-  const proc = await spawnTbo(env);
+  const proc = await spawnTbo({ TBO_ADMIN_KEYS: ADMIN_KEY, ...env });
   const unguard = guard(proc.child.pid as number);
   cleanups.push(() => killTbo(proc, unguard));
   return proc;
@@ -120,7 +126,7 @@ describe('fault injection under load', () => {
         tag: 'redis-kill',
       });
       // Warm: both instances answer, and B already finds A's answers in Redis.
-      await waitFor(async () => (await run.snapshot()).ok >= 300 && ((await metrics(b.url)).get(redisGet('hit')) ?? 0) > 0, { timeoutMs: 10_000, what: 'warm load with Redis hits' });
+      await waitFor(async () => (await run.snapshot()).ok >= 300 && ((await metrics(b.adminUrl)).get(redisGet('hit')) ?? 0) > 0, { timeoutMs: 10_000, what: 'warm load with Redis hits' });
 
       const atKill = await run.snapshot();
       const killedAt = Date.now();
@@ -128,7 +134,7 @@ describe('fault injection under load', () => {
       // The outage is real for both instances (Redis reads fail) and the load goes on.
       await waitFor(
         async () => {
-          const [ma, mb] = await Promise.all([metrics(a.url), metrics(b.url)]);
+          const [ma, mb] = await Promise.all([metrics(a.adminUrl), metrics(b.adminUrl)]);
           return (await run.snapshot()).ok - atKill.ok >= 400 && (ma.get(redisGet('error')) ?? 0) > 0 && (mb.get(redisGet('error')) ?? 0) > 0;
         },
         { timeoutMs: 10_000, what: 'requests served while Redis is down' },
@@ -146,7 +152,7 @@ describe('fault injection under load', () => {
       let probes = 0;
       let probeFailures = 0;
       let previous: string | undefined;
-      let last = await Promise.all([metrics(a.url), metrics(b.url)]);
+      let last = await Promise.all([metrics(a.adminUrl), metrics(b.adminUrl)]);
       const ask = async (url: string, prompt: string) => {
         const res = await fetch(`${url}/v1/chat/completions`, {
           method: 'POST',
@@ -163,7 +169,7 @@ describe('fault injection under load', () => {
           await ask(a.url, prompt);
           if (crossHitMs === undefined && previous !== undefined && (await ask(b.url, previous)) === 'hit') crossHitMs = Date.now() - restartedAt;
           previous = prompt;
-          const now = await Promise.all([metrics(a.url), metrics(b.url)]);
+          const now = await Promise.all([metrics(a.adminUrl), metrics(b.adminUrl)]);
           const back = now.every((m, i) => sumOf(m, redisGet('hit'), redisGet('miss')) > sumOf(last[i], redisGet('hit'), redisGet('miss')) && sumOf(m, redisGet('error')) === sumOf(last[i], redisGet('error')));
           if (metricsBackMs === undefined && back) metricsBackMs = Date.now() - restartedAt;
           last = now;
@@ -176,7 +182,7 @@ describe('fault injection under load', () => {
       const atBack = await run.snapshot();
       await waitFor(async () => (await run.snapshot()).ok - atBack.ok >= 200, { timeoutMs: 10_000, what: 'load after the restart' });
       const report = await run.stop();
-      const [endA, endB] = await Promise.all([metrics(a.url), metrics(b.url)]);
+      const [endA, endB] = await Promise.all([metrics(a.adminUrl), metrics(b.adminUrl)]);
 
       row.requests = report.sent + probes * 2;
       row.failures = report.failed + probeFailures;
@@ -198,7 +204,7 @@ describe('fault injection under load', () => {
       checks.check('error-free Redis reads within 5 s of the restart', metricsBackMs !== undefined && metricsBackMs <= 5000, `${metricsBackMs ?? 'none'} ms`);
     }), 60_000);
 
-  it('upstream 529/429/500, then stalling before the first token: retries, breaker opens, fallback serves (≥ 99 %), breaker closes on recovery', () =>
+  it('upstream 429s (backed off, never retried, breaker closed), then 529/429/500, then stalling before the first token: retries, breaker opens, fallback serves (≥ 99 %), breaker closes on recovery', () =>
     scenario('upstream 529/429/500, then stall', async (checks, row) => {
       const proxy = await startFaultProxy(fake.url);
       cleanups.push(() => proxy.close());
@@ -215,7 +221,7 @@ describe('fault injection under load', () => {
           API_RATE_LIMIT: '0',
         }),
       );
-      const recorder = new BreakerRecorder(svc.url, 'strong-a');
+      const recorder = new BreakerRecorder(svc, 'strong-a');
       cleanups.push(() => recorder.stop());
       const run = await load({
         targets: [svc.url],
@@ -232,7 +238,23 @@ describe('fault injection under load', () => {
       });
       await waitFor(async () => (await run.snapshot()).ok >= 60, { timeoutMs: 10_000, what: 'healthy load' });
 
-      // Phase 1: strong-a answers 529, 429 (Retry-After: 1 s) and 500, in turn, call by call.
+      // Phase 0: strong-a answers only 429 (Retry-After: 1 s), three back-offs long. A rate limit is
+      // not an upstream failure: the breaker stays closed, TBO backs strong-a off for 1 s after
+      // each 429 instead of retrying into it, and the fallback serves meanwhile.
+      proxy.fail('strong-a', [{ status: 429, retryAfter: 1 }]);
+      const limitedAt = Date.now();
+      await waitFor(() => (proxy.failed[429] ?? 0) >= 3, { timeoutMs: 10_000, what: 'three 429s from strong-a' });
+      proxy.fail('strong-a', undefined);
+      const limitEnd = Date.now();
+      const limitedCalls = proxy.failingCalls.length;
+      const breakerWhileLimited = recorder.samples.filter((s, i, all) => s.t > limitedAt ? s.t <= limitEnd : all[i + 1] === undefined || all[i + 1].t > limitedAt);
+      // strong-a answers again once its back-off is over.
+      const servedByStrong = (await run.snapshot()).models['strong-a'] ?? 0;
+      await waitFor(async () => ((await run.snapshot()).models['strong-a'] ?? 0) > servedByStrong, { timeoutMs: 5_000, what: 'strong-a to answer after its back-off' });
+
+      // Phase 1: strong-a answers 529, 429 (Retry-After: 1 s) and 500, in turn, call by call. 529
+      // and 500 are upstream failures: retried, and they open the breaker. A 429 is not: TBO backs
+      // strong-a off for its retry-after, never retries into it, and the fallback serves meanwhile.
       proxy.fail('strong-a', [{ status: 529 }, { status: 429, retryAfter: 1 }, { status: 500 }]);
       const errorsAt = Date.now();
       const opened1 = await recorder.first((s) => s.state === 'open', errorsAt, 10_000, 'the breaker to open on upstream errors');
@@ -241,7 +263,7 @@ describe('fault injection under load', () => {
       proxy.fail('strong-a', undefined);
       const recovered1 = Date.now();
       const closed1 = await recorder.first((s) => s.state === 'closed', recovered1, 8_000, 'the breaker to close after the errors stop');
-      const afterErrors = await metrics(svc.url);
+      const afterErrors = await metrics(svc.adminUrl);
 
       // Phase 2: strong-a stalls before the first token. Streams only: TBO_TTFT_TIMEOUT bounds the
       // wait for a stream to start; a non-streaming call is bounded by TBO_UPSTREAM_TIMEOUT alone.
@@ -262,11 +284,17 @@ describe('fault injection under load', () => {
       await waitFor(async () => (await run.snapshot()).ok - atEnd.ok >= 40, { timeoutMs: 10_000, what: 'healthy load after recovery' });
       const report = await run.stop();
       await recorder.stop();
-      const m = await metrics(svc.url);
+      const m = await metrics(svc.adminUrl);
 
       const statusCounts = Object.fromEntries(['529', '429', '500', 'timeout'].map((o) => [o, m.get(upstreamOutcome('anthropic', o)) ?? 0]));
       const sawActive = recorder.samples.some((s) => s.state === 'open' && s.active === 1);
       const rate = successRate(report);
+      // A prompt of its own (`distinct`) that comes back to strong-a after its 429 was retried into
+      // the rate limit (a prompt of the repeated pool may legitimately come back in a later request).
+      const retriedInto429 = proxy.resentAfter429.filter((body) => / distinct \d+/.test(body));
+      // Phase 0: calls that reached strong-a 100-900 ms after a 429 (inside its 1 s back-off): reported only.
+      const rateLimitedAt = proxy.failingCalls.slice(0, limitedCalls).map((c) => c.at);
+      const callsDuringBackoff = proxy.failingCalls.slice(0, limitedCalls).filter((c) => rateLimitedAt.some((t) => c.at > t + 100 && c.at < t + 900)).length;
 
       row.requests = report.sent;
       row.failures = report.failed;
@@ -280,6 +308,10 @@ describe('fault injection under load', () => {
         upstreamOutcomesAfterErrorPhase: Object.fromEntries(['529', '429', '500'].map((o) => [o, afterErrors.get(upstreamOutcome('anthropic', o)) ?? 0])),
         errorsSentByProxy: proxy.failed,
         promptsFailedMoreThanOnce: proxy.failedAgain,
+        promptsResentAfter429: proxy.resentAfter429.length,
+        distinctPromptsResentAfter429: retriedInto429.length,
+        rateLimitPhase: { ms: limitEnd - limitedAt, callsToStrongA: limitedCalls, callsInsideBackoff: callsDuringBackoff, breaker: breakerWhileLimited.map((s) => s.state) },
+        callsToStrongAWhileFailing: proxy.failingCalls.length,
         stalledCalls: proxy.stalled,
         stalledCallsLeftOpen: proxy.stalledOpen,
         breakerTimeline: recorder.samples.map((s) => ({ ...s, t: s.t - errorsAt })),
@@ -288,7 +320,11 @@ describe('fault injection under load', () => {
       checks.check('success rate ≥ 99 %', rate >= 99, `${rate.toFixed(2)} % (${report.failed} of ${report.sent} failed: ${JSON.stringify(report.reasons)})`);
       checks.check('upstream answered 529, 429 and 500', statusCounts['529'] > 0 && statusCounts['429'] > 0 && statusCounts['500'] > 0, JSON.stringify(statusCounts));
       checks.check('stalled calls timed out (TTFT)', statusCounts.timeout > 0 && proxy.stalled > 0, `${statusCounts.timeout} timeouts, ${proxy.stalled} stalled calls`);
-      checks.check('retries happened', (report.applied.retried ?? 0) > 0 && proxy.failedAgain > 0, `${report.applied.retried ?? 0} answers say "retried"; ${proxy.failedAgain} requests failed on strong-a more than once`);
+      // A retry that would land inside another request's 429 back-off is skipped (the request moves
+      // along its chain), so how often strong-a itself sees a second attempt depends on timing: reported only.
+      checks.check('retries happened', (report.applied.retried ?? 0) > 0, `${report.applied.retried ?? 0} answers say "retried"; ${proxy.failedAgain} requests failed on strong-a more than once`);
+      checks.check('a 429 is never retried', statusCounts['429'] > 0 && retriedInto429.length === 0, `${retriedInto429.length} prompts sent to strong-a again after its 429: ${retriedInto429.slice(0, 2).join(' | ').slice(0, 200)}`);
+      checks.check('429s alone leave the breaker closed', breakerWhileLimited.length > 0 && breakerWhileLimited.every((s) => s.state === 'closed'), JSON.stringify(breakerWhileLimited));
       checks.check('the fallback served', (report.applied.fallback ?? 0) > 0 && (report.models['balanced-a'] ?? 0) > 0, `applied ${JSON.stringify(report.applied)}, models ${JSON.stringify(report.models)}`);
       checks.check('tbo_circuit_breaker_active 1 while open', sawActive, JSON.stringify(recorder.samples.slice(0, 6)));
       checks.check('breaker closed within 5 s of each recovery', closed1.t - recovered1 <= 5000 && closed2.t - recovered2 <= 5000, `${closed1.t - recovered1} ms, ${closed2.t - recovered2} ms`);
@@ -374,7 +410,7 @@ describe('fault injection under load', () => {
           tag: `memory round ${round}`,
         });
         const report = await run.finished;
-        const [rss, m, ready] = await Promise.all([rssBytes(pid), metrics(svc.url), readiness(svc.url)]);
+        const [rss, m, ready] = await Promise.all([rssBytes(pid), metrics(svc.adminUrl), readiness(svc.url)]);
         rounds.push({
           round,
           sent: report.sent,
@@ -398,4 +434,95 @@ describe('fault injection under load', () => {
       checks.check('RSS of round 3 ≤ 120 % of round 1', growth <= 20, `${r1.rssMiB} → ${r3.rssMiB} MiB`);
       checks.check('cache entries within TBO_CACHE_SIZE', rounds.every((r) => r.cacheEntries <= cacheSize), JSON.stringify(rounds.map((r) => r.cacheEntries)));
     }), 60_000);
+
+  it('idle connections that never send a byte: excess refused at once, the rest cut after TBO_FIRST_BYTE_TIMEOUT, /health within 1 s from a fresh connection', () =>
+    scenario('idle connections (never a byte)', async (checks, row) => {
+      const maxConnections = 64;
+      const firstByteMs = 1000;
+      const attackers = 300; // well under `ulimit -n` for the test process on a 2-core machine
+      const svc = await service(upstreamEnv(fake.url, { TBO_MAX_CONNECTIONS: String(maxConnections), TBO_FIRST_BYTE_TIMEOUT: String(firstByteMs / 1000), TBO_ADMIN_PORT: '0' }));
+      const pid = svc.child.pid as number;
+      const port = Number(new URL(svc.url).port);
+      const fdsBefore = await fdCount(pid);
+
+      // The attack: connections that never send a byte. Only the server may close them.
+      const sockets: net.Socket[] = [];
+      cleanups.push(() => sockets.forEach((s) => s.destroy()));
+      const closedAt: number[] = [];
+      const startedAt = Date.now();
+      await Promise.all(
+        Array.from({ length: attackers }, () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(port, '127.0.0.1');
+            sockets.push(socket);
+            socket.on('error', () => undefined); // a reset is the server closing it too
+            socket.once('connect', () => resolve());
+            socket.once('close', () => {
+              closedAt.push(Date.now() - startedAt);
+              resolve();
+            });
+          }),
+        ),
+      );
+      const connectedMs = Date.now() - startedAt;
+      // Connections over TBO_MAX_CONNECTIONS are closed as they arrive.
+      const refusedAtOnce = await until(() => closedAt.length >= attackers - maxConnections, 500);
+      const refusedMs = Date.now() - startedAt;
+      const fdsUnderAttack = await fdCount(pid);
+
+      // Fresh connections ask /health every 50 ms until one answers (the attackers hold every slot until the cut).
+      let probes = 0;
+      let healthyAfterMs: number | undefined;
+      await until(async () => {
+        probes++;
+        if ((await healthFromFreshConnection(svc.url, 1000)).status !== 200) return false;
+        healthyAfterMs = Date.now() - startedAt;
+        return true;
+      }, firstByteMs + 3000, 50);
+      const allCut = await until(() => closedAt.length === attackers, firstByteMs + 3000);
+      const cutMs = Math.max(0, ...closedAt);
+      // Once the attackers are cut: /health from a fresh connection, timed.
+      const after = await healthFromFreshConnection(svc.url, 1000);
+      const alive = svc.child.exitCode === null && svc.child.signalCode === null;
+
+      row.requests = attackers + probes + 1;
+      row.failures = (after.status === 200 ? 0 : 1);
+      row.measurement = `${attackers} idle: ${closedAt.filter((t) => t <= refusedMs).length} refused at once, all closed ${allCut ? `after ${(cutMs / 1000).toFixed(2)} s` : `? (${closedAt.length} of ${attackers} after ${((firstByteMs + 3000) / 1000).toFixed(0)} s)`}; /health ${after.status} in ${after.ms} ms after the cut; fds +${fdsUnderAttack - fdsBefore} under attack`;
+      row.details = { attackers, maxConnections, firstByteMs, connectedMs, refusedMs, closedByServer: closedAt.length, cutMs, healthyAfterMs, probes, healthAfterCut: after, fdsBefore, fdsUnderAttack };
+      checks.check('connections over TBO_MAX_CONNECTIONS closed at once', refusedAtOnce, `${closedAt.length} of ${attackers} closed ${refusedMs} ms after the attack started`);
+      checks.check('service fds bounded by TBO_MAX_CONNECTIONS under attack', fdsUnderAttack - fdsBefore <= maxConnections + 16, `${fdsBefore} → ${fdsUnderAttack}`);
+      checks.check('every attacker closed by the server within first-byte timeout + 1 s', allCut && cutMs <= firstByteMs + 1000, `${closedAt.length} of ${attackers} closed, last after ${cutMs} ms`);
+      checks.check('/health from a fresh connection within 1 s after the cut', after.status === 200 && after.ms < 1000, `${after.status} in ${after.ms} ms`);
+      checks.check('/health answered again within first-byte timeout + 1 s of the attack', healthyAfterMs !== undefined && healthyAfterMs <= firstByteMs + 1000, `${healthyAfterMs ?? 'never'} ms`);
+      checks.check('the service survived', alive, `exit ${svc.child.exitCode} signal ${svc.child.signalCode}`);
+    }), 30_000);
 });
+
+/** Open file descriptors of a process (entries of /proc/<pid>/fd). */
+async function fdCount(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
+/** Polls until `fn` is true or the deadline; false at the deadline (the scenario records it rather than throwing). */
+async function until(fn: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+  try {
+    await waitFor(fn, { timeoutMs, intervalMs });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** GET /health on a new connection (no keep-alive pool); status 0 when refused, reset or over `timeoutMs`. */
+function healthFromFreshConnection(url: string, timeoutMs: number): Promise<{ status: number; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/health`, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - started }));
+      res.once('error', () => resolve({ status: 0, ms: Date.now() - started }));
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve({ status: 0, ms: Date.now() - started }));
+  });
+}

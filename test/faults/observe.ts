@@ -1,7 +1,8 @@
 /**
- * What the fault suite reads from the processes it runs: RSS from /proc, Prometheus metrics,
- * `/v1/performance` and `/ready`, a breaker-state recorder, and a watchdog per spawned service so a
- * killed jest worker leaves no process behind.
+ * What the fault suite reads from the processes it runs: RSS from /proc, Prometheus metrics (from
+ * the admin listener), `/v1/performance` (the global view, with an admin key) and `/ready`, a
+ * breaker-state recorder, and a watchdog per spawned service so a killed jest worker leaves no
+ * process behind.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -37,9 +38,20 @@ export async function rssBytes(pid: number): Promise<number> {
   return Number(kb[1]) * 1024;
 }
 
-/** Every sample of a Prometheus text exposition, by `name{labels}` exactly as exported. */
-export async function metrics(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/**
+ * The admin credential of every service the suite starts (`TBO_ADMIN_KEYS`): `/v1/performance` with
+ * it is the global view, every upstream's breaker whoever called it.
+ */
+export const ADMIN_KEY = 'faults-admin-key-0123456789abcdef';
+
+/**
+ * Every sample of a service's Prometheus text exposition, by `name{labels}` exactly as exported.
+ * `adminUrl` is the service's admin listener (`TboProcess.adminUrl`): the public port has no /metrics.
+ */
+export async function metrics(adminUrl: string): Promise<Map<string, number>> {
+  const res = await fetch(`${adminUrl}/metrics`);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${adminUrl}/metrics: HTTP ${res.status}`);
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
@@ -61,8 +73,12 @@ export interface UpstreamReport {
   readonly calls_in_window: number;
 }
 
-export async function performance(url: string): Promise<{ upstreams: UpstreamReport[] }> {
-  return (await (await fetch(`${url}/v1/performance`)).json()) as { upstreams: UpstreamReport[] };
+/** `/v1/performance` on the public listener, as an admin: the global view (`scope: "global"`). */
+export async function performance(url: string): Promise<{ scope: string; upstreams: UpstreamReport[] }> {
+  const res = await fetch(`${url}/v1/performance`, { headers: { 'x-api-key': ADMIN_KEY } });
+  const body = (await res.json()) as { scope: string; upstreams: UpstreamReport[] };
+  if (res.status !== 200 || body.scope !== 'global') throw new Error(`${url}/v1/performance as admin: HTTP ${res.status}, scope ${body.scope}`);
+  return body;
 }
 
 export async function readiness(url: string): Promise<{ status: number; redis: string; entries: number; capacity: number }> {
@@ -80,9 +96,10 @@ export interface BreakerSample {
 }
 
 /**
- * Polls a service every `intervalMs` and keeps the samples of one model's breaker in which
- * something changed (state, reason or the gauge), so a test can wait for a transition after a
- * point in time and report when it happened.
+ * Polls a service every `intervalMs` (`/v1/performance` as an admin, `/metrics` on the admin
+ * listener) and keeps the samples of one model's breaker in which something changed (state, reason
+ * or the gauge), so a test can wait for a transition after a point in time and report when it
+ * happened.
  */
 export class BreakerRecorder {
   readonly samples: BreakerSample[] = [];
@@ -90,7 +107,7 @@ export class BreakerRecorder {
   private readonly loop: Promise<void>;
 
   constructor(
-    private readonly url: string,
+    private readonly svc: Pick<TboProcess, 'url' | 'adminUrl'>,
     private readonly model: string,
     intervalMs = 50,
   ) {
@@ -100,7 +117,7 @@ export class BreakerRecorder {
   private async poll(intervalMs: number): Promise<void> {
     while (this.running) {
       try {
-        const [perf, m] = await Promise.all([performance(this.url), metrics(this.url)]);
+        const [perf, m] = await Promise.all([performance(this.svc.url), metrics(this.svc.adminUrl)]);
         const u = perf.upstreams.find((x) => x.model === this.model);
         const sample: BreakerSample = { t: Date.now(), state: u?.breaker_state ?? 'unknown', reason: u?.breaker_reason, active: m.get('tbo_circuit_breaker_active') ?? -1 };
         const last = this.samples.at(-1);

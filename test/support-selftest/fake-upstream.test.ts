@@ -254,3 +254,43 @@ describe('fake upstream, OpenAI Chat Completions via openai', () => {
     expect(await res.json()).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
   });
 });
+
+describe('fake upstream, scripted answers for the security suite', () => {
+  it('respondNext sends exactly the scripted status and body, then answers normally again', async () => {
+    fake.respondNext(1, { status: 200, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+    const scripted = await fetch(`${fake.url}/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': 'k', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(scripted.status).toBe(200);
+    expect(await scripted.json()).toEqual({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    const msg = await anthropic.messages.create({ model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    expect(msg.content).toEqual([{ type: 'text', text: 'echo: hi' }]);
+  });
+
+  it('setReplyModel makes JSON answers and streams report another model', async () => {
+    fake.setReplyModel('reported-model');
+    const msg = await anthropic.messages.create({ model: 'asked-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    expect(msg.model).toBe('reported-model');
+    const streamed = await anthropic.messages.stream({ model: 'asked-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+    expect(streamed.model).toBe('reported-model');
+    fake.setReplyModel(undefined);
+    const chat = await openai.chat.completions.create({ model: 'gpt-asked', messages: [{ role: 'user', content: 'x' }] });
+    expect(chat.model).toBe('gpt-asked');
+  });
+
+  it('stallModel leaves that model\'s calls unanswered until the client aborts; other models answer', async () => {
+    fake.stallModel('stuck', true);
+    const controller = new AbortController();
+    const stuck = fetch(`${fake.url}/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': 'k', 'content-type': 'application/json' }, signal: controller.signal,
+      body: JSON.stringify({ model: 'stuck', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    }).catch((e: unknown) => e);
+    await waitFor(() => fake.calls === 1, { what: 'the stalled call to arrive' });
+    const other = await anthropic.messages.create({ model: 'free', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    expect(other.model).toBe('free');
+    controller.abort();
+    expect(((await stuck) as { name?: string }).name).toBe('AbortError');
+    await waitFor(() => fake.aborted === 1, { what: 'the abort to be seen' });
+  });
+});

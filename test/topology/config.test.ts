@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { SERVICE_PORT, SETTINGS } from '../../service/src/config/settings';
+import { ADMIN_PORT, DEFAULT_REDIS_KEY_PREFIX, PROBE_PATHS, REDIS_KEY_PREFIX_PATTERN, SERVICE_PORT, SETTINGS } from '../../service/src/config/settings';
 import { REPO_ROOT } from '../support/tbo';
 import { loopbackValues, NGINX, nginxArgs, readNginxConf, renderNginxConf } from './nginx';
 
@@ -33,6 +33,7 @@ interface ComposeService {
   readonly image?: string;
   readonly command?: readonly string[];
   readonly environment?: Record<string, string>;
+  readonly expose?: readonly (string | number)[];
   readonly volumes?: readonly string[];
   readonly ports?: readonly { readonly published: number | string; readonly target: number }[];
   readonly healthcheck?: { readonly test: readonly string[] };
@@ -66,7 +67,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs three replicas built from ./service, Redis with AOF on a named volume, and nginx with nginx.conf', async () => {
-    const secrets = { TBO_API_KEYS: 'team:0123456789abcdef0123', ANTHROPIC_API_KEY: 'sk-ant-from-host', OPENAI_API_KEY: 'sk-openai-from-host' };
+    const secrets = {
+      TBO_API_KEYS: 'team:0123456789abcdef0123',
+      ANTHROPIC_API_KEY: 'sk-ant-from-host',
+      OPENAI_API_KEY: 'sk-openai-from-host',
+      TBO_ADMIN_KEYS: 'admin-from-host-0123456789',
+      TBO_CACHE_SIGNING_KEY: 'signing-key-from-host-0123456789abcdef',
+    };
     const config = parseYaml(await compose(['config'], secrets)) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
     const { services } = config;
     expect(Object.keys(services).sort()).toEqual([...APP_SERVICES, 'nginx', 'redis'].sort());
@@ -79,6 +86,7 @@ describe('docker-compose.yml', () => {
       const env = app.environment ?? {};
       expect(env.REDIS_URL).toBe('redis://redis:6379/0');
       expect(env.TBO_PORT).toBe(String(SERVICE_PORT));
+      expect(env.TBO_ADMIN_PORT).toBe(String(ADMIN_PORT));
       for (const [key, value] of Object.entries(secrets)) expect(env[key]).toBe(value); // from the host env
       const unknown = Object.keys(env).filter((key) => !settingEnvNames.has(key));
       expect(unknown).toEqual([]); // every variable is one the service reads
@@ -113,6 +121,41 @@ describe('docker-compose.yml', () => {
     const { services } = parseYaml(await compose(['config'])) as { services: Record<string, ComposeService> };
     for (const name of APP_SERVICES) expect(upstreamIdle).toBeLessThan(Number(services[name].environment?.TBO_DRAIN_TIMEOUT));
   });
+
+  it(`exposes the admin port ${ADMIN_PORT} on the compose network only: nginx publishes the one host port, and routes only the public port`, async () => {
+    const { services } = parseYaml(await compose(['config'])) as { services: Record<string, ComposeService> };
+    for (const name of APP_SERVICES) {
+      expect((services[name].expose ?? []).map(String).sort()).toEqual([String(SERVICE_PORT), String(ADMIN_PORT)].sort());
+      expect(services[name].environment?.TBO_ADMIN_PORT).toBe(String(ADMIN_PORT));
+    }
+    const published = Object.entries(services).filter(([, s]) => s.ports !== undefined);
+    expect(published.map(([name, s]) => [name, s.ports])).toEqual([['nginx', [{ published: 80, target: 80 }]]]);
+    // With the public port moved on the host, still only nginx's.
+    const moved = parseYaml(await compose(['config'], { TBO_PUBLIC_PORT: '8080' })) as { services: Record<string, ComposeService> };
+    expect(Object.entries(moved.services).filter(([, s]) => s.ports !== undefined).map(([name, s]) => [name, s.ports])).toEqual([['nginx', [{ published: 8080, target: 80 }]]]);
+
+    const conf = directives(await readNginxConf());
+    expect(conf.filter((d) => d.includes(String(ADMIN_PORT)))).toEqual([]); // no upstream, proxy_pass or listen on 9464
+    expect(new Set(conf.filter((d) => d.startsWith('proxy_pass ')))).toEqual(new Set(['proxy_pass http://tbo_backend']));
+  });
+
+  it('gives the three replicas one fixed Redis key prefix of their own, and the signing and admin keys from the host', async () => {
+    const { services } = parseYaml(await compose(['config'])) as { services: Record<string, ComposeService> };
+    const prefixes = APP_SERVICES.map((name) => services[name].environment?.TBO_REDIS_KEY_PREFIX);
+    expect(new Set(prefixes).size).toBe(1);
+    expect(prefixes[0]).toMatch(REDIS_KEY_PREFIX_PATTERN);
+    expect(prefixes[0]).not.toBe(DEFAULT_REDIS_KEY_PREFIX); // not the default another deployment sharing the Redis would use
+    // Every secret comes from the host: with none set there, each is empty, which the service reads
+    // as unset (a signing key derived from the other secrets and the prefix, no admin keys).
+    const secretEnv = Object.values(SETTINGS).flatMap((s) => ('secret' in s && s.secret ? [s.env] : []));
+    for (const name of APP_SERVICES) {
+      const env = services[name].environment ?? {};
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(['TBO_ADMIN_KEYS', 'TBO_CACHE_SIGNING_KEY']));
+      expect(Object.fromEntries(secretEnv.filter((key) => key in env).map((key) => [key, env[key]]))).toEqual(
+        Object.fromEntries(secretEnv.filter((key) => key in env).map((key) => [key, ''])),
+      );
+    }
+  });
 });
 
 describe('nginx.conf', () => {
@@ -141,6 +184,13 @@ describe('nginx.conf', () => {
     has('limit_req zone=tbo_req_per_ip burst=20 nodelay');
     has('limit_conn tbo_conn_per_ip 10');
     has('location = /health');
+    // The admin listener's paths are answered by nginx itself, never passed to a replica.
+    const body = (path: string) => {
+      const at = all.indexOf(`location = ${path}`);
+      return at < 0 ? [] : all.slice(at + 1, all.findIndex((d, i) => i > at && d.startsWith('location ')));
+    };
+    expect(body(PROBE_PATHS.metrics)).toEqual(['return 404']);
+    expect(body(PROBE_PATHS.healthDetails)).toEqual(['return 404']);
     has('proxy_buffering off');
     has('proxy_http_version 1.1');
     has('proxy_set_header Connection ""');

@@ -1,23 +1,29 @@
 /**
  * The docker-compose topology without Docker, all on 127.0.0.1: one redis-server, three service
- * processes (`node service/dist/main.js`, as the image runs it) and nginx running the top-level
- * nginx.conf with loopback addresses. Everything goes through nginx; the instance that served a
- * request is read from nginx's access log ($upstream_addr) and from each instance's /metrics.
+ * processes (`node service/dist/main.js`, as the image runs it, with docker-compose.yml's Redis key
+ * prefix) and nginx running the top-level nginx.conf with loopback addresses. Everything goes
+ * through nginx; the instance that served a request is read from nginx's access log
+ * ($upstream_addr) and from each instance's /metrics on its admin listener (which nginx never
+ * routes to, as the compose network's monitoring would scrape it).
  *
  * Needs a current build (`npm run build --prefix service`) and, from apt: nginx, redis-server.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PROBE_PATHS } from '../../service/src/config/settings';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { waitFor } from '../support/ports';
-import { startRedis, type RedisHandle } from '../support/redis';
-import { spawnTbo, upstreamEnv, type TboProcess } from '../support/tbo';
+import { redisCli, startRedis, type RedisHandle } from '../support/redis';
+import { REPO_ROOT, spawnTbo, upstreamEnv, type TboProcess } from '../support/tbo';
 import { closeClients, pool, send, type Reply, type SendOptions } from './client';
 import { loopbackValues, readNginxConf, renderNginxConf, startNginx, type AccessLogLine, type NginxProcess } from './nginx';
 import { guard } from './processes';
 
 const RATE_LIMIT = 200;
 const LOAD_TENANTS = Array.from({ length: 10 }, (_, i) => `load-${i}`);
-const TENANTS = ['cache', 'session', 'quota', 'quota-b', 'edge', ...LOAD_TENANTS];
+const TENANTS = ['cache', 'session', 'quota', 'quota-b', 'edge', 'layout', ...LOAD_TENANTS];
 const keyOf = (tenant: string) => `${tenant}-key-0123456789abcdef`;
 const MODEL = 'claude-haiku-4-5';
 const report = process.env.TBO_TOPOLOGY_REPORT === '1';
@@ -28,12 +34,26 @@ const instances: TboProcess[] = [];
 const unguards: (() => void)[] = [];
 /** nginx.conf with loopback addresses and per-IP limits raised above what the load tests send. */
 let nginx: NginxProcess;
+/** docker-compose.yml's TBO_REDIS_KEY_PREFIX, shared by its three replicas. */
+let keyPrefix: string;
+
+/** The Redis key prefix docker-compose.yml gives the replicas (one definition, the `x-tbo` anchor). */
+async function composeKeyPrefix(): Promise<string> {
+  const compose = parseYaml(await readFile(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { environment?: Record<string, string> }> };
+  const prefixes = new Set(['tbo-1', 'tbo-2', 'tbo-3'].map((name) => compose.services[name].environment?.TBO_REDIS_KEY_PREFIX));
+  const [prefix] = prefixes;
+  if (prefixes.size !== 1 || !prefix) throw new Error(`docker-compose.yml: the replicas' TBO_REDIS_KEY_PREFIX values are ${[...prefixes].join(', ')}, expected one`);
+  return prefix;
+}
 
 beforeAll(async () => {
+  keyPrefix = await composeKeyPrefix();
   fake = await startFakeUpstream();
   redis = await startRedis();
+  // As in docker-compose.yml: no TBO_CACHE_SIGNING_KEY, so every instance derives the same one.
   const env = upstreamEnv(fake.url, {
     REDIS_URL: redis.url,
+    TBO_REDIS_KEY_PREFIX: keyPrefix,
     TBO_API_KEYS: TENANTS.map((t) => `${t}:${keyOf(t)}`).join(','),
     API_RATE_LIMIT: String(RATE_LIMIT),
     TBO_DRAIN_TIMEOUT: '5',
@@ -68,6 +88,10 @@ afterAll(async () => {
 
 function portOf(proc: TboProcess): number {
   return Number(new URL(proc.url).port);
+}
+
+function adminPortOf(proc: TboProcess): number {
+  return Number(new URL(proc.adminUrl).port);
 }
 
 /** Index (0-2) of the instance that finally served a logged request, -1 when none did. */
@@ -115,10 +139,10 @@ function streamText(body: string): { readonly text: string; readonly complete: b
   return { text, complete: body.includes('event: message_stop') };
 }
 
-/** One counter of an instance's own /metrics (asked directly, not through nginx). */
+/** One counter of an instance's own /metrics (on its admin listener, not through nginx). */
 async function metric(proc: TboProcess, name: string, labels: Readonly<Record<string, string>>): Promise<number> {
-  const { status, body: text } = await send(portOf(proc), { path: '/metrics', headers: { connection: 'close' } });
-  if (status !== 200) throw new Error(`${proc.url}/metrics: HTTP ${status}`);
+  const { status, body: text } = await send(adminPortOf(proc), { path: PROBE_PATHS.metrics, headers: { connection: 'close' } });
+  if (status !== 200) throw new Error(`${proc.adminUrl}/metrics: HTTP ${status}`);
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
@@ -207,6 +231,80 @@ describe('compose topology on loopback: redis + 3 instances + nginx.conf', () =>
     // The limit is per tenant: another tenant is not affected.
     const other = await pool(5, 5, () => messages('quota-b', prompt));
     expect(other.map((c) => c.reply.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('nginx never routes /metrics or /health/details: it answers 404 itself; each instance serves them on its admin port only', async () => {
+    // The paths themselves, also as a client may spell them (nginx matches locations on the
+    // normalised path: query dropped, slashes merged, %XX decoded): nginx answers, no instance sees them.
+    const answeredByNginx = [
+      PROBE_PATHS.metrics,
+      PROBE_PATHS.healthDetails,
+      `${PROBE_PATHS.metrics}?name[]=tbo_requests_total`,
+      '//metrics',
+      '/%6Detrics',
+      '/health//details',
+      '/health/%64etails?x=1',
+    ];
+    for (const path of answeredByNginx) {
+      for (const headers of [{}, { 'x-api-key': keyOf('edge') }] as Record<string, string>[]) {
+        const id = requestId();
+        const reply = await send(nginx.port, { path, headers: { ...headers, 'x-request-id': id } });
+        const line = await nginx.logOf(id);
+        expect({ path, status: reply.status, upstream: line.upstream, instanceAnswered: reply.headers['x-request-id'] !== undefined }).toEqual({ path, status: 404, upstream: '', instanceAnswered: false });
+        expect(reply.body).not.toMatch(/tbo_|# HELP|"checks"/);
+      }
+    }
+    // Near misses go to an instance's public port, which has no such routes either.
+    for (const path of ['/metrics/', '/METRICS', '/health/details/', '/v1/metrics']) {
+      const { reply } = await call('edge', { path });
+      expect({ path, status: reply.status, instanceAnswered: reply.headers['x-request-id'] !== undefined }).toEqual({ path, status: 404, instanceAnswered: true });
+      expect(reply.body).not.toMatch(/tbo_|# HELP|"checks"/);
+    }
+    // Monitoring on the compose network reaches each instance's admin port; its public port (what
+    // nginx routes to) answers 404 for both.
+    for (const proc of instances) {
+      const scraped = await send(adminPortOf(proc), { path: PROBE_PATHS.metrics });
+      expect(scraped.status).toBe(200);
+      expect(scraped.body).toMatch(/^tbo_requests_total\{/m);
+      const details = await send(adminPortOf(proc), { path: PROBE_PATHS.healthDetails });
+      expect([200, 503]).toContain(details.status);
+      expect(JSON.parse(details.body)).toHaveProperty('status');
+      for (const path of [PROBE_PATHS.metrics, PROBE_PATHS.healthDetails]) {
+        expect({ path, status: (await send(portOf(proc), { path, headers: { 'x-api-key': keyOf('edge') } })).status }).toEqual({ path, status: 404 });
+      }
+    }
+  });
+
+  it("the three instances keep one Redis key layout, every key under docker-compose.yml's prefix, cache entries signed", async () => {
+    // Each instance, asked directly, writes a cache entry, a session of its own and the tenant's
+    // rate-limit counter.
+    const run = randomUUID().slice(0, 8);
+    for (const [i, proc] of instances.entries()) {
+      const session = `layout-${run}-${i}`;
+      const turn = await call('layout', { path: '/v1/collaborate', json: { messages: [{ role: 'user', content: `layout ${run} turn on ${i}` }], context: { session_id: session } } }, portOf(proc));
+      const answer = await call('layout', { path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01' }, json: { model: MODEL, max_tokens: 8, messages: [{ role: 'user', content: `layout ${run} on ${i}` }] } }, portOf(proc));
+      expect([turn.reply.status, answer.reply.status, answer.reply.headers['x-tbo-cache']]).toEqual([200, 200, 'miss']);
+    }
+    const keys = (await redisCli(redis.port, '--scan')).split('\n').filter(Boolean).sort();
+    const p = keyPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const layout = {
+      cache: new RegExp(`^${p}:cache:[0-9a-f]{64}$`),
+      rateLimit: new RegExp(`^${p}:rl:[A-Za-z0-9._@-]+$`),
+      // `|` between tenant and session: a JWT tenant (`jwt:a`) and a session id may both hold ':'.
+      session: new RegExp(`^${p}:session:[A-Za-z0-9._@:-]+\\|.+$`),
+      activeSessions: new RegExp(`^${p}:sessions:active$`),
+    };
+    expect(keys.filter((k) => !k.startsWith(`${keyPrefix}:`))).toEqual([]);
+    expect(keys.filter((k) => !Object.values(layout).some((re) => re.test(k)))).toEqual([]);
+    expect(keys).toEqual(expect.arrayContaining([
+      ...[0, 1, 2].map((i) => `${keyPrefix}:session:layout|layout-${run}-${i}`),
+      `${keyPrefix}:rl:layout`,
+      `${keyPrefix}:sessions:active`,
+    ]));
+    const cacheKeys = keys.filter((k) => layout.cache.test(k));
+    expect(cacheKeys.length).toBeGreaterThanOrEqual(3);
+    for (const key of cacheKeys.slice(0, 10)) expect(await redisCli(redis.port, 'GET', key)).toMatch(/^tbo1\.[0-9a-f]{64}\n/);
+    if (report) console.warn(`Redis keys: ${Object.entries(layout).map(([kind, re]) => `${kind} ${keys.filter((k) => re.test(k)).length}`).join(', ')}`);
   });
 
   it("nginx's own per-IP limits, as shipped: 10 r/s with a burst of 20, 10 requests at once", async () => {

@@ -179,9 +179,12 @@ export class Dispatcher {
         }
         breaker?.record(false, req.tenant);
         const delay = Math.max(failure.retryAfter ?? 0, backoffMs(attempt, this.opts.backoff, this.opts.random));
-        if (attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker?.state === 'open') throw failure.error;
+        // No retry once the breaker opened or the upstream asked every caller to back off (a 429 meanwhile).
+        const stop = attempt >= this.opts.maxRetries || clock.now() + delay >= req.deadline || breaker?.state === 'open' || (breaker?.backoffLeftMs() ?? 0) > 0;
+        if (stop) throw failure.error;
         note('retried');
         await this.opts.sleep(delay, req.signal);
+        if ((breaker?.backoffLeftMs() ?? 0) > 0) throw failure.error;
       }
     }
   }
