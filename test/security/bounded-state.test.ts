@@ -5,31 +5,18 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
-import { ADMIN_KEY, ALPHA_KEY, anthropicSdk, ask, chat, metricsText, openaiSdk, performanceAs, post, samples, secEnv, startSecured, sumOf, type SecuredTbo } from './support';
+import { ADMIN_KEY, ALPHA_KEY, anthropicSdk, ask, chat, metricsText, openaiSdk, performanceAs, post, samples, secEnv, startSecured, sumOf, type SecuredTbo, securityFixtures } from './support';
 
 /** A model of the routing table (so, known). */
 const KNOWN = 'model-known';
 
-let fake: FakeUpstream;
-const running: SecuredTbo[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
+const fx = securityFixtures();
 
 async function service(extra: Record<string, string> = {}): Promise<SecuredTbo> {
   const tbo = await startSecured(
-    secEnv(fake.url, { TBO_API_KEYS: `alpha:${ALPHA_KEY}`, TBO_ADMIN_KEYS: ADMIN_KEY, API_RATE_LIMIT: '0', TBO_MODELS_BALANCED: `anthropic:${KNOWN},openai:gpt-4o`, ...extra }),
+    secEnv(fx.fake.url, { TBO_API_KEYS: `alpha:${ALPHA_KEY}`, TBO_ADMIN_KEYS: ADMIN_KEY, API_RATE_LIMIT: '0', TBO_MODELS_BALANCED: `anthropic:${KNOWN},openai:gpt-4o`, ...extra }),
   );
-  running.push(tbo);
+  fx.running.push(tbo);
   return tbo;
 }
 
@@ -58,12 +45,12 @@ describe('distinct model names', () => {
     const tbo = await service();
     // Warm-up with the same mix (half the names rejected by the upstream with 400), so every
     // label set the traffic can produce exists before the baseline.
-    fake.failNext(50, { status: 400 });
+    fx.fake.failNext(50, { status: 400 });
     await distinctModels(tbo, 0, 100);
     const perfBefore = (await performanceAs(tbo, ADMIN_KEY)).text.length; // first: its own request series exist before the count
     const seriesBefore = await seriesCount(tbo);
 
-    fake.failNext(1000, { status: 400 });
+    fx.fake.failNext(1000, { status: 400 });
     const statuses = await distinctModels(tbo, 100, 2000);
     expect(Object.fromEntries(statuses)).toEqual({ 200: 1000, 400: 1000 });
 
@@ -82,14 +69,14 @@ describe('distinct model names', () => {
     const tbo = await service();
     const sdk = anthropicSdk(tbo.url, ALPHA_KEY);
     // A known model whose upstream reports an unknown one, JSON and stream.
-    fake.setReplyModel('upstream-says-EVIL-LABEL');
+    fx.fake.setReplyModel('upstream-says-EVIL-LABEL');
     await sdk.messages.create(ask('reported model', KNOWN));
     await sdk.messages.stream(ask('reported model stream', KNOWN)).finalMessage();
     // A dated form of a known model is accounted under the known name.
-    fake.setReplyModel(`${KNOWN}-20250929`);
+    fx.fake.setReplyModel(`${KNOWN}-20250929`);
     await sdk.messages.create(ask('dated model', KNOWN));
     // A client-chosen unknown model (no allow-list: forwarded).
-    fake.setReplyModel(undefined);
+    fx.fake.setReplyModel(undefined);
     await sdk.messages.create(ask('client model', 'client-picks-EVIL-LABEL'));
     await openaiSdk(tbo.url, ALPHA_KEY).chat.completions.create(chat('client model openai', 'gpt-EVIL-LABEL'));
 
@@ -120,13 +107,13 @@ describe('TBO_MODELS_ALLOWED', () => {
     const raw = await post(tbo.url, '/v1/chat/completions', { authorization: `Bearer ${ALPHA_KEY}` }, chat('raw', 'gpt-unknown-ft'));
     expect(raw.status).toBe(400);
     expect(raw.body).toMatchObject({ error: { type: 'invalid_request_error', param: 'model' } });
-    expect(fake.calls).toBe(0);
+    expect(fx.fake.calls).toBe(0);
 
     // What is allowed still works: the list, the routing tiers and "auto".
     await expect(anthropic.messages.create(ask('allowed', 'claude-allowed-1'))).resolves.toMatchObject({ model: 'claude-allowed-1' });
     await expect(openai.chat.completions.create(chat('allowed', 'gpt-allowed-1'))).resolves.toMatchObject({ model: 'gpt-allowed-1' });
     await expect(anthropic.messages.create(ask('tier model', 'claude-haiku-4-5'))).resolves.toMatchObject({ model: 'claude-haiku-4-5' });
     await expect(anthropic.messages.create(ask('auto', 'auto'))).resolves.toBeDefined();
-    expect(fake.calls).toBe(4);
+    expect(fx.fake.calls).toBe(4);
   });
 });

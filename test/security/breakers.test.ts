@@ -10,32 +10,18 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import {
-  ALPHA_KEY, BETA_KEY, TWO_TENANTS, anthropicSdk, ask, chat, openaiSdk, post, secEnv, ShiftedClock, startSecured, streamedText, type RawReply, type SecuredTbo,
-} from './support';
+  ALPHA_KEY, BETA_KEY, TWO_TENANTS, anthropicSdk, ask, chat, openaiSdk, post, secEnv, ShiftedClock, startSecured, streamedText, type RawReply, securityFixtures, type SecuredTbo } from './support';
 
 const MAIN = 'model-main';
 const SPARE = 'model-spare';
 const COOLDOWN_S = 30;
 
-let fake: FakeUpstream;
-const running: SecuredTbo[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
+const fx = securityFixtures();
 
 async function service(clock: ShiftedClock, extra: Record<string, string> = {}): Promise<SecuredTbo> {
   const tbo = await startSecured(
-    secEnv(fake.url, {
+    secEnv(fx.fake.url, {
       TBO_API_KEYS: TWO_TENANTS,
       TBO_MODELS_FAST: `anthropic:${SPARE}`,
       TBO_MODELS_BALANCED: `anthropic:${MAIN}`,
@@ -49,7 +35,7 @@ async function service(clock: ShiftedClock, extra: Record<string, string> = {}):
     }),
     { clock, sleep: async () => undefined },
   );
-  running.push(tbo);
+  fx.running.push(tbo);
   return tbo;
 }
 
@@ -68,7 +54,7 @@ function expectServed(reply: RawReply, prompt: string, streamed: boolean): void 
 
 describe('time to first token', () => {
   it('20 slow streams with long prompts from tenant A do not open the breaker for tenant B', async () => {
-    fake.setLatency(250);
+    fx.fake.setLatency(250);
     // The setup detects slow streams: 20 short ones from one tenant do open it (the usual rule).
     const control = await service(new ShiftedClock());
     await Promise.all(Array.from({ length: 20 }, (_, i) => stream(control, ALPHA_KEY, `short slow prompt ${i}`)));
@@ -77,7 +63,7 @@ describe('time to first token', () => {
     const tbo = await service(new ShiftedClock());
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => stream(tbo, ALPHA_KEY, longPrompt(i))));
     for (const r of replies) expect(r.status).toBe(200);
-    fake.setLatency(0);
+    fx.fake.setLatency(0);
     expectServed(await stream(tbo, BETA_KEY, 'beta after long prompts'), 'beta after long prompts', true);
     expectServed(await call(tbo, BETA_KEY, 'beta again'), 'beta again', false);
   });
@@ -88,25 +74,25 @@ describe('failures of one tenant', () => {
     const tbo = await service(new ShiftedClock());
     for (let i = 0; i < 15; i++) {
       expectServed(await call(tbo, BETA_KEY, `beta ${i}`), `beta ${i}`, false);
-      fake.failNext(1, { status: 500 });
+      fx.fake.failNext(1, { status: 500 });
       expect((await call(tbo, ALPHA_KEY, `alpha fails ${i}`)).status).toBe(500);
     }
     expectServed(await call(tbo, BETA_KEY, 'beta still served'), 'beta still served', false);
-    expect(fake.calls).toBe(31);
+    expect(fx.fake.calls).toBe(31);
   });
 
   it('one 500 in half-open does not re-open the breaker when another tenant\'s probe succeeded', async () => {
     const clock = new ShiftedClock();
     const tbo = await service(clock);
     // Tenant A alone, failing: the usual rule opens the breaker.
-    fake.failModel(MAIN, { status: 500 });
+    fx.fake.failModel(MAIN, { status: 500 });
     for (let i = 0; i < 20; i++) await call(tbo, ALPHA_KEY, `alpha fails ${i}`);
-    fake.failModel(MAIN, undefined);
+    fx.fake.failModel(MAIN, undefined);
     expect((await call(tbo, BETA_KEY, 'beta while open')).status).toBe(502);
 
     clock.advance(COOLDOWN_S * 1000); // half-open
     expectServed(await call(tbo, BETA_KEY, 'beta probe'), 'beta probe', false);
-    fake.failNext(1, { status: 500 });
+    fx.fake.failNext(1, { status: 500 });
     expect((await call(tbo, ALPHA_KEY, 'alpha probe fails')).status).toBe(500);
     expectServed(await call(tbo, BETA_KEY, 'beta after alpha\'s failed probe'), 'beta after alpha\'s failed probe', false);
   });
@@ -118,11 +104,11 @@ describe('429 is not an upstream failure', () => {
     const tbo = await service(clock, { TBO_MAX_RETRIES: '2' });
     for (let i = 0; i < 17; i++) expectServed(await call(tbo, ALPHA_KEY, `good ${i}`), `good ${i}`, false);
 
-    fake.failModel(MAIN, { status: 429, retryAfter: 1 });
+    fx.fake.failModel(MAIN, { status: 429, retryAfter: 1 });
     const limited = await call(tbo, ALPHA_KEY, 'rate limited');
-    fake.failModel(MAIN, undefined);
+    fx.fake.failModel(MAIN, undefined);
     expect(limited.status).toBe(429);
-    expect(fake.calls).toBe(18); // one call: the 429 is not retried against the same upstream
+    expect(fx.fake.calls).toBe(18); // one call: the 429 is not retried against the same upstream
 
     clock.advance(1000); // past Retry-After
     for (let i = 0; i < 3; i++) expectServed(await call(tbo, BETA_KEY, `after the 429s ${i}`), `after the 429s ${i}`, false);
@@ -131,12 +117,12 @@ describe('429 is not an upstream failure', () => {
   it('a 429 answers the caller 429 with retry-after; a second request within the window gets 429 without reaching the upstream', async () => {
     const clock = new ShiftedClock();
     const tbo = await service(clock);
-    fake.failNext(1, { status: 429, retryAfter: 20 });
+    fx.fake.failNext(1, { status: 429, retryAfter: 20 });
     const first = await call(tbo, ALPHA_KEY, 'first');
     expect(first.status).toBe(429);
     expect(first.body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
     expect(Number(first.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(fake.calls).toBe(1);
+    expect(fx.fake.calls).toBe(1);
 
     clock.advance(5000);
     const second = await call(tbo, BETA_KEY, 'second, another tenant');
@@ -147,34 +133,34 @@ describe('429 is not an upstream failure', () => {
     expect(retryAfter).toBeLessThanOrEqual(15);
     // Through the SDKs: RateLimitError (never a 502 InternalServerError).
     await expect(anthropicSdk(tbo.url, BETA_KEY).messages.create(ask('sdk during backoff', MAIN))).rejects.toBeInstanceOf(Anthropic.RateLimitError);
-    expect(fake.calls).toBe(1);
+    expect(fx.fake.calls).toBe(1);
 
     clock.advance(15_000); // the Retry-After has passed
     expectServed(await call(tbo, BETA_KEY, 'after the backoff'), 'after the backoff', false);
-    expect(fake.calls).toBe(2);
+    expect(fx.fake.calls).toBe(2);
   });
 
   it('while backed off, a request goes to the rest of its route chain (fallback "down")', async () => {
     const clock = new ShiftedClock();
     const tbo = await service(clock, { TBO_FALLBACK: 'down' });
-    fake.failNext(1, { status: 429, retryAfter: 30 });
+    fx.fake.failNext(1, { status: 429, retryAfter: 30 });
     await call(tbo, ALPHA_KEY, 'rate limited'); // model-main answers 429 (the spare may answer instead)
-    const before = fake.requests.length;
+    const before = fx.fake.requests.length;
     const next = await call(tbo, BETA_KEY, 'served by the spare');
     expectServed(next, 'served by the spare', false);
     expect(next.body.model).toBe(SPARE);
-    expect(fake.requests.slice(before).map((r) => r.body.model)).toEqual([SPARE]); // model-main is skipped, not asked
+    expect(fx.fake.requests.slice(before).map((r) => r.body.model)).toEqual([SPARE]); // model-main is skipped, not asked
   });
 
   it('OpenAI callers get 429 with retry-after (RateLimitError) while the upstream is backed off', async () => {
     const clock = new ShiftedClock();
     const tbo = await service(clock, { TBO_MODELS_BALANCED: 'openai:gpt-main', TBO_MODELS_STRONGEST: 'openai:gpt-main', TBO_MODELS_FAST: 'openai:gpt-spare' });
-    fake.failNext(1, { status: 429, retryAfter: 10 });
+    fx.fake.failNext(1, { status: 429, retryAfter: 10 });
     const sdk = openaiSdk(tbo.url, ALPHA_KEY);
     await expect(sdk.chat.completions.create(chat('first', 'gpt-main'))).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     const err = await sdk.chat.completions.create(chat('second', 'gpt-main')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(Number((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(fake.calls).toBe(1);
+    expect(fx.fake.calls).toBe(1);
   });
 });

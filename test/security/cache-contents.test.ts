@@ -10,41 +10,21 @@
  * answer are part of the key; a 200 whose body is an error (or not the success shape) is not stored.
  */
 import { randomBytes } from 'node:crypto';
-import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { waitFor } from '../support/ports';
-import { redisCli, startRedis, stopAll, type RedisHandle } from '../support/redis';
+import { redisCli } from '../support/redis';
 import {
-  ALPHA_KEY, TWO_TENANTS, anthropicSdk, ask, chat, metric, openaiSdk, post, secEnv, startSecured, streamedText, type SecuredTbo,
-} from './support';
+  ALPHA_KEY, TWO_TENANTS, anthropicSdk, ask, chat, metric, openaiSdk, post, secEnv, startSecured, streamedText, securityFixtures, type SecuredTbo } from './support';
 
 const PREFIX = 'sec';
 /** Priced, so a cached answer's usage turns into tbo_cost_saved_usd_total on a hit (USD per 1k tokens). */
 const MODEL = 'claude-priced';
 const PRICES = JSON.stringify({ [MODEL]: { input: 1, output: 1 }, 'model-sonnet': { input: 1, output: 1 }, 'model-haiku': { input: 0.1, output: 0.1 } });
 
-let fake: FakeUpstream;
-let redis: RedisHandle;
-const running: SecuredTbo[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeUpstream();
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await stopAll();
-  await fake?.close();
-});
-beforeEach(async () => {
-  fake.reset();
-  await redisCli(redis.port, 'FLUSHALL');
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
+const fx = securityFixtures({ redis: true });
 
 async function instance(extra: Record<string, string> = {}): Promise<SecuredTbo> {
-  const tbo = await startSecured(secEnv(fake.url, { TBO_API_KEYS: TWO_TENANTS, TBO_MODEL_PRICES: PRICES, API_RATE_LIMIT: '0', ...extra }));
-  running.push(tbo);
+  const tbo = await startSecured(secEnv(fx.fake.url, { TBO_API_KEYS: TWO_TENANTS, TBO_MODEL_PRICES: PRICES, API_RATE_LIMIT: '0', ...extra }));
+  fx.running.push(tbo);
   if (tbo.service.redis) {
     await waitFor(() => tbo.service.redis?.clients.every((c) => c.status === 'ready') ?? false, { timeoutMs: 20_000, what: 'TBO to connect to Redis' });
   }
@@ -52,13 +32,13 @@ async function instance(extra: Record<string, string> = {}): Promise<SecuredTbo>
 }
 
 /** An instance of the deployment under test (shared Redis, prefix `sec`); each new one has an empty memory tier. */
-const deployed = (extra: Record<string, string> = {}) => instance({ REDIS_URL: redis.url, TBO_REDIS_KEY_PREFIX: PREFIX, ...extra });
+const deployed = (extra: Record<string, string> = {}) => instance({ REDIS_URL: fx.redis.url, TBO_REDIS_KEY_PREFIX: PREFIX, ...extra });
 
 const asAlpha = { 'x-api-key': ALPHA_KEY };
 const askAlpha = (tbo: SecuredTbo, prompt: string, stream = false) => post(tbo.url, '/v1/messages', asAlpha, ask(prompt, MODEL, stream));
 
 async function cacheKeys(pattern = '*cache*'): Promise<string[]> {
-  return (await redisCli(redis.port, '--scan', '--pattern', pattern)).split('\n').filter(Boolean);
+  return (await redisCli(fx.redis.port, '--scan', '--pattern', pattern)).split('\n').filter(Boolean);
 }
 
 /** The one cache key in Redis (after the service stored its answer). */
@@ -68,9 +48,9 @@ async function theCacheKey(pattern?: string): Promise<string> {
   return keys[0];
 }
 
-const rawGet = async (key: string) => (await redisCli(redis.port, 'GET', key)).replace(/\n$/, '');
-const ttl = async (key: string) => Number((await redisCli(redis.port, 'TTL', key)).trim());
-const exists = async (key: string) => Number((await redisCli(redis.port, 'EXISTS', key)).trim()) === 1;
+const rawGet = async (key: string) => (await redisCli(fx.redis.port, 'GET', key)).replace(/\n$/, '');
+const ttl = async (key: string) => Number((await redisCli(fx.redis.port, 'TTL', key)).trim());
+const exists = async (key: string) => Number((await redisCli(fx.redis.port, 'EXISTS', key)).trim()) === 1;
 
 /**
  * A forgery of a stored entry: the answer's text replaced and every usage number inflated, signed
@@ -94,29 +74,29 @@ describe('entries in Redis that do not verify', () => {
     const a = await deployed();
     expect((await askAlpha(a, 'garbage')).status).toBe(200);
     const key = await theCacheKey();
-    await redisCli(redis.port, 'SET', key, 'this is not a cache entry', 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, 'this is not a cache entry', 'EX', '100');
 
     const b = await deployed();
-    fake.failNext(1, { status: 500 }); // so the fresh call stores nothing: the key's fate is the lookup's
+    fx.fake.failNext(1, { status: 500 }); // so the fresh call stores nothing: the key's fate is the lookup's
     const failed = await askAlpha(b, 'garbage');
     expect(failed.status).toBe(500); // not the garbage as a 200
     expect(await exists(key)).toBe(false);
     expect(await rejected(b, 'decode')).toBe(1);
 
-    await redisCli(redis.port, 'SET', key, 'this is not a cache entry', 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, 'this is not a cache entry', 'EX', '100');
     const c = await deployed();
     const json = await askAlpha(c, 'garbage');
     expect(json.status).toBe(200);
     expect(json.headers.get('x-tbo-cache')).toBe('miss');
     expect(json.body).toMatchObject({ content: [{ type: 'text', text: 'echo: garbage' }] });
 
-    await redisCli(redis.port, 'SET', key, 'this is not a cache entry either', 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, 'this is not a cache entry either', 'EX', '100');
     const d = await deployed();
     const streamed = await askAlpha(d, 'garbage', true);
     expect(streamed.status).toBe(200);
     expect(streamedText(streamed.text)).toBe('echo: garbage');
     expect(await rejected(d, 'decode')).toBe(1);
-    expect(fake.calls).toBe(4);
+    expect(fx.fake.calls).toBe(4);
   });
 
   it('a forged entry (made-up MAC, altered answer, inflated usage) is not served, not refreshed, deleted, counted (signature), and saves no cost', async () => {
@@ -124,18 +104,18 @@ describe('entries in Redis that do not verify', () => {
     expect((await askAlpha(a, 'forge me')).status).toBe(200);
     const key = await theCacheKey();
     const genuine = await rawGet(key);
-    await redisCli(redis.port, 'SET', key, forge(genuine, 'forge me'), 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, forge(genuine, 'forge me'), 'EX', '100');
 
     const b = await deployed();
     const savedBefore = await saved(b);
-    fake.failNext(1, { status: 500 });
+    fx.fake.failNext(1, { status: 500 });
     expect((await askAlpha(b, 'forge me')).status).toBe(500);
     const left = await ttl(key);
     expect(left).toBeLessThanOrEqual(100); // never refreshed (and in fact deleted: -2)
     expect(await exists(key)).toBe(false);
     expect(await rejected(b, 'signature')).toBe(1);
 
-    await redisCli(redis.port, 'SET', key, forge(genuine, 'forge me'), 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, forge(genuine, 'forge me'), 'EX', '100');
     for (const stream of [false, true]) {
       const c = await deployed();
       const reply = await askAlpha(c, 'forge me', stream);
@@ -143,10 +123,10 @@ describe('entries in Redis that do not verify', () => {
       expect(reply.text).not.toContain('FORGED');
       expect(stream ? streamedText(reply.text) : (reply.body.content as { text: string }[])[0].text).toBe('echo: forge me');
       expect(await saved(c)).toBe(savedBefore);
-      await redisCli(redis.port, 'SET', key, forge(genuine, 'forge me'), 'EX', '100');
+      await redisCli(fx.redis.port, 'SET', key, forge(genuine, 'forge me'), 'EX', '100');
     }
     // The genuine entry still verifies (the check is not just "refuse everything").
-    await redisCli(redis.port, 'SET', key, genuine, 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, genuine, 'EX', '100');
     const e = await deployed();
     const hit = await askAlpha(e, 'forge me');
     expect(hit.headers.get('x-tbo-cache')).toBe('hit');
@@ -159,7 +139,7 @@ describe('entries in Redis that do not verify', () => {
     await askAlpha(a, 'cost attack');
     const key = await theCacheKey();
     const answer = JSON.stringify({ id: 'msg_forged', type: 'message', role: 'assistant', model: MODEL, content: [{ type: 'text', text: 'echo: FORGED ANSWER' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } });
-    await redisCli(redis.port, 'SET', key, `anthropic\t${MODEL}\t90000000\t90000000\n${answer}`, 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, `anthropic\t${MODEL}\t90000000\t90000000\n${answer}`, 'EX', '100');
 
     const b = await deployed();
     const before = await saved(b);
@@ -170,7 +150,7 @@ describe('entries in Redis that do not verify', () => {
   });
 
   it('a value copied from another deployment (another signing key) is rejected', async () => {
-    const other = await instance({ REDIS_URL: redis.url, TBO_REDIS_KEY_PREFIX: 'other', TBO_CACHE_SIGNING_KEY: 'other-deployment-signing-key-0123456789' });
+    const other = await instance({ REDIS_URL: fx.redis.url, TBO_REDIS_KEY_PREFIX: 'other', TBO_CACHE_SIGNING_KEY: 'other-deployment-signing-key-0123456789' });
     const ours = { TBO_CACHE_SIGNING_KEY: 'our-deployment-signing-key-0123456789abc' };
     expect((await askAlpha(other, 'copied')).status).toBe(200);
     const theirKey = await theCacheKey();
@@ -181,14 +161,14 @@ describe('entries in Redis that do not verify', () => {
     let key = '';
     await waitFor(async () => (key = (await cacheKeys()).find((k) => k !== theirKey) ?? '') !== '', { what: 'our own cache key' });
     expect(key.startsWith(`${PREFIX}:cache:`)).toBe(true);
-    await redisCli(redis.port, 'SET', key, theirs, 'EX', '100');
+    await redisCli(fx.redis.port, 'SET', key, theirs, 'EX', '100');
 
     const b = await deployed(ours);
     const reply = await askAlpha(b, 'copied');
     expect(reply.status).toBe(200);
     expect(reply.headers.get('x-tbo-cache')).toBe('miss');
     expect(await rejected(b, 'signature')).toBe(1);
-    expect(fake.calls).toBe(3);
+    expect(fx.fake.calls).toBe(3);
   });
 });
 
@@ -196,10 +176,10 @@ describe('what goes into the cache', () => {
   it('a fallback answer (haiku while sonnet is down) is not served for a later sonnet request once sonnet recovers', async () => {
     const tbo = await instance({ TBO_MODELS_FAST: 'anthropic:model-haiku', TBO_MODELS_BALANCED: 'anthropic:model-sonnet', TBO_MODELS_STRONGEST: 'anthropic:model-sonnet' });
     const sdk = anthropicSdk(tbo.url, ALPHA_KEY);
-    fake.failModel('model-sonnet', { status: 529 });
+    fx.fake.failModel('model-sonnet', { status: 529 });
     const during = await sdk.messages.create({ ...ask('while sonnet is down', 'model-sonnet'), stream: false });
     expect(during.model).toBe('model-haiku'); // served by the fallback
-    fake.failModel('model-sonnet', undefined);
+    fx.fake.failModel('model-sonnet', undefined);
 
     for (const stream of [false, true]) {
       const res = await post(tbo.url, '/v1/messages', asAlpha, ask('while sonnet is down', 'model-sonnet', stream));
@@ -208,7 +188,7 @@ describe('what goes into the cache', () => {
       if (!stream) expect(res.body.model).toBe('model-sonnet');
       else expect(res.text).toContain('"model":"model-sonnet"');
     }
-    expect(fake.requests.map((r) => r.body.model)).toEqual(['model-sonnet', 'model-haiku', 'model-sonnet']);
+    expect(fx.fake.requests.map((r) => r.body.model)).toEqual(['model-sonnet', 'model-haiku', 'model-sonnet']);
   });
 
   it('requests differing only in anthropic-beta, anthropic-version or openai-beta do not share a cache entry (and the headers are forwarded)', async () => {
@@ -224,8 +204,8 @@ describe('what goes into the cache', () => {
     expect(cacheOf(await otherBeta.messages.create(params).withResponse())).toBe('miss');
     expect(cacheOf(await version.messages.create(params).withResponse())).toBe('miss');
     expect(cacheOf(await beta.messages.create(params).withResponse())).toBe('hit'); // same headers: same entry
-    const sdkVersion = fake.requests[0].headers['anthropic-version']; // what the SDK sends by default
-    expect(fake.requests.map((r) => [r.headers['anthropic-beta'], r.headers['anthropic-version']])).toEqual([
+    const sdkVersion = fx.fake.requests[0].headers['anthropic-version']; // what the SDK sends by default
+    expect(fx.fake.requests.map((r) => [r.headers['anthropic-beta'], r.headers['anthropic-version']])).toEqual([
       [undefined, sdkVersion],
       ['prompt-caching-2024-07-31', sdkVersion],
       ['output-128k-2025-02-19', sdkVersion],
@@ -238,7 +218,7 @@ describe('what goes into the cache', () => {
     expect(cacheOf(await o1.chat.completions.create(openaiParams).withResponse())).toBe('miss');
     expect(cacheOf(await o2.chat.completions.create(openaiParams).withResponse())).toBe('miss');
     expect(cacheOf(await o2.chat.completions.create(openaiParams).withResponse())).toBe('hit');
-    expect(fake.requests.slice(4).map((r) => r.headers['openai-beta'])).toEqual([undefined, 'assistants=v2']);
+    expect(fx.fake.requests.slice(4).map((r) => r.headers['openai-beta'])).toEqual([undefined, 'assistants=v2']);
   });
 
   it('a 200 whose body is an error object, or not the success shape, is not cached', async () => {
@@ -251,14 +231,14 @@ describe('what goes into the cache', () => {
       ['openai without choices', '/v1/chat/completions', { id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-test' }],
     ];
     for (const [what, path, body] of cases) {
-      fake.reset();
+      fx.fake.reset();
       const prompt = `200 with ${what}`;
       const request = path === '/v1/messages' ? ask(prompt, MODEL) : chat(prompt);
       const headers = path === '/v1/messages' ? asAlpha : { authorization: `Bearer ${ALPHA_KEY}` };
-      fake.respondNext(1, { status: 200, body });
+      fx.fake.respondNext(1, { status: 200, body });
       await post(tbo.url, path, headers, request);
       const second = await post(tbo.url, path, headers, request);
-      expect([what, fake.calls, second.status, second.headers.get('x-tbo-cache')]).toEqual([what, 2, 200, 'miss']);
+      expect([what, fx.fake.calls, second.status, second.headers.get('x-tbo-cache')]).toEqual([what, 2, 200, 'miss']);
       expect(second.text).toContain(`echo: ${prompt}`);
     }
   });

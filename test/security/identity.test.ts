@@ -5,28 +5,14 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import {
-  ALPHA_KEY, JWT_SECRET, TWO_TENANTS, anthropicSdk, ask, chat, claims, jwt, nowSeconds, openaiSdk, performanceAs, post, secEnv, startSecured, type SecuredTbo,
-} from './support';
+  ALPHA_KEY, JWT_SECRET, TWO_TENANTS, anthropicSdk, ask, chat, claims, jwt, nowSeconds, openaiSdk, performanceAs, post, secEnv, startSecured, securityFixtures, type SecuredTbo } from './support';
 
-let fake: FakeUpstream;
-const running: SecuredTbo[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
+const fx = securityFixtures();
 
 async function service(extra: Record<string, string> = {}): Promise<SecuredTbo> {
-  const tbo = await startSecured(secEnv(fake.url, { TBO_API_KEYS: TWO_TENANTS, JWT_SECRET_KEY: JWT_SECRET, ...extra }));
-  running.push(tbo);
+  const tbo = await startSecured(secEnv(fx.fake.url, { TBO_API_KEYS: TWO_TENANTS, JWT_SECRET_KEY: JWT_SECRET, ...extra }));
+  fx.running.push(tbo);
   return tbo;
 }
 
@@ -34,7 +20,7 @@ const cacheOf = (r: { response: Response }) => r.response.headers.get('x-tbo-cac
 
 /** Asserts `token` is refused with 401 in both API shapes (and through both SDKs), never reaching upstream. */
 async function expectRefused(tbo: SecuredTbo, token: string, what: string): Promise<void> {
-  const calls = fake.calls;
+  const calls = fx.fake.calls;
   const anthropicErr = await anthropicSdk(tbo.url, token).messages.create(ask(`refused ${what}`)).catch((e: unknown) => e);
   expect([what, anthropicErr instanceof Anthropic.AuthenticationError]).toEqual([what, true]);
   const openaiErr = await openaiSdk(tbo.url, token).chat.completions.create(chat(`refused ${what}`)).catch((e: unknown) => e);
@@ -42,7 +28,7 @@ async function expectRefused(tbo: SecuredTbo, token: string, what: string): Prom
   const raw = await post(tbo.url, '/v1/messages', { 'x-api-key': token }, ask(`refused ${what}`));
   expect([what, raw.status]).toEqual([what, 401]);
   expect(raw.body).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
-  expect(fake.calls).toBe(calls);
+  expect(fx.fake.calls).toBe(calls);
 }
 
 async function expectAccepted(tbo: SecuredTbo, token: string, what: string): Promise<void> {
@@ -59,7 +45,7 @@ describe('JWT principals never share an API-key tenant\'s namespace', () => {
 
     const impostor = jwt(claims({ tenant: 'alpha' }));
     expect(cacheOf(await anthropicSdk(tbo.url, impostor).messages.create(params).withResponse())).toBe('miss');
-    expect(fake.calls).toBe(2);
+    expect(fx.fake.calls).toBe(2);
 
     // The two principals are told apart by name too.
     expect((await performanceAs(tbo, impostor)).body).toMatchObject({ scope: 'tenant', tenant: 'jwt:alpha' });
@@ -74,7 +60,7 @@ describe('JWT principals never share an API-key tenant\'s namespace', () => {
     expect(cacheOf(await anthropicSdk(tbo.url, ALPHA_KEY).messages.create(params).withResponse())).toBe('miss');
     const endUser = jwt(claims({ tenant: 'initech', user_id: 'alpha' }));
     expect(cacheOf(await anthropicSdk(tbo.url, endUser).messages.create(params).withResponse())).toBe('miss');
-    expect(fake.calls).toBe(2);
+    expect(fx.fake.calls).toBe(2);
   });
 
   it('a JWT tenant named like an API-key tenant has its own rate-limit bucket (API_RATE_LIMIT=3)', async () => {

@@ -3,36 +3,17 @@
  * same tenants and keys) on one redis-server, or one Redis cluster, share no cached answer and no
  * rate-limit counter, and every key either writes starts with its prefix.
  */
-import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { waitFor } from '../support/ports';
-import { redisCli, startRedis, startRedisCluster, stopAll, type RedisHandle } from '../support/redis';
+import { redisCli, startRedisCluster } from '../support/redis';
 import type { ServiceDeps } from '../../service/src/service';
-import { ALPHA_KEY, TWO_TENANTS, post, secEnv, startSecured, chat, type SecuredTbo } from './support';
+import { ALPHA_KEY, TWO_TENANTS, post, secEnv, startSecured, chat, securityFixtures, type SecuredTbo } from './support';
 
-let fake: FakeUpstream;
-let redis: RedisHandle;
-const running: SecuredTbo[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeUpstream();
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await stopAll();
-  await fake?.close();
-});
-beforeEach(async () => {
-  fake.reset();
-  await redisCli(redis.port, 'FLUSHALL');
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
+const fx = securityFixtures({ redis: true });
 
 /** A deployment's instance, once all of its Redis connections are up. */
 async function deployment(extra: Record<string, string>, deps: ServiceDeps = {}): Promise<SecuredTbo> {
-  const tbo = await startSecured(secEnv(fake.url, { TBO_API_KEYS: TWO_TENANTS, ...extra }), deps);
-  running.push(tbo);
+  const tbo = await startSecured(secEnv(fx.fake.url, { TBO_API_KEYS: TWO_TENANTS, ...extra }), deps);
+  fx.running.push(tbo);
   await waitFor(() => tbo.service.redis?.clients.every((c) => c.status === 'ready') ?? false, { timeoutMs: 20_000, what: 'TBO to connect to Redis' });
   return tbo;
 }
@@ -54,18 +35,18 @@ async function allKeys(port: number): Promise<string[]> {
 
 describe('two deployments on one redis-server', () => {
   it('do not serve each other\'s cached answers; every key starts with its deployment\'s prefix', async () => {
-    const a = await deployment({ REDIS_URL: redis.url, TBO_REDIS_KEY_PREFIX: 'deploy-a' });
-    const b = await deployment({ REDIS_URL: redis.url, TBO_REDIS_KEY_PREFIX: 'deploy-b' });
+    const a = await deployment({ REDIS_URL: fx.redis.url, TBO_REDIS_KEY_PREFIX: 'deploy-a' });
+    const b = await deployment({ REDIS_URL: fx.redis.url, TBO_REDIS_KEY_PREFIX: 'deploy-b' });
     expect(await askAs(a, 'same question', 'session-a')).toEqual({ status: 200, cache: 'miss' });
-    await waitFor(async () => (await allKeys(redis.port)).some((k) => k.includes('cache')), { what: 'deployment A\'s answer in Redis' });
+    await waitFor(async () => (await allKeys(fx.redis.port)).some((k) => k.includes('cache')), { what: 'deployment A\'s answer in Redis' });
 
     expect(await askAs(b, 'same question', 'session-b')).toEqual({ status: 200, cache: 'miss' });
-    expect(fake.calls).toBe(2);
+    expect(fx.fake.calls).toBe(2);
     // Within one deployment the Redis tier is still shared: a second instance of A hits.
-    const a2 = await deployment({ REDIS_URL: redis.url, TBO_REDIS_KEY_PREFIX: 'deploy-a' });
+    const a2 = await deployment({ REDIS_URL: fx.redis.url, TBO_REDIS_KEY_PREFIX: 'deploy-a' });
     expect(await askAs(a2, 'same question')).toEqual({ status: 200, cache: 'hit' });
 
-    const keys = await allKeys(redis.port);
+    const keys = await allKeys(fx.redis.port);
     expect(keys.length).toBeGreaterThanOrEqual(4); // cache entries, sessions
     expect(keys.filter((k) => !k.startsWith('deploy-a:') && !k.startsWith('deploy-b:'))).toEqual([]);
     expect(keys.filter((k) => k.startsWith('deploy-a:cache:'))).toHaveLength(1);
@@ -73,7 +54,7 @@ describe('two deployments on one redis-server', () => {
   });
 
   it('do not share rate-limit counters (API_RATE_LIMIT=3, same tenant name and key in both)', async () => {
-    const env = { REDIS_URL: redis.url, API_RATE_LIMIT: '3' };
+    const env = { REDIS_URL: fx.redis.url, API_RATE_LIMIT: '3' };
     const a = await deployment({ ...env, TBO_REDIS_KEY_PREFIX: 'deploy-a' });
     const b = await deployment({ ...env, TBO_REDIS_KEY_PREFIX: 'deploy-b' });
     for (let i = 0; i < 3; i++) expect((await askAs(a, `a spends ${i}`)).status).toBe(200);
@@ -81,7 +62,7 @@ describe('two deployments on one redis-server', () => {
     for (let i = 0; i < 3; i++) expect((await askAs(b, `b has its own budget ${i}`)).status).toBe(200);
     expect((await askAs(b, 'b is over')).status).toBe(429);
 
-    const keys = await allKeys(redis.port);
+    const keys = await allKeys(fx.redis.port);
     expect(keys.filter((k) => k.includes(':rl:')).sort()).toEqual(['deploy-a:rl:alpha', 'deploy-b:rl:alpha']);
     expect(keys.filter((k) => !k.startsWith('deploy-a:') && !k.startsWith('deploy-b:'))).toEqual([]);
   });
@@ -100,7 +81,7 @@ describe('two deployments on one Redis cluster (3 nodes)', () => {
       await waitFor(async () => (await nodeKeys()).filter((k) => k.includes('cache')).length >= prompts.length, { what: 'A\'s answers in the cluster' });
 
       for (const p of prompts) expect(await askAs(b, p)).toEqual({ status: 200, cache: 'miss' });
-      expect(fake.calls).toBe(2 * prompts.length);
+      expect(fx.fake.calls).toBe(2 * prompts.length);
       await waitFor(async () => (await nodeKeys()).filter((k) => k.includes('cache')).length >= 2 * prompts.length, { what: 'B\'s answers in the cluster' });
       const keys = await nodeKeys();
       expect(keys.filter((k) => !k.startsWith('deploy-a:') && !k.startsWith('deploy-b:'))).toEqual([]);
@@ -108,7 +89,7 @@ describe('two deployments on one Redis cluster (3 nodes)', () => {
       const perNode = await Promise.all(cluster.nodes.map(async (n) => (await allKeys(n.port)).length));
       expect(perNode.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2);
     } finally {
-      await Promise.all(running.splice(0).map((t) => t.close()));
+      await Promise.all(fx.running.splice(0).map((t) => t.close()));
       await cluster.stop();
     }
   }, 60_000);

@@ -9,7 +9,9 @@ import { createHmac } from 'node:crypto';
 import { Server } from 'node:net';
 import type { Clock } from '../../service/src/clock';
 import type { ServiceDeps, TboService } from '../../service/src/service';
+import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { waitFor } from '../support/ports';
+import { redisCli, startRedis, stopAll, type RedisHandle } from '../support/redis';
 import { startTbo, upstreamEnv, type RunningTbo } from '../support/tbo';
 
 export const ALPHA_KEY = 'alpha-key-0123456789abcdef';
@@ -24,6 +26,51 @@ export const THREE_TENANTS = `${TWO_TENANTS},gamma:${GAMMA_KEY}`;
 /** Env of a service in front of the fake upstream, its admin listener on a free port. */
 export function secEnv(upstreamUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return upstreamEnv(upstreamUrl, { TBO_ADMIN_PORT: '0', ...extra });
+}
+
+/** What every file of the suite starts: a fake upstream, the services under test, and (optionally) a redis-server. */
+export interface SecurityFixtures {
+  /** Reset before each test. */
+  readonly fake: FakeUpstream;
+  /** Flushed before each test; only with `{ redis: true }`. */
+  readonly redis: RedisHandle;
+  /** Services a test started: closed after it. */
+  readonly running: SecuredTbo[];
+}
+
+/** Registers the suite's jest lifecycle (start, reset, close) and returns the fixtures it keeps. */
+export function securityFixtures(opts: { readonly redis?: boolean } = {}): SecurityFixtures {
+  let fake: FakeUpstream | undefined;
+  let redis: RedisHandle | undefined;
+  const running: SecuredTbo[] = [];
+  beforeAll(async () => {
+    fake = await startFakeUpstream();
+    if (opts.redis) redis = await startRedis();
+  });
+  afterAll(async () => {
+    if (opts.redis) await stopAll();
+    await fake?.close();
+  });
+  beforeEach(async () => {
+    fake?.reset();
+    if (redis) await redisCli(redis.port, 'FLUSHALL');
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((t) => t.close()));
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`securityFixtures: no ${what} (before beforeAll, or not asked for)`);
+    return value;
+  };
+  return {
+    get fake() {
+      return started(fake, 'fake upstream');
+    },
+    get redis() {
+      return started(redis, 'redis-server');
+    },
+    running,
+  };
 }
 
 export interface SecuredTbo {
