@@ -51,6 +51,8 @@ export interface LoadSpec {
   readonly headers: Record<string, string>;
   /** A fixed body, or a function called once per request (distinct requests). */
   readonly body: string | (() => string);
+  /** Headers that change per request (e.g. a new x-request-id each time), added to `headers`. */
+  readonly headersPerRequest?: () => Record<string, string>;
   readonly amount: number;
   /** @default 1 */
   readonly connections?: number;
@@ -71,7 +73,8 @@ export interface LoadResult {
 
 export function fire(spec: LoadSpec): Promise<LoadResult> {
   const latenciesMs: number[] = [];
-  const { body } = spec;
+  const { body, headersPerRequest } = spec;
+  const dynamic = typeof body !== 'string' || headersPerRequest !== undefined;
   let firstStart = Infinity;
   let lastEnd = -Infinity;
   return new Promise((resolve, reject) => {
@@ -81,7 +84,9 @@ export function fire(spec: LoadSpec): Promise<LoadResult> {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...spec.headers },
         body: typeof body === 'string' ? body : undefined,
-        requests: typeof body === 'string' ? undefined : [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+        requests: dynamic
+          ? [{ setupRequest: (req) => ({ ...req, body: typeof body === 'string' ? body : body(), headers: headersPerRequest ? { ...req.headers, ...headersPerRequest() } : req.headers }) }]
+          : undefined,
         connections: spec.connections ?? 1,
         amount: spec.amount,
         timeout: 10,

@@ -44,7 +44,7 @@ export async function measureMemory(tbo: TboProcess, headers: Record<string, str
   if (warm.errors + warm.non2xx > 0) problems.push(`warm-up: ${warm.errors} errors, ${warm.non2xx} non-2xx`);
   const before = await readiness(tbo.url);
   if (before.entries !== 0) problems.push(`cache held ${before.entries} entries after the no-store warm-up`);
-  const heapBefore = (await scrapeMetrics(tbo.url)).get('nodejs_heap_size_used_bytes') ?? NaN;
+  const heapBefore = (await scrapeMetrics(tbo.adminUrl)).get('nodejs_heap_size_used_bytes') ?? NaN;
   const rssBaseline = procStatusBytes(tbo.pid, 'VmRSS');
 
   const insert = await fire({ url, headers, body: () => chatBody(longPrompt(tags.next())), amount: entries, connections: 4 });
@@ -52,7 +52,7 @@ export async function measureMemory(tbo: TboProcess, headers: Record<string, str
   const rssAfter = procStatusBytes(tbo.pid, 'VmRSS');
   const hwm = procStatusBytes(tbo.pid, 'VmHWM');
   const after = await readiness(tbo.url);
-  const heapAfter = (await scrapeMetrics(tbo.url)).get('nodejs_heap_size_used_bytes') ?? NaN;
+  const heapAfter = (await scrapeMetrics(tbo.adminUrl)).get('nodejs_heap_size_used_bytes') ?? NaN;
   if (after.entries !== entries) problems.push(`cache holds ${after.entries} entries, expected ${entries}`);
 
   return {

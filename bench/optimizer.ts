@@ -95,7 +95,7 @@ async function laneBehaviour(logDir: string, maxConcurrent: number, upstreamLate
       amount,
       connections,
     });
-    const metrics = await scrapeMetrics(tbo.url);
+    const metrics = await scrapeMetrics(tbo.adminUrl);
     const toMs = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
     return {
       maxConcurrent,

@@ -234,7 +234,17 @@ export interface LoggedProcess extends Measured {
   stderr(): string;
 }
 
-export type TboProcess = LoggedProcess;
+/** A TBO process: its public listener (`url`) and the listener that serves `/metrics`. */
+export interface TboProcess extends LoggedProcess {
+  /**
+   * Base URL of `/metrics` and `/health/details`: the admin listener (`TBO_ADMIN_PORT`). A build from
+   * before the admin listener existed (e.g. a previous commit under `bench/compare.ts`) serves them on
+   * the public port; then this is `url`.
+   */
+  readonly adminUrl: string;
+  /** The built service it runs (`…/service/dist/main.js`). */
+  readonly main: string;
+}
 
 /**
  * Starts `node <args>` (args and env built for a free port chosen here) with stdout written to `logPath`, and waits until
@@ -281,11 +291,54 @@ export async function spawnLogged(
   return { name, pid, port, url, logPath, stderr: () => err, cpu: async () => procCpu(pid) };
 }
 
+/** Options of {@link spawnTbo}. */
+export interface TboSpawnOptions {
+  /**
+   * Extra node arguments, for side runs only (e.g. --cpu-prof, which node 20 refuses in
+   * NODE_OPTIONS; --inspect for forced GCs). @default none
+   */
+  readonly nodeArgs?: readonly string[];
+  /** The built service to run. @default this checkout's service/dist/main.js */
+  readonly main?: string;
+}
+
 /**
  * Runs exactly what the container runs, `node service/dist/main.js`, with stdout (the JSON logs)
- * written to `logPath`; waits until /health answers. CPU comes from /proc/<pid>/stat. `nodeArgs`
- * are for side runs only (e.g. --cpu-prof, which node 20 refuses in NODE_OPTIONS).
+ * written to `logPath`, the public listener and the admin listener each on a free loopback port
+ * (`TBO_PORT`, `TBO_ADMIN_PORT`); waits until /health answers on the public port and `/metrics` on
+ * the admin one. CPU comes from /proc/<pid>/stat.
  */
-export async function spawnTbo(name: string, env: Record<string, string>, logPath: string, nodeArgs: readonly string[] = []): Promise<TboProcess> {
-  return spawnLogged(name, (port) => ({ args: [...nodeArgs, SERVICE_MAIN], env: { ...env, TBO_HOST: HOST, TBO_PORT: String(port) } }), logPath, '/health');
+export async function spawnTbo(name: string, env: Record<string, string>, logPath: string, opts: TboSpawnOptions = {}): Promise<TboProcess> {
+  const main = opts.main ?? SERVICE_MAIN;
+  const adminPort = await freePort();
+  const proc = await spawnLogged(
+    name,
+    (port) => ({ args: [...(opts.nodeArgs ?? []), main], env: { ...env, TBO_HOST: HOST, TBO_PORT: String(port), TBO_ADMIN_PORT: String(adminPort) } }),
+    logPath,
+    '/health',
+  );
+  return { ...proc, main, adminUrl: await metricsListener(name, proc.url, `http://${HOST}:${adminPort}`) };
+}
+
+/**
+ * Where `/metrics` answers: the admin listener once it listens; a build without one (before issue 10)
+ * serves it on the public port, which the current build answers with 404.
+ */
+async function metricsListener(name: string, publicUrl: string, adminUrl: string): Promise<string> {
+  const answers = async (url: string) => {
+    try {
+      const res = await fetch(`${url}/metrics`);
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false; // not listening (yet)
+    }
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (await answers(adminUrl)) return adminUrl;
+    if (await answers(publicUrl)) return publicUrl;
+    if (Date.now() > deadline) throw new Error(`${name}: /metrics answered neither on the admin listener (${adminUrl}) nor on ${publicUrl} within 20 s`);
+    await sleep(50);
+  }
 }

@@ -3,14 +3,14 @@
  * service/dist/main.js` (node 20 refuses --cpu-prof in NODE_OPTIONS), default log level, once for cache misses and once for cache hits
  * (2 000 warm-up + 20 000 requests, 1 connection), and prints the profile summaries.
  *
- *   npm run build --prefix service && npx tsx bench/profile.ts [miss|hit ...]
+ *   npm run build --prefix service && npx tsx bench/profile.ts [miss|hit ...] [--main <other build's dist/main.js>]
  *
  * Summaries go to bench/results/profile-latest.json; the raw .cpuprofile files stay in a temp
  * directory whose path is printed (open them in Chrome DevTools).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type Row } from './cpuprofile';
 import { fire } from './load';
 import { installCleanupHandlers, killAllNow, ROOT, spawnBenchServer, spawnTbo, stopAll, stopPid } from './processes';
@@ -42,7 +42,11 @@ async function main(): Promise<void> {
     killAllNow();
     process.exit(1);
   }, 300_000);
-  const modes = process.argv.slice(2).filter((m): m is 'miss' | 'hit' => m === 'miss' || m === 'hit');
+  const args = process.argv.slice(2);
+  const mainAt = args.indexOf('--main');
+  const main = mainAt >= 0 ? resolve(args[mainAt + 1] ?? '') : undefined;
+  if (main !== undefined && !existsSync(main)) throw new Error(`--main: no built service at ${main}`);
+  const modes = args.filter((m): m is 'miss' | 'hit' => m === 'miss' || m === 'hit');
   const dir = mkdtempSync(join(tmpdir(), 'tbo-profile-'));
   writeFileSync(join(dir, 'config.yaml'), '');
   let ok = false;
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
           API_RATE_LIMIT: '100000000',
         },
         join(dir, `tbo-${mode}.log`),
-        ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=tbo-${mode}.cpuprofile`, '--cpu-prof-interval=250'],
+        { main, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=tbo-${mode}.cpuprofile`, '--cpu-prof-interval=250'] },
       );
       const url = `${tbo.url}${CHAT_PATH}`;
       const headers = { authorization: `Bearer ${TBO_KEY}` };
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
     console.log('preempted there, which on a loaded machine is most of it; compare busy ms with the measured CPU µs/request.');
     const outDir = join(ROOT, 'bench', 'results');
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'profile-latest.json'), `${JSON.stringify({ createdAt: new Date().toISOString(), profilesDir: dir, ...out }, null, 2)}\n`);
+    writeFileSync(join(outDir, 'profile-latest.json'), `${JSON.stringify({ createdAt: new Date().toISOString(), build: main ?? 'service/dist/main.js', profilesDir: dir, ...out }, null, 2)}\n`);
     console.log(`raw profiles: ${dir}; summary: bench/results/profile-latest.json`);
     ok = true;
   } finally {

@@ -1,4 +1,6 @@
 /** Turns measurements into the targets verdict and the tables (printed, and in BENCHMARKS.md). */
+import type { CardinalityResult } from './cardinality';
+import { renderComparison } from './comparison';
 import type { MemoryResult, RetainedMemoryResult } from './memory';
 import type { ChunkRecord, ScenarioResult } from './measure';
 import type { BenchResult, ProcessMemory } from './result';
@@ -322,8 +324,52 @@ export function renderReport(r: BenchResult): string {
     '',
     renderMemory(r.memory, r.retained),
     '',
+    ...(r.comparison ? [`CPU per request against the previous build (bench/compare.ts, ${r.comparison.measuredAt.slice(0, 16).replace('T', ' ')} UTC, same build):`, renderComparison(r.comparison), ''] : []),
+    ...(r.cardinality ? [`Bounded state (a fresh TBO; Δ = change from the baseline after the warm-up):`, renderCardinality(r.cardinality), cardinalitySummary(r.cardinality), ''] : []),
     renderMachine(r.machine),
     ...r.warnings.map((w) => `WARNING: ${w}`),
     ...r.problems.map((p) => `INVALID: ${p}`),
   ].join('\n');
+}
+
+/** Bounded state: memory and /metrics before and after N distinct model names, session ids and request ids. */
+export function renderCardinality(c: CardinalityResult): string {
+  const rows = c.steps.map((s, i) => {
+    const a = s.after;
+    // After the baseline, each step also shows what it added (Δ over the step before it).
+    const prev = s.id === 'start' || s.id === 'baseline' ? undefined : c.steps[i - 1]?.after;
+    const grown = (v: number, b: number | undefined, digits: number, scale = 1) => (b === undefined ? fmt(v / scale, digits) : `${fmt(v / scale, digits)} (${v >= b ? '+' : ''}${fmt((v - b) / scale, digits)})`);
+    return [
+      s.label,
+      s.requests ? String(s.requests) : '–',
+      s.requests ? fmt((s.requests * 1000) / s.wallMs, 0) : '–',
+      s.requests ? `${s.misses} / ${s.hits} / ${s.upstreamCalls}` : '–',
+      fmt(a.rssBytes / MiB, 1),
+      grown(a.rssAfterGcBytes, prev?.rssAfterGcBytes, 1, MiB),
+      grown(a.heapUsedAfterGcBytes, prev?.heapUsedAfterGcBytes, 1, MiB),
+      grown(a.series, prev?.series, 0),
+      String(a.modelLabels.length),
+      `${fmt(a.performanceGlobalBytes / 1024, 1)} / ${fmt(a.performanceTenantBytes / 1024, 1)}`,
+      String(a.cacheEntries),
+    ];
+  });
+  return renderTable(
+    ['step (one fresh TBO, in order)', 'requests', 'req/s', 'miss / hit / upstream calls', 'VmRSS MiB', 'VmRSS after GC MiB (Δ step)', 'heap after GC MiB (Δ step)', '/metrics series (Δ step)', 'model label values', '/v1/performance KiB global / tenant', 'cache entries'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+/** One line: growth from the baseline to the end of the bounded-state steps. */
+export function cardinalitySummary(c: CardinalityResult): string {
+  const base = c.steps.find((s) => s.id === 'baseline')?.after;
+  const end = c.steps.at(-1)?.after;
+  if (!base || !end) return '';
+  const d = (a: number, b: number, scale: number, digits: number) => `${a - b >= 0 ? '+' : ''}${fmt((a - b) / scale, digits)}`;
+  const labels = end.modelLabels.length <= 12 ? end.modelLabels.join(', ') : `${end.modelLabels.slice(0, 12).join(', ')}, …`;
+  return (
+    `From the baseline to the end (${c.distinct} distinct model names, ${c.distinct} session ids, ${c.distinct} request ids): VmRSS after forced GC ${fmt(base.rssAfterGcBytes / MiB, 1)} → ${fmt(end.rssAfterGcBytes / MiB, 1)} MiB (${d(end.rssAfterGcBytes, base.rssAfterGcBytes, MiB, 1)} MiB), ` +
+    `V8 heap ${d(end.heapUsedAfterGcBytes, base.heapUsedAfterGcBytes, MiB, 1)} MiB, /metrics ${base.series} → ${end.series} series (${d(end.series, base.series, 1, 0)}), ` +
+    `${fmt(base.metricsBytes / 1024, 1)} → ${fmt(end.metricsBytes / 1024, 1)} KiB; model label values: ${labels}.`
+  );
 }

@@ -5,9 +5,12 @@ export const CHAT_PATH = '/v1/chat/completions';
 
 const SYSTEM = 'You are a concise assistant inside a project-management tool. Answer in plain English, in at most three sentences, and never invent ticket numbers.';
 
-export function chatBody(userText: string): string {
+/** The model every bench request names unless told otherwise: one of TBO's default routing-tier models. */
+export const BENCH_MODEL = 'gpt-4o-mini';
+
+export function chatBody(userText: string, model = BENCH_MODEL): string {
   return JSON.stringify({
-    model: 'gpt-4o-mini',
+    model,
     messages: [
       { role: 'system', content: SYSTEM },
       { role: 'user', content: userText },

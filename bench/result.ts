@@ -1,8 +1,10 @@
-import type { OptimizerResults } from './optimizer';
 /** The shape of bench/results/latest.json: what `npm run bench` measured, and how. BENCHMARKS.md is made from it. */
+import type { CardinalityResult } from './cardinality';
+import type { ComparisonResult } from './comparison';
 import type { MachineFacts } from './cpu';
 import type { MemoryResult, RetainedMemoryResult } from './memory';
 import type { ScenarioResult } from './measure';
+import type { OptimizerResults } from './optimizer';
 import type { Added, REFERENCE, TARGETS, Target } from './report';
 
 /** Resident memory of one server process, from /proc/<pid>/status. */
@@ -50,6 +52,8 @@ export interface BenchMethod {
   readonly calibration: string;
   readonly memory: string;
   readonly retained: string;
+  /** How the bounded-state steps were run (absent in runs made before they existed). */
+  readonly cardinality?: string;
 }
 
 export interface BenchResult {
@@ -75,6 +79,10 @@ export interface BenchResult {
   readonly logging: Readonly<Record<string, { readonly bytes: number; readonly lines: number }>>;
   readonly memory: MemoryResult;
   readonly retained: RetainedMemoryResult;
+  /** Memory and /metrics before and after N distinct model names, session ids and request ids (absent in runs made before they existed). */
+  readonly cardinality?: CardinalityResult;
+  /** CPU per request against the previous build (bench/compare.ts, a separate run on the same build; absent when none matched). */
+  readonly comparison?: ComparisonResult;
   /** The optimizer's own scenarios (absent in runs made before they existed). */
   readonly optimizer?: OptimizerResults;
 }

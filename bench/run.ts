@@ -11,17 +11,20 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { distSha256, savedComparisonFor } from './comparison';
+import { CARDINALITY_CONNECTIONS, CARDINALITY_DISTINCT, cardinalityEnv, measureCardinality } from './cardinality';
 import { machineCpu, machineFacts, machineLoad, procStatusBytes } from './cpu';
 import { inspectorUrl } from './inspector';
 import { measureMemory, measureRetained, type MemoryResult } from './memory';
 import { runScenarios, SETTLE_MS, type Scenario } from './measure';
 import { cacheCounts } from './metrics';
 import { portkeyHeaders, spawnPortkey } from './portkey';
-import { installCleanupHandlers, killAllNow, ROOT, runMain, spawnBenchServer, spawnTbo, stopAll, stopPid, type Measured, type TboProcess } from './processes';
+import { installCleanupHandlers, killAllNow, ROOT, runMain, SERVICE_MAIN, spawnBenchServer, spawnTbo, stopAll, stopPid, type Measured } from './processes';
 import { addedOver, evaluateTargets, REFERENCE, renderReport, TARGETS, type Added } from './report';
 import { CHAT_PATH, chatBody, smallPrompt, Tags } from './requests';
 import type { BenchResult, LoadAverageSummary, ProcessMemory } from './result';
 import { optimizerTables, runOptimizerBench } from './optimizer';
+import { OPENAI_KEY, post, primeAndCheck, TBO_KEY, tboEnv } from './tbo-env';
 import { BENCHMARKS_PATH, writeBenchmarks } from './write-benchmarks';
 
 const WARMUP = 1000;
@@ -36,31 +39,11 @@ const TBO_CACHE_ENTRIES = 10_000; // the default TBO_CACHE_SIZE
 /** No new measuring round starts past this (unless fewer than MIN_ROUNDS ran); the memory phase and report follow. */
 const ROUNDS_BUDGET_MS = 170_000;
 /** Hard stop: everything is killed. */
-const DEADLINE_MS = 290_000;
-
-/** Client credential of the bench tenant (TBO_API_KEYS), and the service's own upstream keys. */
-const TBO_KEY = 'tbo-bench-client-key-0123456789';
-const OPENAI_KEY = 'sk-openai-bench-0123456789';
-const ANTHROPIC_KEY = 'sk-ant-bench-0123456789';
+const DEADLINE_MS = 450_000;
 
 const began = performance.now();
 function log(line: string): void {
   console.log(`[${((performance.now() - began) / 1000).toFixed(1).padStart(5)} s] ${line}`);
-}
-
-function tboEnv(upstreamUrl: string, configFile: string, logLevel?: 'warn'): Record<string, string> {
-  return {
-    TBO_CONFIG_FILE: configFile, // an empty file: defaults, whatever /app/config holds
-    ...(logLevel ? { TBO_LOG_LEVEL: logLevel } : {}), // unset = the default, info
-    OPENAI_API_KEY: OPENAI_KEY,
-    OPENAI_BASE_URL: `${upstreamUrl}/v1`,
-    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-    ANTHROPIC_BASE_URL: upstreamUrl,
-    TBO_API_KEYS: `bench:${TBO_KEY}`,
-    // The default (10 000/min per tenant) would answer 429 within seconds at benchmark rates; a
-    // huge limit keeps the limiter on the request path without ever rejecting.
-    API_RATE_LIMIT: '100000000',
-  };
 }
 
 /** 1-minute load average every 2 s while the bench runs: the machine is shared. */
@@ -76,22 +59,6 @@ function sampleLoad(): { stop(): LoadAverageSummary } {
       return { min: round(Math.min(...samples)), mean: round(samples.reduce((a, b) => a + b, 0) / samples.length), max: round(Math.max(...samples)), samples: samples.length };
     },
   };
-}
-
-async function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; cache: string | null; text: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: res.status, cache: res.headers.get('x-tbo-cache'), text: await res.text() };
-}
-
-/** A miss, then a hit, for the fixed body; a miss for a distinct one. Throws if TBO disagrees. */
-async function primeAndCheck(tbo: TboProcess, headers: Record<string, string>, hitBody: string, tags: Tags): Promise<void> {
-  const expect = async (body: string, cache: string) => {
-    const r = await post(`${tbo.url}${CHAT_PATH}`, headers, body);
-    if (r.status !== 200 || r.cache !== cache) throw new Error(`${tbo.name}: expected 200 ${cache}, got ${r.status} ${r.cache}: ${r.text.slice(0, 300)}`);
-  };
-  await expect(hitBody, 'miss');
-  await expect(hitBody, 'hit');
-  await expect(chatBody(smallPrompt(tags.next())), 'miss');
 }
 
 function logFileStats(path: string): { bytes: number; lines: number } {
@@ -115,6 +82,7 @@ async function main(): Promise<number> {
   writeFileSync(configFile, '');
   const startedAt = new Date().toISOString();
   const facts = machineFacts();
+  const buildAtStart = distSha256(SERVICE_MAIN);
   const cpuStart = machineCpu();
   const loadSampler = sampleLoad();
   const tags = new Tags();
@@ -156,7 +124,7 @@ async function main(): Promise<number> {
     const expected = (JSON.parse(sample.text) as { choices: { message: { content: string } }[] }).choices[0].message.content;
     const got = peerAnswer.status === 200 ? (JSON.parse(peerAnswer.text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content : undefined;
     if (got !== expected) throw new Error(`portkey: expected the upstream's answer, got ${peerAnswer.status}: ${peerAnswer.text.slice(0, 300)}`);
-    const countsBefore = await Promise.all([cacheCounts(tboInfo.url), cacheCounts(tboWarn.url)]);
+    const countsBefore = await Promise.all([cacheCounts(tboInfo.adminUrl), cacheCounts(tboWarn.adminUrl)]);
 
     const distinct = () => chatBody(smallPrompt(tags.next()));
     const c10 = { connections: 10, measure: MEASURE_C10 } as const;
@@ -202,7 +170,7 @@ async function main(): Promise<number> {
     }));
 
     // TBO's own view must match: every measured miss request a miss, every hit request a hit.
-    const countsAfter = await Promise.all([cacheCounts(tboInfo.url), cacheCounts(tboWarn.url)]);
+    const countsAfter = await Promise.all([cacheCounts(tboInfo.adminUrl), cacheCounts(tboWarn.adminUrl)]);
     const byId = new Map(results.map((r) => [r.id, r]));
     const cacheCheck = [tboInfo, tboWarn].map((tbo, i) => {
       const miss = countsAfter[i].miss - countsBefore[i].miss;
@@ -225,9 +193,25 @@ async function main(): Promise<number> {
     for (const p of memory.problems) problems.push(`memory: ${p}`);
     await stopPid(tboMem.pid);
     log('measuring retained memory (forced full GCs) on another fresh TBO');
-    const tboGc = await spawnTbo('tbo-retained', tboEnv(upstream.url, configFile), join(tmp, 'tbo-retained.log'), ['--inspect=127.0.0.1:0']);
+    const tboGc = await spawnTbo('tbo-retained', tboEnv(upstream.url, configFile), join(tmp, 'tbo-retained.log'), { nodeArgs: ['--inspect=127.0.0.1:0'] });
     const retained = await measureRetained(tboGc, inspectorUrl(tboGc.stderr()), tboHeaders, tags, MEMORY_ENTRIES);
     for (const p of retained.problems) problems.push(`retained memory: ${p}`);
+    await stopPid(tboGc.pid);
+    log(`bounded state: ${CARDINALITY_DISTINCT} distinct model names, session ids and request ids through a fresh TBO`);
+    const card = cardinalityEnv(upstream.url, configFile);
+    const tboCard = await spawnTbo('tbo-cardinality', card.env, join(tmp, 'tbo-cardinality.log'), { nodeArgs: ['--inspect=127.0.0.1:0'] });
+    const cardinality = await measureCardinality({
+      tbo: tboCard,
+      inspector: inspectorUrl(tboCard.stderr()),
+      upstream,
+      tenantKey: card.tenantKey,
+      adminKey: card.adminKey,
+      tags,
+      distinct: CARDINALITY_DISTINCT,
+      connections: CARDINALITY_CONNECTIONS,
+      log,
+    });
+    for (const p of cardinality.problems) problems.push(`bounded state: ${p}`);
     await stopAll();
     log('optimizer: /v1/collaborate vs the proxy path on a miss, and the lanes at 2 × max_concurrent_requests');
     const optimizer = await runOptimizerBench(tmp);
@@ -241,6 +225,10 @@ async function main(): Promise<number> {
       if (base) added.set(r.id, addedOver(r, base));
     }
     const targets = evaluateTargets(byId, added, memory);
+    if (distSha256(SERVICE_MAIN) !== buildAtStart) warnings.push('service/dist changed during the run (rebuilt by someone): processes started later ran another build');
+    // CPU per request against the previous build: bench/compare.ts, when it measured exactly this build.
+    const saved = savedComparisonFor(SERVICE_MAIN);
+    log(saved.comparison ? `including bench/results/compare-latest.json (${saved.comparison.measuredAt}): it measured this build` : `no build comparison in BENCHMARKS.md: ${saved.reason}`);
     const load = machineLoad(cpuStart, machineCpu());
 
     const json: BenchResult = {
@@ -281,6 +269,7 @@ async function main(): Promise<number> {
         ceiling: 'bare express 5 (service/node_modules), etag and x-powered-by off as in TBO, res.json of the same answer, body not read',
         calibration: 'express 5 + undici 7 (service/node_modules): express.raw body, undici.request to the fake upstream, relay the text; no cache/auth/validation/metrics/logs',
         memory: `fresh TBO (log info); 1000 Cache-Control: no-store requests as warm-up (nothing cached), VmRSS; then ${MEMORY_ENTRIES} distinct requests with ~1 KB prompts (answers ~1.2 KB) at 4 connections, VmRSS/VmHWM from /proc/<pid>/status`,
+        cardinality: `another fresh TBO (log info) started with --inspect=127.0.0.1:0, one tenant key and one admin key (TBO_ADMIN_KEYS), against the same fake upstream; warm-up: the cache filled to capacity + 1000 with distinct prompts (${CHAT_PATH}, model gpt-4o-mini, a routing-tier model), then 500 requests of each step below with their own strings; then, in order, ${CARDINALITY_DISTINCT} requests each naming another model (ft:gpt-4o-mini:acme:<n>, unknown to TBO: forwarded, answered by the fake upstream, stored: all misses), ${CARDINALITY_DISTINCT} with another x-tbo-session-id each and ${CARDINALITY_DISTINCT} with another x-request-id each (one fixed body: all hits), ${CARDINALITY_CONNECTIONS} connections; after each step VmRSS, two full GCs forced through the inspector, V8 heap used and VmRSS again, the series (sample lines) on /metrics from the admin listener, the distinct model label values there, and the size of GET /v1/performance with the admin key (scope global) and the tenant key`,
         retained: `another fresh TBO started with --inspect=127.0.0.1:0 (no session attached during load): the same warm-up and ${MEMORY_ENTRIES} inserts, then ${MEMORY_ENTRIES} more (evicting every earlier entry); after each step two full GCs forced through the inspector (HeapProfiler.collectGarbage), then V8 heap used (Runtime.getHeapUsage) and VmRSS`,
       },
       peer: { name: '@portkey-ai/gateway', version: portkey.version },
@@ -292,6 +281,8 @@ async function main(): Promise<number> {
       logging,
       memory,
       retained,
+      cardinality,
+      comparison: saved.comparison,
       optimizer,
     };
 

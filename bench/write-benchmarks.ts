@@ -3,11 +3,12 @@
  * it at the end of a valid run; `npx tsx bench/write-benchmarks.ts [result.json]` re-renders it
  * from bench/results/latest.json (or the given file).
  */
+import { renderComparison } from './comparison';
 import { optimizerTables } from './optimizer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from './processes';
-import { renderMemory, renderProcesses, renderScenarios, renderSideBySideCost, renderSideBySideLatency, renderTargets } from './report';
+import { cardinalitySummary, renderCardinality, renderMemory, renderProcesses, renderScenarios, renderSideBySideCost, renderSideBySideLatency, renderTargets } from './report';
 import type { BenchResult } from './result';
 import { fmt } from './table';
 
@@ -90,6 +91,7 @@ export function renderBenchmarks(r: BenchResult): string {
     `- Bare express (ceiling): ${r.method.ceiling}.`,
     `- Pass-through (calibration): ${r.method.calibration}.`,
     `- Memory with a full cache: ${r.method.memory}. Retained memory: ${r.method.retained}.`,
+    ...(r.method.cardinality ? [`- Bounded state: ${r.method.cardinality}.`] : []),
     `- Validity: every scenario's failed requests must be 0 and the upstream must see exactly one call per miss/proxied request and none per hit; TBO's /metrics must count exactly the misses and hits sent. This run: ${r.valid ? 'valid' : `INVALID (${r.problems.join('; ')})`}.`,
     ...r.warnings.map((w) => `- Warning: ${w}.`),
     '',
@@ -132,12 +134,41 @@ export function renderBenchmarks(r: BenchResult): string {
     '',
     renderMemory(r.memory, r.retained),
     '',
+    ...(r.comparison
+      ? [
+          '## CPU per request against the previous build',
+          '',
+          `Measured by ${code(`npx tsx bench/compare.ts <previous build>`)} on ${r.comparison.measuredAt.slice(0, 16).replace('T', ' ')} UTC, a separate run (${fmt(r.comparison.durationSeconds, 0)} s) of exactly the build measured`,
+          `above (same ${code('service/dist')} hash) and the build of commit ${r.comparison.builds.previous.commit?.slice(0, 7) ?? '(unknown)'}: both processes got the same requests at the same time`,
+          `(1 connection each), in ${r.comparison.rounds} rounds of a miss and a hit chunk, so the shared machine's load hit both alike. A ratio above`,
+          `${fmt(r.comparison.limit, 2)} on either path is a regression. Its absolute figures differ from the tables above (two servers ran at once): the ratio is the comparison.`,
+          '',
+          renderComparison(r.comparison),
+          '',
+        ]
+      : []),
+    ...(r.cardinality
+      ? [
+          `## Bounded state: ${r.cardinality.distinct} distinct model names, session ids and request ids`,
+          '',
+          'Strings a client chooses must not grow TBO\'s memory or its `/metrics` without bound (issue 10). One fresh TBO, the steps in',
+          'order; Δ step is what each step added to the one before it. The baseline comes after a warm-up that filled the response cache',
+          '(so the cache filling up does not count as growth). Misses / hits as TBO counted them, upstream calls as the fake upstream',
+          'counted them; RSS and heap after two full GCs forced through the inspector.',
+          '',
+          renderCardinality(r.cardinality),
+          '',
+          `${cardinalitySummary(r.cardinality)}`,
+          '',
+        ]
+      : []),
     '## Reproduce',
     '',
     '```sh',
     'npm ci',
-    'npm run bench                      # builds the service, runs everything (about 3 minutes), writes this file',
+    'npm run bench                      # builds the service, runs everything (3–5 minutes), writes this file',
     'npx tsx bench/write-benchmarks.ts  # re-renders this file from bench/results/latest.json',
+    'npx tsx bench/compare.ts <dir>     # CPU per request against another build (see bench/README.md), before npm run bench',
     '```',
     '',
     ...(r.optimizer

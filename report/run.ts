@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     const load = machineLoad(cpuBefore, machineCpu());
     log(`replay finished in ${replaySeconds.toFixed(1)} s`);
 
-    const [tboCounters, upTboStats, upDirectStats] = await Promise.all([readTboCounters(tbo.url), upTbo.stats(), upDirect.stats()]);
+    const [tboCounters, upTboStats, upDirectStats] = await Promise.all([readTboCounters(tbo.adminUrl), upTbo.stats(), upDirect.stats()]);
     await stopAll();
 
     const outcome: Outcome = {
