@@ -107,10 +107,12 @@ export class CircuitBreaker {
       }
       return;
     }
-    if (this.window.length < this.opts.windowSize || this.oneTenantsTrouble()) return;
+    if (this.window.length < this.opts.windowSize) return;
     const stats = this.stats();
-    if (stats.errorRate > this.opts.maxErrorRate) this.open(`error rate ${(stats.errorRate * 100).toFixed(1)} % over the last ${this.window.length} calls`);
-    else if (stats.p95TtftMs >= this.opts.ttftThresholdMs) this.open(`p95 time to first token ${(stats.p95TtftMs / 1000).toFixed(2)} s over the last ${this.window.length} calls`);
+    let reason: string | undefined;
+    if (stats.errorRate > this.opts.maxErrorRate) reason = `error rate ${(stats.errorRate * 100).toFixed(1)} % over the last ${this.window.length} calls`;
+    else if (stats.p95TtftMs >= this.opts.ttftThresholdMs) reason = `p95 time to first token ${(stats.p95TtftMs / 1000).toFixed(2)} s over the last ${this.window.length} calls`;
+    if (reason && !this.oneTenantsTrouble()) this.open(reason);
   }
 
   /** A call ended without an outcome for the upstream's health (client left, 4xx): frees a half-open probe. */

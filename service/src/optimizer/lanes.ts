@@ -59,12 +59,16 @@ export class PriorityLanes {
   /** In flight and waiting per tenant; a tenant's entry exists only while it has some. */
   private readonly activeBy = new Map<string, number>();
   private readonly waitingBy = new Map<string, number>();
+  /** False when the per-tenant bounds equal the global ones (one tenant): nothing to count per tenant. */
+  private readonly perTenant: boolean;
 
   constructor(
     private readonly opts: LaneOptions,
     private readonly clock: Clock,
     private readonly observe: (queueLength: number, waitedMs: number | undefined) => void = () => undefined,
-  ) {}
+  ) {
+    this.perTenant = opts.maxConcurrentPerTenant < opts.maxConcurrent || opts.maxQueuePerTenant < opts.maxQueue;
+  }
 
   get inFlight(): number {
     return this.active;
@@ -78,7 +82,7 @@ export class PriorityLanes {
   acquire(priority: number, tenant: string, signal?: AbortSignal): Promise<() => void> {
     if (this.active < this.opts.maxConcurrent && this.underCap(tenant)) return Promise.resolve(this.grant(tenant, undefined));
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(this.overloaded('the request queue is full'));
-    if ((this.waitingBy.get(tenant) ?? 0) >= this.opts.maxQueuePerTenant) return Promise.reject(this.overloaded('this tenant\'s share of the request queue is full'));
+    if (this.perTenant && (this.waitingBy.get(tenant) ?? 0) >= this.opts.maxQueuePerTenant) return Promise.reject(this.overloaded('this tenant\'s share of the request queue is full'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { priority, tenant, seq: this.seq++, enqueuedAt: this.clock.now(), resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => this.drop(waiter, this.overloaded(`waited ${this.opts.maxWaitMs / 1000} s for an upstream slot`)), this.opts.maxWaitMs);
@@ -86,25 +90,25 @@ export class PriorityLanes {
       signal?.addEventListener('abort', () => this.drop(waiter, new TboError('upstream_unavailable', 'client went away while queued')), { once: true });
       const at = this.queue.findIndex((w) => w.priority > priority);
       this.queue.splice(at === -1 ? this.queue.length : at, 0, waiter);
-      bump(this.waitingBy, tenant, 1);
+      if (this.perTenant) bump(this.waitingBy, tenant, 1);
       this.observe(this.queue.length, undefined);
     });
   }
 
   private underCap(tenant: string): boolean {
-    return (this.activeBy.get(tenant) ?? 0) < this.opts.maxConcurrentPerTenant;
+    return !this.perTenant || (this.activeBy.get(tenant) ?? 0) < this.opts.maxConcurrentPerTenant;
   }
 
   private grant(tenant: string, waitedMs: number | undefined): () => void {
     this.active++;
-    bump(this.activeBy, tenant, 1);
+    if (this.perTenant) bump(this.activeBy, tenant, 1);
     if (waitedMs !== undefined) this.observe(this.queue.length, waitedMs);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.active--;
-      bump(this.activeBy, tenant, -1);
+      if (this.perTenant) bump(this.activeBy, tenant, -1);
       this.next();
     };
   }
@@ -115,7 +119,7 @@ export class PriorityLanes {
       const at = this.queue.findIndex((w) => this.underCap(w.tenant));
       if (at === -1) return;
       const [waiter] = this.queue.splice(at, 1);
-      bump(this.waitingBy, waiter.tenant, -1);
+      if (this.perTenant) bump(this.waitingBy, waiter.tenant, -1);
       clearTimeout(waiter.timer);
       waiter.resolve(this.grant(waiter.tenant, this.clock.now() - waiter.enqueuedAt));
     }
@@ -125,7 +129,7 @@ export class PriorityLanes {
     const at = this.queue.indexOf(waiter);
     if (at === -1) return;
     this.queue.splice(at, 1);
-    bump(this.waitingBy, waiter.tenant, -1);
+    if (this.perTenant) bump(this.waitingBy, waiter.tenant, -1);
     clearTimeout(waiter.timer);
     this.observe(this.queue.length, undefined);
     waiter.reject(err);

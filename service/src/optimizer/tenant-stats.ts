@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { CacheStatus } from './ports';
 
 /** What one tenant may see of its own traffic on this instance. */
@@ -17,16 +16,19 @@ interface Counts {
   readonly models: Set<string>;
 }
 
-/** Tenants remembered at once; the least recently active are forgotten first. */
+/** Tenants remembered at once; the first seen are forgotten first. */
 const MAX_TENANTS = 10_000;
 
 /** Per-tenant cache outcomes and models, bounded, for each tenant's own `/v1/performance`. */
 export class TenantStats {
-  private readonly byTenant = new LRUCache<string, Counts>({ max: MAX_TENANTS });
+  private readonly byTenant = new Map<string, Counts>();
 
   private of(tenant: string): Counts {
     let counts = this.byTenant.get(tenant);
-    if (!counts) this.byTenant.set(tenant, (counts = { hits: 0, misses: 0, coalesced: 0, models: new Set() }));
+    if (!counts) {
+      if (this.byTenant.size >= MAX_TENANTS) this.byTenant.delete(this.byTenant.keys().next().value as string);
+      this.byTenant.set(tenant, (counts = { hits: 0, misses: 0, coalesced: 0, models: new Set() }));
+    }
     return counts;
   }
 
@@ -43,6 +45,6 @@ export class TenantStats {
   }
 
   view(tenant: string): TenantView {
-    return this.byTenant.peek(tenant) ?? { hits: 0, misses: 0, coalesced: 0, models: new Set() };
+    return this.byTenant.get(tenant) ?? { hits: 0, misses: 0, coalesced: 0, models: new Set() };
   }
 }
