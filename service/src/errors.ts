@@ -48,6 +48,8 @@ export class UpstreamHttpError extends Error {
     readonly status: number,
     readonly body: string,
     readonly retryAfter: string | undefined,
+    /** Upstream response headers the client gets too (request id, rate-limit state, retry advice). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(`upstream answered ${status}`);
     this.name = 'UpstreamHttpError';

@@ -116,7 +116,7 @@ export class TboService {
       prices.models,
       config.modelsAllowed?.split(','),
     );
-    const router = new Router(tiers, config.fallback, available, catalog);
+    const router = new Router(tiers, config.fallback, available, catalog, config.fallbackNamed);
     this.lanes = new PriorityLanes(
       laneOptions(config, auth.singleTenant),
       clock,

@@ -142,7 +142,7 @@ describe('429 is not an upstream failure', () => {
 
   it('while backed off, a request goes to the rest of its route chain (fallback "down")', async () => {
     const clock = new ShiftedClock();
-    const tbo = await service(clock, { TBO_FALLBACK: 'down' });
+    const tbo = await service(clock, { TBO_FALLBACK: 'down', TBO_FALLBACK_NAMED: 'true' });
     fx.fake.failNext(1, { status: 429, retryAfter: 30 });
     await call(tbo, ALPHA_KEY, 'rate limited'); // model-main answers 429 (the spare may answer instead)
     const before = fx.fake.requests.length;

@@ -174,11 +174,12 @@ describe('entries in Redis that do not verify', () => {
 
 describe('what goes into the cache', () => {
   it('a fallback answer (haiku while sonnet is down) is not served for a later sonnet request once sonnet recovers', async () => {
-    const tbo = await instance({ TBO_MODELS_FAST: 'anthropic:model-haiku', TBO_MODELS_BALANCED: 'anthropic:model-sonnet', TBO_MODELS_STRONGEST: 'anthropic:model-sonnet' });
+    const tbo = await instance({ TBO_MODELS_FAST: 'anthropic:model-haiku', TBO_MODELS_BALANCED: 'anthropic:model-sonnet', TBO_MODELS_STRONGEST: 'anthropic:model-sonnet', TBO_FALLBACK_NAMED: 'true' });
     const sdk = anthropicSdk(tbo.url, ALPHA_KEY);
     fx.fake.failModel('model-sonnet', { status: 529 });
-    const during = await sdk.messages.create({ ...ask('while sonnet is down', 'model-sonnet'), stream: false });
-    expect(during.model).toBe('model-haiku'); // served by the fallback
+    const during = await sdk.messages.create({ ...ask('while sonnet is down', 'model-sonnet'), stream: false }).withResponse();
+    expect(during.data.model).toBe('model-haiku'); // served by the fallback, and the answer says so
+    expect(during.response.headers.get('x-tbo-fallback')).toBe('model-sonnet->model-haiku');
     fx.fake.failModel('model-sonnet', undefined);
 
     for (const stream of [false, true]) {

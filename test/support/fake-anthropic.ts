@@ -22,6 +22,12 @@ export const anthropicProvider: FakeProvider = {
   name: 'anthropic',
   path: '/v1/messages',
   requestIdHeader: 'request-id',
+  rateLimitHeaders: {
+    'anthropic-ratelimit-requests-limit': '4000',
+    'anthropic-ratelimit-requests-remaining': '3999',
+    'anthropic-ratelimit-requests-reset': '2026-01-01T00:00:01Z',
+    'anthropic-ratelimit-tokens-remaining': '399000',
+  },
   credentialName: 'x-api-key header or Authorization: Bearer token',
 
   /** `x-api-key`, or `Authorization: Bearer` (what @anthropic-ai/sdk >= 1.x sends for `apiKey`). */

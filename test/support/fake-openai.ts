@@ -15,6 +15,12 @@ export const openaiProvider: FakeProvider = {
   name: 'openai',
   path: '/v1/chat/completions',
   requestIdHeader: 'x-request-id',
+  rateLimitHeaders: {
+    'x-ratelimit-limit-requests': '10000',
+    'x-ratelimit-remaining-requests': '9999',
+    'x-ratelimit-reset-requests': '6ms',
+    'openai-processing-ms': '42',
+  },
   credentialName: 'Authorization: Bearer token',
 
   credential(headers: IncomingHttpHeaders): string | undefined {

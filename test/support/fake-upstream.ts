@@ -21,6 +21,8 @@ export interface FakeProvider {
   readonly name: 'anthropic' | 'openai';
   readonly path: string;
   readonly requestIdHeader: string;
+  /** Rate-limit state the real API sends with every response (names as the provider spells them). */
+  readonly rateLimitHeaders: Readonly<Record<string, string>>;
   /** Named in the 401 for a missing credential. */
   readonly credentialName: string;
   /** The credential the client sent (`x-api-key` / `Authorization: Bearer`), if any. */
@@ -233,7 +235,7 @@ class FakeUpstreamServer implements FakeUpstream {
     const apiKey = provider.credential(req.headers);
     this.calls++;
     this.requests.push({ provider: provider.name, method: req.method, path, headers: req.headers, body, apiKey });
-    const headers: Record<string, string> = { [provider.requestIdHeader]: newId('req_') };
+    const headers: Record<string, string> = { [provider.requestIdHeader]: newId('req_'), ...provider.rateLimitHeaders };
 
     if (apiKey === undefined || (this.validKeys !== undefined && !this.validKeys.includes(apiKey))) {
       const why = apiKey === undefined ? `missing ${provider.credentialName}` : 'invalid api key';

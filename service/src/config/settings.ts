@@ -317,6 +317,11 @@ export const SETTINGS = {
     schema: lowerEnum(['down', 'none'] as const).default('down'),
     description: '"down": on failure try the rest of the tier, then weaker tiers (strongest → balanced → fast); "none": never switch models',
   },
+  fallbackNamed: {
+    env: 'TBO_FALLBACK_NAMED', yaml: 'routing.fallback_named',
+    schema: bool.default(false),
+    description: 'Let a request that names a model fall back to other models of its tier (off: it is answered by that model or fails; "auto" always falls back)',
+  },
   modelPrices: {
     env: 'TBO_MODEL_PRICES', yaml: 'routing.prices',
     schema: priceTable.default(DEFAULT_PRICES),

@@ -51,6 +51,9 @@ function accessLog(ctx: AppContext) {
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     res.locals.requestId = id;
     res.locals.receivedAt = started;
+    // TBO's own id: always in x-tbo-request-id; in x-request-id until an upstream answer brings its own
+    // (the SDKs report the upstream's request id, the key of a support ticket with the provider).
+    res.setHeader('x-tbo-request-id', id);
     res.setHeader('x-request-id', id);
     if (ctx.isDraining()) res.setHeader('connection', 'close');
     ctx.track(1);

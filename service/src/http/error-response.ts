@@ -43,6 +43,8 @@ export function sendError(res: Response, protocol: Protocol, err: TboError | Ups
   if (err instanceof UpstreamHttpError && err.status !== 401 && err.status !== 403) {
     status = err.status;
     body = redact(err.body) || JSON.stringify(protocol.errorBody('upstream_unavailable', `upstream answered ${err.status}`, { requestId }));
+    // The SDK's own retry and throttling logic reads these: the upstream's request id, rate-limit state, retry-after.
+    Object.assign(headers, err.headers);
     if (err.retryAfter) headers['retry-after'] = err.retryAfter;
   } else if (err instanceof UpstreamHttpError) {
     status = err.status;

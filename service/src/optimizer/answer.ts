@@ -29,12 +29,19 @@ export interface AnswerFacts {
   readonly provider: Provider;
   readonly model: string;
   readonly usage: TokenUsage | undefined;
+  /** The upstream's id of the request that produced the answer (replayed with cache hits). */
+  readonly requestId?: string;
 }
 
 /** How one API surface stores, writes and streams answers. */
 export interface Responder {
   /** True when responses carry the session's bandwidth (the turn is then awaited before writing). */
   readonly reportsBandwidth: boolean;
+  /**
+   * Upstream response headers this API's clients get: a live answer's (request id, rate-limit
+   * state), or for a cached answer only the original request id (`live` undefined).
+   */
+  upstreamHeaders(live: Readonly<Record<string, string>> | undefined, facts: AnswerFacts | undefined): Record<string, string>;
   /** The cache value for a finished upstream answer. */
   cacheValue(body: string, protocol: Protocol): string;
   /** Writes a complete answer (from the cache or a finished flight). */

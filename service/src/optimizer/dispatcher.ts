@@ -1,7 +1,7 @@
 import type { Upstream, UpstreamResponse } from '../adapters/upstream/types';
 import type { Clock, Sleep } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
-import type { Protocol, Provider } from '../protocols/types';
+import { passedHeaders, type Protocol, type Provider } from '../protocols/types';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
 import type { PriorityLanes } from './lanes';
 import type { ModelCatalog } from './models';
@@ -29,6 +29,11 @@ export interface DispatchRequest {
   readonly signal: AbortSignal;
   /** Clock reading after which no retry may start. */
   readonly deadline: number;
+  /**
+   * The wire format of the API surface called, when it is not its provider's chat API (token
+   * counting, embeddings, the model list …): only that provider is called, on this path.
+   */
+  readonly protocol?: Protocol;
 }
 
 export interface Dispatched {
@@ -105,8 +110,9 @@ export class Dispatcher {
     try {
       let lastError: Error | undefined;
       for (const [index, target] of req.route.chain.entries()) {
-        const link = this.opts.providers[target.provider];
-        if (!link) continue;
+        const base = this.opts.providers[target.provider];
+        if (!base || (req.protocol && req.protocol.provider !== target.provider)) continue;
+        const link = req.protocol ? { ...base, protocol: req.protocol } : base;
         const breaker = this.breakerFor(target);
         const waitMs = breaker?.backoffLeftMs() ?? 0;
         if (waitMs > 0) {
@@ -149,7 +155,7 @@ export class Dispatcher {
           breaker?.record(true, req.tenant, timesTtft ? ttftMs : undefined);
           return { response, ttftMs };
         }
-        const error = await upstreamError(response);
+        const error = await upstreamError(response, link.protocol);
         this.opts.metrics.upstreamCall(target.provider, String(response.status), ttftMs / 1000);
         if (response.status === 429) {
           // Rate limited: not a failure of the upstream. Back off from it for as long as it asks
@@ -203,7 +209,7 @@ export class Dispatcher {
       : undefined;
     timer?.unref();
     try {
-      const response = await link.upstream.send({ provider: link.protocol.provider, path: link.protocol.upstreamPath, headers, body, signal: controller.signal });
+      const response = await link.upstream.send({ provider: link.protocol.provider, path: link.protocol.upstreamPath, method: link.protocol.upstreamMethod, headers, body, signal: controller.signal });
       response.body.once('close', () => req.signal.removeEventListener('abort', forward));
       return response;
     } catch (err) {
@@ -218,7 +224,7 @@ export class Dispatcher {
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-async function upstreamError(response: UpstreamResponse): Promise<UpstreamHttpError> {
+async function upstreamError(response: UpstreamResponse, protocol: Protocol): Promise<UpstreamHttpError> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response.body) {
@@ -230,7 +236,7 @@ async function upstreamError(response: UpstreamResponse): Promise<UpstreamHttpEr
     chunks.push(chunk as Buffer);
   }
   const retryAfter = response.headers['retry-after'];
-  return new UpstreamHttpError(response.status, Buffer.concat(chunks).toString('utf8'), typeof retryAfter === 'string' ? retryAfter : undefined);
+  return new UpstreamHttpError(response.status, Buffer.concat(chunks).toString('utf8'), typeof retryAfter === 'string' ? retryAfter : undefined, passedHeaders(protocol, response.headers));
 }
 
 function codeOf(err: unknown): string {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
 import { SseParser, type SseFrame } from '../protocols/sse';
-import { isObject, type Protocol } from '../protocols/types';
+import { isObject, passedHeaders, type Protocol } from '../protocols/types';
 import type { AnswerFacts } from './answer';
 import type { DispatchRequest, Dispatcher } from './dispatcher';
 import type { ModelRef } from './routing';
@@ -27,9 +27,11 @@ export interface FlightResult {
   readonly facts: AnswerFacts | undefined;
   /** True when the body is the protocol's success shape (an error object in a 200 is not). */
   readonly cacheable: boolean;
+  /** Upstream response headers the client gets on a live answer (request id, rate-limit state). */
+  readonly upstreamHeaders: Readonly<Record<string, string>>;
 }
 
-function factsOf(body: string, protocol: Protocol): { readonly facts: AnswerFacts | undefined; readonly cacheable: boolean } {
+function factsOf(body: string, protocol: Protocol, requestId: string | undefined): { readonly facts: AnswerFacts | undefined; readonly cacheable: boolean } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -38,7 +40,7 @@ function factsOf(body: string, protocol: Protocol): { readonly facts: AnswerFact
   }
   if (!isObject(parsed)) return { facts: undefined, cacheable: false };
   return {
-    facts: { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed) },
+    facts: { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed), requestId },
     cacheable: protocol.isAnswer(parsed),
   };
 }
@@ -65,6 +67,8 @@ export class Flight {
   readonly final: Promise<FlightResult>;
   /** For streaming flights: resolves with the stream's wire format once the upstream started answering. */
   readonly started: Promise<Protocol>;
+  /** Which upstream answers and the headers its clients get; set once the upstream started answering. */
+  answeredBy: { readonly target: ModelRef; readonly headers: Readonly<Record<string, string>> } | undefined;
 
   private readonly controller = new AbortController();
   private readonly frames: { frame: SseFrame; optional: boolean }[] = [];
@@ -99,6 +103,8 @@ export class Flight {
     timer.unref();
     try {
       const d = await dispatcher.dispatch({ ...request, signal: this.controller.signal, deadline: begin + timeoutMs });
+      const headers = passedHeaders(d.protocol, d.response.headers);
+      this.answeredBy = { target: d.target, headers };
       let body: string;
       try {
         body = this.streaming ? await this.relay(d.response.body, d.protocol) : await readText(d.response.body);
@@ -106,7 +112,10 @@ export class Flight {
         d.release();
       }
       if (timedOut) throw new Error('timed out');
-      this.succeed({ body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin, ...factsOf(body, d.protocol) });
+      this.succeed({
+        body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin,
+        upstreamHeaders: headers, ...factsOf(body, d.protocol, headers[d.protocol.requestIdHeader]),
+      });
     } catch (err) {
       this.fail(asError(err, timedOut, timeoutMs));
     } finally {

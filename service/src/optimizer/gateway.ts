@@ -40,6 +40,8 @@ export interface ProxyCall {
   /** The upstream request body for a target, in its wire format. */
   body(target: ModelRef, protocol: Protocol): Buffer | string;
   readonly responder: Responder;
+  /** The wire format of a JSON-only API surface (token counting, embeddings …); default: the provider's chat API. */
+  readonly protocol?: Protocol;
 }
 
 export interface GatewayOptions {
@@ -101,7 +103,8 @@ export class Gateway {
       if (gone) return;
       if (value !== undefined) {
         const entry = decodeEntry(value);
-        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, this.timing(call, 'hit', 0));
+        const headers = this.timing(call, 'hit', 0, first, call.responder.upstreamHeaders(undefined, entry.facts));
+        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, headers);
         this.saved(answer);
         return call.responder.write(answer, sink);
       }
@@ -147,7 +150,7 @@ export class Gateway {
     );
     void flight.run(
       this.opts.dispatcher,
-      { route: call.route, stream: call.stream, priority: call.priority, tenant: call.tenant, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p) },
+      { route: call.route, stream: call.stream, priority: call.priority, tenant: call.tenant, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p), protocol: call.protocol },
       this.opts.upstreamTimeoutMs,
     );
     return flight;
@@ -162,11 +165,13 @@ export class Gateway {
       return answer;
     };
     if (!(call.stream && flight.streaming)) {
-      await flight.final;
-      return call.responder.write(await finished(this.timing(call, status, this.opts.clock.now() - waitStart)), sink);
+      const result = await flight.final;
+      const headers = this.timing(call, status, this.opts.clock.now() - waitStart, result.target, call.responder.upstreamHeaders(result.upstreamHeaders, result.facts));
+      return call.responder.write(await finished(headers), sink);
     }
     const protocol = await flight.started;
-    const headers = this.timing(call, status, this.opts.clock.now() - waitStart);
+    const by = flight.answeredBy as NonNullable<Flight['answeredBy']>;
+    const headers = this.timing(call, status, this.opts.clock.now() - waitStart, by.target, call.responder.upstreamHeaders(by.headers, undefined));
     await call.responder.stream(flight, protocol, sink, headers, () => finished(headers));
   }
 
@@ -223,15 +228,22 @@ export class Gateway {
   }
 
   /**
-   * Counts the request's cache outcome and overhead (once per request) and returns the x-tbo-* and
-   * Server-Timing headers; overhead is time spent in TBO, not waiting upstream.
+   * Counts the request's cache outcome and overhead (once per request) and returns the response
+   * headers: what the upstream's client would have seen (as the responder passes it), which model
+   * answered and whether that was a fallback, the x-tbo-* and Server-Timing headers; overhead is
+   * time spent in TBO, not waiting upstream.
    */
-  private timing(call: ProxyCall, status: CacheStatus, upstreamMs: number): Record<string, string> {
+  private timing(call: ProxyCall, status: CacheStatus, upstreamMs: number, servedBy: ModelRef, upstream: Readonly<Record<string, string>>): Record<string, string> {
     this.opts.metrics.cacheResult(status);
     this.opts.tenants.cacheResult(call.tenant, status);
     const overheadMs = Math.max(0, this.opts.clock.now() - call.receivedAt - upstreamMs);
     this.opts.metrics.overhead(overheadMs / 1000);
+    const asked = call.route.chain[0];
+    const fellBack = servedBy.provider !== asked.provider || servedBy.model !== asked.model;
     return {
+      ...upstream,
+      'x-tbo-model': servedBy.model,
+      ...(fellBack ? { 'x-tbo-fallback': `${asked.model}->${servedBy.model}` } : {}),
       'x-tbo-cache': status,
       'x-tbo-overhead-ms': overheadMs.toFixed(3),
       'server-timing': `tbo;dur=${overheadMs.toFixed(3)}, upstream;dur=${upstreamMs.toFixed(3)}`,

@@ -4,6 +4,11 @@ import { TboError } from '../errors';
 export const OTHER_MODEL = 'other';
 const DATED = /-(\d{8}|latest)$/;
 
+/** A model id without its snapshot date (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`); other ids as they are. */
+export function undated(model: string): string {
+  return model.replace(DATED, '');
+}
+
 /**
  * The models this deployment knows: the routing tiers, the price table and the allow-list. Only
  * these get per-name state (breakers, route memos, metric labels), so memory and `/metrics` do not
@@ -32,13 +37,18 @@ export class ModelCatalog {
   /** The name a model is accounted under: itself, its undated form when that is known, or "other". */
   label(model: string): string {
     if (this.known.has(model)) return model;
-    const base = model.replace(DATED, '');
+    const base = undated(model);
     return base !== model && this.known.has(base) ? base : OTHER_MODEL;
+  }
+
+  /** True when clients may ask for this model: always without an allow-list, else when it (or the routing tiers) names it. */
+  allows(model: string): boolean {
+    return !this.allowed || this.allowed.has(model);
   }
 
   /** Refuses a model the allow-list does not name ("auto" is always accepted). */
   check(model: string): void {
-    if (!this.allowed || model === 'auto' || this.allowed.has(model)) return;
-    throw new TboError('invalid_request', `model: "${model.slice(0, 200)}" is not served by this gateway; use "auto" or one of: ${[...this.allowed].join(', ')}`, { param: 'model' });
+    if (model === 'auto' || this.allows(model)) return;
+    throw new TboError('invalid_request', `model: "${model.slice(0, 200)}" is not served by this gateway; use "auto" or one of: ${[...(this.allowed ?? [])].join(', ')}`, { param: 'model' });
   }
 }

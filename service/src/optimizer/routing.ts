@@ -43,7 +43,8 @@ function inferProvider(model: string): Provider | undefined {
 
 /**
  * Chooses upstreams: `model: "auto"` by task complexity; a named model as asked. With fallback
- * "down", the chain continues with the rest of the tier and then the weaker tiers. Only providers
+ * "down", an "auto" chain continues with the rest of the tier and then the weaker tiers; a named
+ * model's chain does too only with `fallbackNamed` (otherwise it is answered by that model or fails). Only providers
  * the service has keys for (and, for provider-specific endpoints, only that provider) are used.
  */
 export class Router {
@@ -58,6 +59,8 @@ export class Router {
     private readonly fallback: 'down' | 'none',
     private readonly available: ReadonlySet<Provider>,
     private readonly catalog: ModelCatalog,
+    /** Whether a request that names a model may be answered by another (never silently: the answer says so). */
+    private readonly fallbackNamed = false,
   ) {}
 
   route(model: string, complexity: number, only?: Provider): RouteDecision {
@@ -92,7 +95,7 @@ export class Router {
     }
     const asked: ModelRef = { provider, model };
     if (!this.available.has(provider)) throw this.noUpstream(provider);
-    const rest = this.fallback === 'down' && tier ? this.chainFrom(tier).filter((ref) => ref.model !== model && usable(ref)) : [];
+    const rest = this.fallback === 'down' && this.fallbackNamed && tier ? this.chainFrom(tier).filter((ref) => ref.model !== model && usable(ref)) : [];
     return { chain: [asked, ...rest], tier, reason: 'requested model', routed: false };
   }
 

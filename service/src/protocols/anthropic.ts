@@ -160,6 +160,8 @@ export const anthropic: Protocol = {
   },
 
   forwardedHeaders: FORWARDED,
+  requestIdHeader: 'request-id',
+  passedResponseHeaders: /^(request-id|retry-after|x-should-retry|anthropic-ratelimit-[a-z0-9-]+)$/,
 
   upstreamHeaders(apiKey, client) {
     return { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': DEFAULT_VERSION, ...pickHeaders(client, FORWARDED) };

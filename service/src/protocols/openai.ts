@@ -126,6 +126,8 @@ export const openai: Protocol = {
   },
 
   forwardedHeaders: FORWARDED,
+  requestIdHeader: 'x-request-id',
+  passedResponseHeaders: /^(x-request-id|retry-after|retry-after-ms|x-should-retry|openai-processing-ms|openai-version|x-ratelimit-[a-z0-9-]+)$/,
 
   upstreamHeaders(apiKey, client) {
     return { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...pickHeaders(client, FORWARDED) };

@@ -42,6 +42,8 @@ export interface Protocol {
   readonly apiKeyEnv: string;
   /** Path appended to the provider's base URL. */
   readonly upstreamPath: string;
+  /** HTTP method of the upstream call. @default 'POST' */
+  readonly upstreamMethod?: 'GET' | 'POST';
   /** Request schema: validates what TBO relies on, passes the rest through. */
   readonly schema: z.ZodType<Record<string, unknown>>;
   parse(body: Record<string, unknown>): ParsedRequest;
@@ -54,6 +56,13 @@ export interface Protocol {
   readonly forwardedHeaders: readonly string[];
   /** Headers that authenticate the service, plus the client's {@link forwardedHeaders}. */
   upstreamHeaders(apiKey: string, clientHeaders: Readonly<Record<string, string | string[] | undefined>>): Record<string, string>;
+  /** The response header that carries the upstream's request id (what the SDK reports as the request id). */
+  readonly requestIdHeader: string;
+  /**
+   * Upstream response headers passed to the client on live answers and upstream errors: the request
+   * id, rate-limit state and retry advice the SDKs read.
+   */
+  readonly passedResponseHeaders: RegExp;
   /** True when a 200 body is this API's success shape (not an error object, not something else). */
   isAnswer(finalBody: Readonly<Record<string, unknown>>): boolean;
   newAssembler(): StreamAssembler;
@@ -73,6 +82,15 @@ export interface Protocol {
 }
 
 export type Json = Record<string, unknown>;
+
+/** The upstream response headers a protocol passes to its clients (string values only). */
+export function passedHeaders(protocol: Protocol, upstream: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (typeof value === 'string' && protocol.passedResponseHeaders.test(name)) passed[name] = value;
+  }
+  return passed;
+}
 
 /** The client's values of the named headers (string values only). */
 export function pickHeaders(client: Readonly<Record<string, string | string[] | undefined>>, names: readonly string[]): Record<string, string> {

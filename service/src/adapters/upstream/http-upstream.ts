@@ -27,9 +27,9 @@ export class HttpUpstream implements Upstream {
 
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const res = await request(this.origin + this.basePath + req.path, {
-      method: 'POST',
+      method: req.method ?? 'POST',
       headers: req.headers,
-      body: req.body,
+      body: req.method === 'GET' ? undefined : req.body,
       signal: req.signal,
       dispatcher: this.agent,
     });

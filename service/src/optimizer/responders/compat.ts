@@ -10,6 +10,7 @@ export function compatResponder(protocol: Protocol, clientStreams: boolean, incl
   return {
     reportsBandwidth: false,
     cacheValue: (body) => body,
+    upstreamHeaders: (live, facts) => live ?? (facts?.requestId ? { [protocol.requestIdHeader]: facts.requestId } : {}),
 
     write(answer, sink) {
       if (clientStreams) {

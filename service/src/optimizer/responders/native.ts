@@ -42,6 +42,8 @@ export function nativeBody(answer: Answer): Record<string, unknown> {
 export function nativeResponder(clientStreams: boolean): Responder {
   return {
     reportsBandwidth: true,
+    // TBO's own API: its clients are not a provider's SDK; which model answered is in the body.
+    upstreamHeaders: () => ({}),
     cacheValue(body: string, protocol: Protocol) {
       const parsed = JSON.parse(body) as Record<string, unknown>;
       const usage = protocol.usage(parsed);
