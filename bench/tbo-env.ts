@@ -19,6 +19,9 @@ export function tboEnv(upstreamUrl: string, configFile: string, logLevel?: 'warn
     // The default (10 000/min per tenant) would answer 429 within seconds at benchmark rates; a
     // huge limit keeps the limiter on the request path without ever rejecting.
     API_RATE_LIMIT: '100000000',
+    // The bench's requests sample (temperature 0.2); the hit path it measures is the replay of a
+    // stored answer, which the default policy (bypass) never does for sampled requests.
+    TBO_CACHE_SAMPLED: 'cache',
   };
 }
 

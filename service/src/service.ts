@@ -20,6 +20,8 @@ import { Gateway } from './optimizer/gateway';
 import { HealthChecker } from './optimizer/health';
 import { laneOptions, PriorityLanes } from './optimizer/lanes';
 import { LatencyWindow } from './optimizer/latency-window';
+import { ModelDirectory } from './optimizer/model-directory';
+import { parseCachePolicy, type CachePolicy } from './optimizer/cache-policy';
 import { ModelCatalog } from './optimizer/models';
 import { PriceTable } from './optimizer/pricing';
 import { performanceReport } from './optimizer/report';
@@ -37,6 +39,10 @@ import type { Principal } from './http/auth';
 /** How long connections stay open after SIGTERM before idle ones are closed. */
 const IDLE_CONNECTION_GRACE_MS = 2000;
 const IDLE_SWEEP_MS = 100;
+/** How long a provider's model list is served before it is fetched again (new models show up within this). */
+const MODEL_LIST_TTL_MS = 60_000;
+/** Bound on one model-list call (the upstream timeout is sized for long generations). */
+const MODEL_LIST_TIMEOUT_MS = 30_000;
 
 /** Collaborators a test (or an embedding program) may replace. */
 export interface ServiceDeps {
@@ -160,6 +166,7 @@ export class TboService {
       targetLatency: config.targetLatency,
       catalog,
       tenants,
+      sampledPolicy: parseCachePolicy(config.cacheSampled) as CachePolicy,
     });
     this.metrics.onCollect(async () => {
       const aggregate = this.sessions.aggregate();
@@ -187,6 +194,7 @@ export class TboService {
       gateway: this.gateway,
       router,
       health,
+      models: new ModelDirectory({ dispatcher: this.dispatcher, clock, catalog, available, ttlMs: MODEL_LIST_TTL_MS, timeoutMs: Math.min(timeoutMs, MODEL_LIST_TIMEOUT_MS) }),
       performance: (principal: Principal) =>
         performanceReport(principal.kind === 'admin' ? 'global' : { tenant: principal.tenant }, {
           cache, counts: this.metrics.cacheCounts, tenants, latency, targetLatency: config.targetLatency, sessions: this.sessions, dispatcher: this.dispatcher, routed: router.models,

@@ -393,14 +393,15 @@ const cases: HostileCase[] = [
   // Unknown routes and methods.
   { name: 'GET /v1/messages', method: 'GET', path: MESSAGES, status: 404, shape: 'anthropic', mentions: /GET \/v1\/messages/, errorType: 'not_found_error' },
   { name: 'PUT /v1/messages', method: 'PUT', path: MESSAGES, body: JSON.stringify(validAnthropic), status: 404, shape: 'anthropic', errorType: 'not_found_error' },
-  { name: 'POST /v1/messages/count_tokens', path: '/v1/messages/count_tokens', body: JSON.stringify(validAnthropic), status: 404, shape: 'anthropic', errorType: 'not_found_error' },
+  { name: 'POST /v1/messages/count_tokens without messages', path: '/v1/messages/count_tokens', body: '{"model":"claude-test"}', status: 400, shape: 'anthropic', field: 'messages', errorType: 'invalid_request_error' },
   { name: 'DELETE /v1/chat/completions', method: 'DELETE', path: CHAT, status: 404, shape: 'openai', mentions: /DELETE \/v1\/chat\/completions/, errorType: 'not_found' },
   { name: 'POST /v1/completions (legacy)', path: '/v1/completions', body: '{"model":"gpt-test","prompt":"x"}', status: 404, shape: 'openai', errorType: 'not_found' },
-  { name: 'GET /v1/models', method: 'GET', path: '/v1/models', status: 404, shape: 'openai', errorType: 'not_found' },
+  { name: 'DELETE /v1/models/{id}', method: 'DELETE', path: '/v1/models/gpt-4o', status: 404, shape: 'openai', mentions: /DELETE \/v1\/models\/gpt-4o/, errorType: 'not_found' },
+  { name: 'GET /v1/models with limit=0', method: 'GET', path: '/v1/models?limit=0', headers: { 'anthropic-version': '2023-06-01' }, status: 400, shape: 'anthropic', field: 'limit', errorType: 'invalid_request_error' },
   { name: 'an unknown top-level path', method: 'GET', path: '/admin', credential: false, status: 404, shape: 'openai', errorType: 'not_found' },
   { name: 'an unknown path with an anthropic-version header', method: 'POST', path: '/v2/messages', credential: false, headers: { 'anthropic-version': '2023-06-01' }, status: 404, shape: 'anthropic', errorType: 'not_found_error' },
   { name: 'a dot-dot path', method: 'GET', path: '/v1/../health', status: 404, shape: 'openai' },
-  { name: 'an unknown /v1 route on an open service', instance: 'open', path: '/v1/embeddings', credential: false, body: '{}', status: 404, shape: 'openai', errorType: 'not_found' },
+  { name: 'an unknown /v1 route on an open service', instance: 'open', path: '/v1/audio/speech', credential: false, body: '{}', status: 404, shape: 'openai', errorType: 'not_found' },
   { name: 'an unknown /v1 route on an open service, anthropic headers', instance: 'open', path: '/v1/complete', credential: false, headers: { 'anthropic-version': '2023-06-01' }, body: '{}', status: 404, shape: 'anthropic', errorType: 'not_found_error' },
 
   // Bad credentials.

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicProvider } from './fake-anthropic';
+import { DEFAULT_FAKE_MODELS, FAKE_ENDPOINTS } from './fake-endpoints';
 import { openaiProvider } from './fake-openai';
 import { isRecord, newId, type JsonObject } from './fake-text';
 
@@ -93,6 +94,8 @@ export interface FakeUpstream {
   stallModel(model: string, stalled: boolean): void;
   /** Answers (JSON and streams) report this model instead of the requested one; `undefined` restores echoing it. */
   setReplyModel(model: string | undefined): void;
+  /** The models a provider lists (`GET /v1/models`); `undefined` restores the defaults (also `reset()`). */
+  setModels(provider: 'anthropic' | 'openai', ids: readonly string[] | undefined): void;
   /** Clears records and every scripted behaviour. */
   reset(): void;
   close(): Promise<void>;
@@ -119,6 +122,7 @@ class FakeUpstreamServer implements FakeUpstream {
   private scripted: ScriptedResponse[] = [];
   private readonly stalledModels = new Set<string>();
   private replyModel: string | undefined;
+  private models = { ...DEFAULT_FAKE_MODELS };
   private closing = false;
   private readonly sockets = new Set<Socket>();
   private readonly server = http.createServer((req, res) => {
@@ -189,7 +193,12 @@ class FakeUpstreamServer implements FakeUpstream {
     this.replyModel = model;
   }
 
+  setModels(provider: 'anthropic' | 'openai', ids: readonly string[] | undefined): void {
+    this.models = { ...this.models, [provider]: ids ?? DEFAULT_FAKE_MODELS[provider] };
+  }
+
   reset(): void {
+    this.models = { ...DEFAULT_FAKE_MODELS };
     this.requests.length = 0;
     this.calls = 0;
     this.aborted = 0;
@@ -218,15 +227,17 @@ class FakeUpstreamServer implements FakeUpstream {
       gone = true;
       if (!res.writableFinished && !cut && !this.closing) this.aborted++;
     });
-    const path = (req.url ?? '/').split('?')[0];
-    const provider = PROVIDERS.find((p) => p.path === path);
+    const [path, search = ''] = (req.url ?? '/').split('?');
+    // The chat APIs, else the JSON-only endpoints (models, token counting, embeddings, moderations).
+    const endpoint = PROVIDERS.some((p) => p.path === path) ? undefined : FAKE_ENDPOINTS.find((e) => e.method === req.method && e.matches(path, req.headers));
+    const provider = endpoint?.provider ?? PROVIDERS.find((p) => p.path === path);
     let raw: string;
     try {
       raw = await readBody(req);
     } catch {
       return; // client went away mid-body; counted by the 'close' handler
     }
-    if (provider === undefined || req.method !== 'POST') {
+    if (provider === undefined || (endpoint === undefined && req.method !== 'POST')) {
       sendJson(res, 404, { error: { type: 'not_found_error', message: `fake upstream: no route ${req.method} ${path}` } }, {});
       return;
     }
@@ -234,7 +245,7 @@ class FakeUpstreamServer implements FakeUpstream {
     const body = isRecord(parsed) ? parsed : {};
     const apiKey = provider.credential(req.headers);
     this.calls++;
-    this.requests.push({ provider: provider.name, method: req.method, path, headers: req.headers, body, apiKey });
+    this.requests.push({ provider: provider.name, method: req.method ?? 'GET', path, headers: req.headers, body, apiKey });
     const headers: Record<string, string> = { [provider.requestIdHeader]: newId('req_'), ...provider.rateLimitHeaders };
 
     if (apiKey === undefined || (this.validKeys !== undefined && !this.validKeys.includes(apiKey))) {
@@ -262,12 +273,18 @@ class FakeUpstreamServer implements FakeUpstream {
       sendJson(res, failure.status, provider.error(failure.status), headers);
       return;
     }
-    const problem = parsed === undefined ? 'request body is not valid JSON' : provider.invalid(body);
+    const request = endpoint && { body, path, query: new URLSearchParams(search), models: this.models };
+    const problem = parsed === undefined && req.method === 'POST' ? 'request body is not valid JSON' : request ? endpoint?.invalid(request) : provider.invalid(body);
     if (problem !== undefined) {
       sendJson(res, 400, provider.error(400, problem), headers);
       return;
     }
     const answered = this.replyModel === undefined ? body : { ...body, model: this.replyModel };
+    if (endpoint && request) {
+      const reply = endpoint.reply({ ...request, body: answered });
+      sendJson(res, reply.status, reply.body, headers);
+      return;
+    }
     if (body.stream !== true) {
       sendJson(res, 200, provider.reply(answered), headers);
       return;

@@ -37,6 +37,9 @@ export function upstreamEnv(upstreamUrl: string, extra: Record<string, string> =
     OPENAI_BASE_URL: `${upstreamUrl}/v1`,
     // Upstream errors pass straight through unless a test turns retries on (optimizer tests do).
     TBO_MAX_RETRIES: '0',
+    // Most tests exercise the cache with requests that do not set a temperature (sampled by the
+    // APIs' defaults): replay them. The default policy (bypass) has its own tests.
+    TBO_CACHE_SAMPLED: 'cache',
     ...extra,
   };
 }

@@ -34,6 +34,13 @@ export const PROBE_PATHS = {
 export const DEFAULT_REDIS_KEY_PREFIX = 'tbo';
 /** What a Redis key prefix may be: no `{`/`}` (cluster hash tags would pin every key to one slot). */
 export const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * What the cache does with sampled requests (temperature > 0, or unset where the API's default is
+ * > 0): `cache` (serve the stored answer), `bypass` (always a fresh answer), `variants:N` (keep up
+ * to N answers per request, served round-robin once filled).
+ */
+export const CACHE_POLICY_PATTERN = /^(cache|bypass|variants:([2-9]|1[0-9]|20))$/;
+
 /** The highest priority (lowest number) a tenant may ask for when the policy does not name it. */
 export const DEFAULT_PRIORITY_CEILING = 5;
 
@@ -181,6 +188,11 @@ export const SETTINGS = {
     env: 'TBO_CACHE_SIZE', yaml: 'optimization.cache_size',
     schema: int(0, 10_000_000).default(10_000),
     description: 'Maximum entries in the in-memory cache tier (0 disables it)',
+  },
+  cacheSampled: {
+    env: 'TBO_CACHE_SAMPLED', yaml: 'optimization.cache_sampled',
+    schema: z.string().regex(CACHE_POLICY_PATTERN, 'must be cache, bypass or variants:N with N from 2 to 20').default('bypass'),
+    description: 'Sampled requests (temperature > 0 or the API default): "bypass" never serves them from cache, "variants:N" keeps N answers served round-robin, "cache" replays one',
   },
   cacheMaxBytes: {
     env: 'TBO_CACHE_MAX_BYTES', yaml: 'optimization.cache_max_bytes',

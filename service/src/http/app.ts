@@ -6,14 +6,18 @@ import { PROBE_PATHS } from '../config/settings';
 import { TboError } from '../errors';
 import type { Gateway } from '../optimizer/gateway';
 import type { HealthChecker } from '../optimizer/health';
+import type { ModelDirectory } from '../optimizer/model-directory';
 import type { Router } from '../optimizer/routing';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { anthropic } from '../protocols/anthropic';
+import { countTokens, embeddings, moderations } from '../protocols/endpoints';
 import { openai } from '../protocols/openai';
 import type { Authenticator, Principal } from './auth';
 import { bodyTooLarge, protocolFor, sendError, toTboError } from './error-response';
 import { collaborateRoute } from './collaborate-route';
+import { endpointRoute } from './endpoint-route';
+import { modelRoutes } from './models-route';
 import { proxyRoute } from './proxy-route';
 import type { TenantRateLimiter } from './rate-limit';
 
@@ -25,6 +29,8 @@ export interface AppContext {
   readonly gateway: Gateway;
   readonly router: Router;
   readonly health: HealthChecker;
+  /** The providers' model lists (`GET /v1/models`). */
+  readonly models: ModelDirectory;
   /** The `/v1/performance` report: one tenant's view, or the global view for an admin. */
   readonly performance: (principal: Principal) => Promise<Record<string, unknown>>;
   /** The highest priority (lowest number) a tenant may ask for. */
@@ -160,6 +166,12 @@ export function createApp(ctx: AppContext): express.Express {
   const deps = { gateway: ctx.gateway, router: ctx.router, clock, tenantOf, priorityCeiling: ctx.priorityCeiling };
   v1.post('/messages', proxyRoute('/v1/messages', anthropic, deps));
   v1.post('/chat/completions', proxyRoute('/v1/chat/completions', openai, deps));
+  v1.post('/messages/count_tokens', endpointRoute(countTokens, deps));
+  v1.post('/embeddings', endpointRoute(embeddings, deps));
+  v1.post('/moderations', endpointRoute(moderations, deps));
+  const models = modelRoutes(ctx.models, deps);
+  v1.get('/models', models.list);
+  v1.get('/models/:id', models.retrieve);
   v1.post('/collaborate', collaborateRoute(deps));
   v1.get('/performance', async (_req: Request, res: Response) => {
     res.locals.route = '/v1/performance';

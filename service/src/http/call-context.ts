@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { TboError } from '../errors';
+import { parseCachePolicy, type CachePolicy } from '../optimizer/cache-policy';
 import type { CacheMode } from '../optimizer/gateway';
 
 const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -12,6 +13,15 @@ export function cacheModeOf(req: Request): CacheMode {
   if (directives.includes('no-store')) return 'no-store';
   if (directives.includes('no-cache')) return 'no-cache';
   return 'default';
+}
+
+/** The request's own cache policy for sampled answers (`x-tbo-cache-policy: cache|bypass|variants:N`), if it sets one. */
+export function cachePolicyOf(req: Request): CachePolicy | undefined {
+  const header = req.headers['x-tbo-cache-policy'];
+  if (header === undefined) return undefined;
+  const policy = typeof header === 'string' ? parseCachePolicy(header.trim().toLowerCase()) : undefined;
+  if (!policy) throw new TboError('invalid_request', 'x-tbo-cache-policy: must be cache, bypass or variants:N with N from 2 to 20', { param: 'x-tbo-cache-policy' });
+  return policy;
 }
 
 function intHeader(req: Request, name: string, min: number, max: number): number | undefined {

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { nativeResponder } from '../optimizer/responders/native';
-import { cacheModeOf, effectivePriority, SESSION_ID } from './call-context';
+import { cacheModeOf, cachePolicyOf, effectivePriority, SESSION_ID } from './call-context';
 import { parseJsonBody } from './json-body';
 import { sinkFor, type RouteDeps } from './proxy-route';
 
@@ -17,6 +17,7 @@ const schema = z.object({
   }),
   model: z.string().min(1).max(256).default('auto'),
   max_tokens: z.number().int().min(1).max(200_000).default(1000),
+  temperature: z.number().min(0).max(1).optional(),
   stream: z.boolean().default(false),
 });
 
@@ -31,7 +32,7 @@ export function collaborateRoute(deps: RouteDeps) {
     await deps.gateway.handle(
       {
         endpoint: '/v1/collaborate',
-        keyBody: { messages: input.messages, model: input.model, max_tokens: input.max_tokens },
+        keyBody: { messages: input.messages, model: input.model, max_tokens: input.max_tokens, temperature: input.temperature },
         keyHeaders: {},
         route,
         stream: input.stream,
@@ -39,10 +40,13 @@ export function collaborateRoute(deps: RouteDeps) {
         tenant,
         sessionId: context.session_id,
         cacheMode: cacheModeOf(req),
+        // Without a temperature the provider samples at its default (1).
+        sampled: input.temperature === undefined || input.temperature > 0,
+        cachePolicy: cachePolicyOf(req),
         clientHeaders: {},
         receivedAt: res.locals.receivedAt as number,
         receivedWall: deps.clock.wall(),
-        body: (target, protocol) => JSON.stringify(protocol.buildRequest({ model: target.model, maxTokens: input.max_tokens, messages: input.messages, stream: input.stream })),
+        body: (target, protocol) => JSON.stringify(protocol.buildRequest({ model: target.model, maxTokens: input.max_tokens, messages: input.messages, stream: input.stream, temperature: input.temperature })),
         responder: nativeResponder(input.stream),
       },
       sinkFor(res),

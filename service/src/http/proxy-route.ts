@@ -5,7 +5,7 @@ import type { ResponseSink } from '../optimizer/ports';
 import { compatResponder } from '../optimizer/responders/compat';
 import type { Router } from '../optimizer/routing';
 import { pickHeaders, type Protocol } from '../protocols/types';
-import { cacheModeOf, effectivePriority, optimizerHeaders } from './call-context';
+import { cacheModeOf, cachePolicyOf, effectivePriority, optimizerHeaders } from './call-context';
 import { parseJsonBody } from './json-body';
 
 export function sinkFor(res: Response): ResponseSink {
@@ -65,6 +65,8 @@ export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
         tenant,
         sessionId: hints.sessionId,
         cacheMode: cacheModeOf(req),
+        sampled: protocol.sampled?.(request.body) ?? false,
+        cachePolicy: cachePolicyOf(req),
         clientHeaders: req.headers,
         receivedAt: res.locals.receivedAt as number,
         receivedWall: deps.clock.wall(),

@@ -5,6 +5,7 @@ import type { Answer, AnswerFacts, Responder } from './answer';
 import { decodeEntry, encodeEntry } from './cache-entry';
 import type { BandwidthStats } from './bandwidth';
 import { cacheKey } from './cache-key';
+import { VariantPicker, type CachePolicy } from './cache-policy';
 import type { Dispatcher } from './dispatcher';
 import { Flight, type FlightResult } from './flight';
 import type { LatencyWindow } from './latency-window';
@@ -32,6 +33,10 @@ export interface ProxyCall {
   readonly tenant: string;
   readonly sessionId: string | undefined;
   readonly cacheMode: CacheMode;
+  /** True when the answer is sampled (temperature > 0, or unset where the API's default is > 0). */
+  readonly sampled?: boolean;
+  /** The request's own cache policy for sampled answers (`x-tbo-cache-policy`). @default the deployment's */
+  readonly cachePolicy?: CachePolicy;
   readonly clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
   /** Monotonic clock reading when the request arrived. */
   readonly receivedAt: number;
@@ -60,6 +65,8 @@ export interface GatewayOptions {
   readonly catalog: ModelCatalog;
   /** Each tenant's own cache outcomes and models. */
   readonly tenants: TenantStats;
+  /** What the cache does with sampled answers (`TBO_CACHE_SAMPLED`). */
+  readonly sampledPolicy: CachePolicy;
 }
 
 /**
@@ -70,6 +77,7 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly flights = new Map<string, Flight>();
   private readonly values = new WeakMap<Flight, Promise<string>>();
+  private readonly variants = new VariantPicker();
 
   constructor(readonly opts: GatewayOptions) {}
 
@@ -92,12 +100,17 @@ export class Gateway {
     });
     const first = call.route.chain[0];
     if (this.opts.catalog.has(first.model)) this.opts.tenants.usedModel(call.tenant, first.model);
-    const key = call.cacheMode === 'no-store'
+    const policy = call.sampled ? (call.cachePolicy ?? this.opts.sampledPolicy) : undefined;
+    // A sampled answer under "bypass" is neither served from the cache, nor shared, nor stored.
+    const mode: CacheMode = policy?.kind === 'bypass' ? 'no-store' : call.cacheMode;
+    let key = mode === 'no-store'
       ? undefined
       : cacheKey({ tenant: call.tenant, endpoint: call.endpoint, body: call.keyBody, headers: call.keyHeaders, target: `${first.provider}:${first.model}` });
+    // "variants:N": each request gets one of N slots in turn; an empty slot is a miss that fills it.
+    if (key && policy?.kind === 'variants') key = `${key}#${this.variants.pick(key, policy.count)}`;
     const { cache, ttlSeconds } = this.opts;
 
-    if (key && call.cacheMode === 'default') {
+    if (key && mode === 'default') {
       // A flight that finished while Redis answered has already filled memory: check it again.
       const value = (await cache.get(key, ttlSeconds))?.value ?? (this.flights.has(key) ? undefined : cache.peek(key, ttlSeconds));
       if (gone) return;
@@ -110,9 +123,9 @@ export class Gateway {
       }
     }
 
-    let flight = key && call.cacheMode === 'default' ? this.flights.get(key) : undefined;
-    const status: CacheStatus = flight ? 'coalesced' : call.cacheMode === 'default' ? 'miss' : 'bypass';
-    if (!flight) flight = this.launch(call, key);
+    let flight = key && mode === 'default' ? this.flights.get(key) : undefined;
+    const status: CacheStatus = flight ? 'coalesced' : mode === 'default' ? 'miss' : 'bypass';
+    if (!flight) flight = this.launch(call, key, mode);
     flight.join();
     joined = flight;
     try {
@@ -122,8 +135,8 @@ export class Gateway {
     }
   }
 
-  private launch(call: ProxyCall, key: string | undefined): Flight {
-    const shared = key !== undefined && call.cacheMode === 'default';
+  private launch(call: ProxyCall, key: string | undefined, mode: CacheMode): Flight {
+    const shared = key !== undefined && mode === 'default';
     const forget = () => {
       if (shared && this.flights.get(key) === flight) this.flights.delete(key);
     };

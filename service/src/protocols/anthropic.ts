@@ -167,6 +167,11 @@ export const anthropic: Protocol = {
     return { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': DEFAULT_VERSION, ...pickHeaders(client, FORWARDED) };
   },
 
+  // The API's default temperature is 1: a request that does not set it is sampled.
+  sampled(body) {
+    return typeof body.temperature !== 'number' || body.temperature > 0;
+  },
+
   isAnswer(body) {
     return body.type === 'message' && Array.isArray(body.content);
   },
@@ -210,6 +215,7 @@ export const anthropic: Protocol = {
     return {
       model: c.model,
       max_tokens: c.maxTokens,
+      ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
       ...(system ? { system } : {}),
       messages: c.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
       ...(c.stream ? { stream: true } : {}),

@@ -133,6 +133,11 @@ export const openai: Protocol = {
     return { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...pickHeaders(client, FORWARDED) };
   },
 
+  // The API's default temperature is 1: a request that does not set it is sampled.
+  sampled(body) {
+    return typeof body.temperature !== 'number' || body.temperature > 0;
+  },
+
   isAnswer(body) {
     return body.object === 'chat.completion' && Array.isArray(body.choices);
   },
@@ -187,6 +192,7 @@ export const openai: Protocol = {
     return {
       model: c.model,
       max_tokens: c.maxTokens,
+      ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
       messages: c.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(c.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     };

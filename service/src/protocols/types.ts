@@ -24,6 +24,8 @@ export interface Conversation {
   readonly maxTokens: number;
   readonly messages: readonly { readonly role: 'system' | 'user' | 'assistant'; readonly content: string }[];
   readonly stream: boolean;
+  /** Sampling temperature (0 to 1). @default the provider's */
+  readonly temperature?: number;
 }
 
 /** A parsed request, as the optimizer needs it. */
@@ -63,6 +65,11 @@ export interface Protocol {
    * id, rate-limit state and retry advice the SDKs read.
    */
   readonly passedResponseHeaders: RegExp;
+  /**
+   * True when the request's answer is sampled: temperature > 0, or unset where the API's default
+   * is > 0. Absent for APIs whose answers are deterministic (embeddings, moderations, …).
+   */
+  sampled?(body: Readonly<Record<string, unknown>>): boolean;
   /** True when a 200 body is this API's success shape (not an error object, not something else). */
   isAnswer(finalBody: Readonly<Record<string, unknown>>): boolean;
   newAssembler(): StreamAssembler;
