@@ -11,6 +11,7 @@ import type { Upstream } from './adapters/upstream/types';
 import { realSleep, systemClock, type Clock, type Sleep } from './clock';
 import { CACHE_TTL_SECONDS, type ServiceConfig } from './config/settings';
 import { createAdminApp, createApp, type AppContext } from './http/app';
+import { BodyBudget } from './http/body-budget';
 import { guardConnections } from './http/connections';
 import { priorityCeilings } from './http/priority-policy';
 import { Authenticator } from './http/auth';
@@ -201,6 +202,7 @@ export class TboService {
         }),
       priorityCeiling: priorityCeilings(config.tenantPriorities),
       auth,
+      bodies: new BodyBudget(config.maxInflightBodyBytes, (bytes) => this.metrics.inflightBodyBytes.set(bytes)),
       limiter: new TenantRateLimiter(config.rateLimitPerMinute, config.redisKeyPrefix, this.redis?.clients[0]),
       metrics: this.metrics,
       logger: this.logger,

@@ -219,6 +219,11 @@ export const SETTINGS = {
     schema: int(1024, 64 * 1024 ** 2).default(1024 ** 2),
     description: 'Largest accepted request body in bytes',
   },
+  maxInflightBodyBytes: {
+    env: 'TBO_MAX_INFLIGHT_BODY_BYTES', yaml: 'security.max_inflight_body_bytes',
+    schema: int(1024, 64 * 1024 ** 3).default(256 * 1024 ** 2),
+    description: 'Request body bytes one instance holds at once (declared sizes; a chunked body counts as max_body_bytes); beyond it requests get 503 with Retry-After',
+  },
   auth: {
     env: 'TBO_AUTH', yaml: 'security.auth',
     schema: lowerEnum(AUTH_MODES).default('auto'),

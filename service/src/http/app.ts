@@ -14,6 +14,7 @@ import { anthropic } from '../protocols/anthropic';
 import { countTokens, embeddings, moderations } from '../protocols/endpoints';
 import { openai } from '../protocols/openai';
 import type { Authenticator, Principal } from './auth';
+import type { BodyBudget } from './body-budget';
 import { bodyTooLarge, protocolFor, sendError, toTboError } from './error-response';
 import { collaborateRoute } from './collaborate-route';
 import { endpointRoute } from './endpoint-route';
@@ -37,6 +38,8 @@ export interface AppContext {
   readonly priorityCeiling: (tenant: string) => number;
   readonly auth: Authenticator;
   readonly limiter: TenantRateLimiter;
+  /** Request-body bytes in flight, bounded. */
+  readonly bodies: BodyBudget;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Removes the service's credentials from text that came from an upstream. */
@@ -156,10 +159,14 @@ export function createApp(ctx: AppContext): express.Express {
   v1.use(async (req: Request, res: Response, next: NextFunction) => {
     // Refuse a declared oversize body first, before any other work (the body parser would read it
     // all); the error handler closes the connection rather than read the rest.
-    if (Number(req.headers['content-length']) > config.maxBodyBytes) throw bodyTooLarge(config.maxBodyBytes);
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    if (declared !== undefined && declared > config.maxBodyBytes) throw bodyTooLarge(config.maxBodyBytes);
     const principal = await ctx.auth.principalOf(req.headers);
     res.locals.principal = principal;
     await ctx.limiter.consume(principal.kind === 'tenant' ? principal.tenant : 'admin:');
+    // Held from before the body is read until the response ends (the body lives that long).
+    const hasBody = declared !== undefined || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody) res.once('close', ctx.bodies.reserve(Number.isFinite(declared) ? (declared as number) : config.maxBodyBytes));
     next();
   });
   v1.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));

@@ -39,6 +39,7 @@ export class Metrics implements OptimizerMetrics {
   readonly queueLength = new Gauge({ name: 'tbo_queue_length', help: 'Requests waiting for an upstream slot (the autoscaler scales on > 50)', registers: [this.registry] });
   readonly queueWait = new Histogram({ name: 'tbo_queue_wait_seconds', help: 'Time requests waited for an upstream slot', buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly cacheRejected = new Counter({ name: 'tbo_cache_rejected_total', help: 'Shared-cache entries refused (and deleted) because they failed authentication or did not decode', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly inflightBodyBytes = new Gauge({ name: 'tbo_inflight_body_bytes', help: 'Request body bytes held by requests in flight (bounded by TBO_MAX_INFLIGHT_BODY_BYTES)', registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'tbo_redis_up', help: '1 when the Redis cache tier is connected, 0 when not, -1 when not configured', registers: [this.registry] });
 
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
