@@ -19,7 +19,12 @@ export interface TboGcpStackProps {
   readonly region?: string;
   /** TBO container image. @default - env `TBO_IMAGE`, else a placeholder */
   readonly image?: string;
-  /** Create the Cloud Run service (`false` for the first deploy, before the secrets have versions). @default - env `TBO_CREATE_SERVICE` is not 'false' */
+  /**
+   * Create the Cloud Run service. The default deploy needs no stage: the secrets get placeholder
+   * versions and the first revision starts with them. `false` is the optional first stage for
+   * filling the secrets before any revision runs.
+   * @default - env `TBO_CREATE_SERVICE` is not 'false'
+   */
   readonly createService?: boolean;
   /** Local state file. @default - `terraform.<stack id>.tfstate` in the working directory */
   readonly statePath?: string;
@@ -29,8 +34,9 @@ export interface TboGcpStackProps {
 
 /**
  * The example GCP deployment: the Google provider, a local backend, and {@link TboCloudRunService}
- * with its defaults. Project, region and image come from `GOOGLE_PROJECT`, `GOOGLE_REGION` and
- * `TBO_IMAGE`.
+ * with its defaults (its names derive from its path: `tbo-gcp-tbo-<6 hex>`). Project, region and
+ * image come from `GOOGLE_PROJECT`, `GOOGLE_REGION` and `TBO_IMAGE`. One `cdktf deploy` brings it
+ * up; then fill the secrets (`tbo_secret_commands` output) and roll it (`tbo_rollout_command`).
  */
 export class TboGcpStack extends TerraformStack {
   /** The Google provider. */

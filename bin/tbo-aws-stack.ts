@@ -1,27 +1,114 @@
 import { App, Stack, Validations, type AppProps, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { PropValidator } from '../lib/core';
 import { TboFargateService, type TboFargateServiceProps } from '../lib/aws';
+
+/** A domain name in a Route 53 public hosted zone you own, to serve the gateway on over HTTPS. */
+export interface TboAwsStackDomain {
+  /** The name clients use, e.g. `tbo.example.com`. */
+  readonly domainName: string;
+  /** Id of the hosted zone that holds it, e.g. `Z0123456789ABCDEFGHIJ`. */
+  readonly hostedZoneId: string;
+  /** Name of that hosted zone, e.g. `example.com`. */
+  readonly hostedZoneName: string;
+}
 
 export interface TboAwsStackProps extends StackProps {
   /** Props of the gateway construct. @default - every default */
   readonly tbo?: TboFargateServiceProps;
+  /**
+   * Serve the gateway on this domain: a DNS-validated certificate, an internet-facing HTTPS load
+   * balancer with HTTP redirected to HTTPS, and an alias record in the zone.
+   * @default - none: the load balancer is internal (plain HTTP, reachable only from the VPC)
+   */
+  readonly domain?: TboAwsStackDomain;
+  /**
+   * ARN of an ACM certificate (in the stack's region) for an internet-facing HTTPS load balancer;
+   * point your DNS name at the `ServiceUrl` output's host yourself.
+   * @default - none (see `domain`)
+   */
+  readonly certificateArn?: string;
 }
 
-/** The example stack: the TBO gateway with every default, environment-agnostic (no account or region). */
+/**
+ * The example stack: the TBO gateway with every default, environment-agnostic (no account or
+ * region). Without `domain` or `certificateArn` the gateway is internal: nothing reaches it in
+ * plain text from the internet.
+ */
 export class TboAwsStack extends Stack {
   readonly tbo: TboFargateService;
 
   constructor(scope: Construct, id: string, props: TboAwsStackProps = {}) {
     super(scope, id, { description: 'TBO LLM gateway on ECS Fargate with ElastiCache Redis (tbo-deploy)', ...props });
-    this.tbo = new TboFargateService(this, 'Tbo', props.tbo);
+    const tls: TboFargateServiceProps = {};
+    if (props.domain) {
+      const { domainName, hostedZoneId, hostedZoneName } = props.domain;
+      Object.assign(tls, { domainName, hostedZone: route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', { hostedZoneId, zoneName: hostedZoneName }) });
+    }
+    if (props.certificateArn) Object.assign(tls, { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn) });
+    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo });
   }
 }
 
-/** The CDK app of `cdk.json`: `TboAwsStack` checked by cdk-nag's AwsSolutions pack (a finding fails the synth). */
+/** The context keys of the example app (`cdk deploy -c key=value`, or `cdk.json` / `cdk.context.json`). */
+export const TBO_AWS_CONTEXT = {
+  domainName: 'domainName',
+  hostedZoneId: 'hostedZoneId',
+  hostedZoneName: 'hostedZoneName',
+  certificateArn: 'certificateArn',
+} as const;
+
+/** The example stack's domain and certificate, from the app's context; a partial domain is refused. */
+export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn'> {
+  const read = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const c = TBO_AWS_CONTEXT;
+  const [domainName, hostedZoneId, hostedZoneName, certificateArn] = [read(c.domainName), read(c.hostedZoneId), read(c.hostedZoneName), read(c.certificateArn)];
+  const given = { domainName, hostedZoneId, hostedZoneName };
+  const missing = Object.entries(given).filter(([, v]) => v === undefined).map(([k]) => k);
+  new PropValidator()
+    .check(
+      missing.length === 0 || missing.length === 3,
+      'context',
+      given,
+      `a domain needs all three of -c ${c.domainName}=… -c ${c.hostedZoneId}=… -c ${c.hostedZoneName}=… (missing: ${missing.join(', ')})`,
+    )
+    .throwIfInvalid('TboAwsStack');
+  return {
+    domain: domainName && hostedZoneId && hostedZoneName ? { domainName, hostedZoneId, hostedZoneName } : undefined,
+    certificateArn,
+  };
+}
+
+/**
+ * The CDK app of `cdk.json`: `TboAwsStack` checked by cdk-nag's AwsSolutions pack (a finding fails
+ * the synth).
+ *
+ * By default the gateway is internal (reachable only from inside its VPC, over HTTP). To serve it
+ * on the internet over HTTPS, give it a domain in a Route 53 public hosted zone you own (a
+ * DNS-validated certificate, an alias record and an HTTP → HTTPS redirect are created):
+ *
+ * ```sh
+ * npx cdk deploy -c domainName=tbo.example.com -c hostedZoneId=Z0123456789ABCDEFGHIJ -c hostedZoneName=example.com
+ * ```
+ *
+ * or a certificate you already have in ACM (same region as the stack), then point your DNS name at
+ * the `ServiceUrl` output's host:
+ *
+ * ```sh
+ * npx cdk deploy -c certificateArn=arn:aws:acm:us-east-1:111122223333:certificate/…
+ * ```
+ *
+ * The same keys may sit in `cdk.json`'s `context` (see {@link TBO_AWS_CONTEXT}).
+ */
 export function createTboAwsApp(props: AppProps = {}): App {
   const app = new App(props);
-  new TboAwsStack(app, 'TboAwsStack');
+  new TboAwsStack(app, 'TboAwsStack', stackPropsFromContext(app));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;
 }

@@ -10,6 +10,8 @@ import { acknowledge } from './nag';
 export const ACCESS_LOGS_PREFIX = 'tbo-alb';
 const NO_ELB_ACCOUNT = 'none';
 const ELB_LOG_DELIVERY = 'logdelivery.elasticloadbalancing.amazonaws.com';
+/** Construct id (and logical id) of the stack's condition "this region has no Elastic Load Balancing account". */
+const NO_ELB_ACCOUNT_CONDITION = 'TboAccessLogsRegionHasNoElbAccount';
 
 /** A private, SSE-S3 encrypted (ALB logs cannot use KMS), TLS-only bucket for the load balancer's access logs. */
 export function createAccessLogsBucket(scope: Construct): s3.Bucket {
@@ -42,7 +44,10 @@ function elbAccountPrincipal(scope: Construct): iam.IPrincipal {
     return account ? new iam.AccountPrincipal(account) : new iam.ServicePrincipal(ELB_LOG_DELIVERY);
   }
   const account = stack.regionalFact(FactName.ELBV2_ACCOUNT, NO_ELB_ACCOUNT);
-  const noElbAccount = new CfnCondition(scope, 'AccessLogsRegionHasNoElbAccount', { expression: Fn.conditionEquals(account, NO_ELB_ACCOUNT) });
+  // one condition per stack, shared by every instance of the construct in it
+  const noElbAccount =
+    (stack.node.tryFindChild(NO_ELB_ACCOUNT_CONDITION) as CfnCondition | undefined) ??
+    new CfnCondition(stack, NO_ELB_ACCOUNT_CONDITION, { expression: Fn.conditionEquals(account, NO_ELB_ACCOUNT) });
   const arn = Fn.conditionIf(noElbAccount.logicalId, `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root`, `arn:${Aws.PARTITION}:iam::${account}:root`);
   return new iam.ArnPrincipal(Token.asString(arn));
 }

@@ -13,7 +13,7 @@ export interface TboDashboardInputs {
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
-/** A dashboard with the guide's views: latency, requests, cache hit rate and bandwidth efficiency, plus capacity and alarm state. */
+/** A dashboard with the guide's views: latency, requests, cache hit rate and bandwidth efficiency, plus TBO's overhead, the scaling signals, capacity and alarm state. */
 export function createDashboard(scope: Construct, inputs: TboDashboardInputs): cloudwatch.Dashboard {
   const { metrics, service, targetGroup } = inputs;
   const m = EMF_METRICS;
@@ -22,6 +22,7 @@ export function createDashboard(scope: Construct, inputs: TboDashboardInputs): c
     new cloudwatch.GraphWidget({
       title: 'Latency p95 (s)',
       left: [metrics.metric(m.requestLatency, { statistic: 'p95', label: 'service (EMF)' }), targetResponseTimeP95(targetGroup).with({ label: 'load balancer' })],
+      right: [metrics.overheadP95({ label: 'TBO overhead (EMF)' })],
       width: 12,
     }),
     new cloudwatch.GraphWidget({
@@ -37,11 +38,17 @@ export function createDashboard(scope: Construct, inputs: TboDashboardInputs): c
       right: [metrics.metric(m.activeSessions, { statistic: 'Sum' })],
       width: 8,
     }),
-    new cloudwatch.GraphWidget({ title: 'Task CPU and memory (%)', left: [service.metricCpuUtilization(), service.metricMemoryUtilization()], width: 12 }),
+    new cloudwatch.GraphWidget({ title: 'Task CPU and memory (%)', left: [service.metricCpuUtilization(), service.metricMemoryUtilization()], width: 8 }),
+    new cloudwatch.GraphWidget({
+      title: 'Queue per task and requests per target',
+      left: [metrics.queueLengthPerTask({ label: 'waiting for an upstream slot (EMF)' })],
+      right: [targetGroup.metrics.requestCountPerTarget({ label: 'requests per target per minute' })],
+      width: 8,
+    }),
     new cloudwatch.GraphWidget({
       title: 'Healthy targets',
       left: [targetGroup.metrics.healthyHostCount(), targetGroup.metrics.unhealthyHostCount()],
-      width: 12,
+      width: 8,
     }),
     new cloudwatch.AlarmStatusWidget({ title: 'TBO alarms', alarms: [...inputs.alarms], width: 24 }),
   );

@@ -3,15 +3,17 @@ export const AWS_DEFAULTS = {
   /** The guide's Fargate task size. */
   cpu: 512,
   memoryLimitMiB: 1024,
-  logGroupName: '/ecs/tbo',
+  /** Log group names start with this, then the service name and the stack's own id. */
+  logGroupPrefix: '/ecs/',
   logStreamPrefix: 'ecs',
-  /** The guide's compose replicas, and its autoscaler's bounds and targets. */
-  desiredCount: 3,
+  /** The guide's autoscaler: its bounds, and its CPU (> 70 %) and queue (> 50) signals. */
   minCapacity: 2,
   maxCapacity: 20,
   targetCpuUtilization: 70,
-  scaleOutLatencySeconds: 1.5,
   requestsPerTarget: 1000,
+  targetQueueLength: 50,
+  /** p95 of TBO's own time per request (not the model's) above which the overhead alarm fires. */
+  overheadAlarmThresholdSeconds: 0.05,
   maxAzs: 2,
   redis: {
     nodeType: 'cache.t4g.medium',
@@ -21,8 +23,8 @@ export const AWS_DEFAULTS = {
     snapshotRetentionDays: 7,
     port: 6379,
   },
-  /** Seconds the load balancer keeps deregistering targets beyond the service's own drain timeout. */
-  deregistrationMarginSeconds: 5,
+  /** Seconds between the end of the service's drain and the container's stop timeout (SIGKILL). */
+  stopMarginSeconds: 5,
   /** The service keeps idle connections this much longer than the load balancer does. */
   keepAliveMarginSeconds: 5,
   /** The non-root user of the bundled image (node:20-alpine's `node`). */
@@ -50,6 +52,8 @@ export const AWS_LIMITS = {
   maxStopTimeout: 120,
   /** ALB idle timeout, seconds. */
   idleTimeout: { min: 1, max: 4000 },
+  /** ALB target group deregistration delay, seconds. */
+  deregistrationDelay: { min: 0, max: 3600 },
 } as const;
 
 function range(from: number, to: number, step: number): number[] {

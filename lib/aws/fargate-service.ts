@@ -12,10 +12,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEPLOYED_JWT_CLAIMS, PropValidator, redisKeyPrefixFor, SERVICE_PORT, type RedisEndpoint, type ServiceConfig } from '../core';
 import { allowAdminPortFrom, scraperProblem } from './admin-port';
-import { alarmTopic, createAlarms } from './alarms';
+import { alarmTopic, createAlarms, createOverheadAlarm } from './alarms';
 import { createDashboard } from './dashboard';
 import { restrictServiceEgress } from './egress';
-import { AWS_DEFAULTS } from './defaults';
 import { EMF_METRICS } from './emf-metrics';
 import { createLoadBalancer } from './load-balancer';
 import { TboServiceMetrics } from './metrics';
@@ -32,12 +31,17 @@ import { bundledServiceImage, CONTAINER_NAME, createTask } from './task';
  * The TBO gateway on ECS Fargate behind an Application Load Balancer, with an ElastiCache Redis
  * shared cache, secrets from Secrets Manager, the guide's autoscaler, alarms and a dashboard. The
  * admin port (`/metrics`, `/health/details`) is reachable only by the `metricsScrapers` named.
- * Every prop is optional; the defaults are secure and highly available. Every child is a public
- * field, so any detail can be reached without forking.
+ * Every prop is optional; the defaults are secure and highly available: without a certificate the
+ * load balancer is internal. Deploys keep the running task count and let responses in flight
+ * finish (up to `maxStreamDuration`); every physical name derives from `serviceName`, so several
+ * instances live side by side. Every child is a public field, so any detail can be reached
+ * without forking.
  */
 export class TboFargateService extends Construct {
-  /** The service configuration, every default filled in, with the JWT issuer and audience and the Redis key prefix as deployed. */
+  /** The service configuration, every default filled in, with the service name, the JWT issuer and audience and the Redis key prefix as deployed. */
   readonly serviceConfig: ServiceConfig;
+  /** This deployment's name (`TBO_SERVICE_NAME`): the EMF `Service` dimension, and the prefix of its alarm and log group names. */
+  readonly serviceName: string;
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
@@ -76,10 +80,12 @@ export class TboFargateService extends Construct {
   readonly cacheSigningKeySecret?: secretsmanager.ISecret;
   /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`). */
   readonly redisKeyPrefix: string;
-  /** The container log group (`/ecs/tbo`, stream prefix `ecs`). */
+  /** The container log group (`/ecs/<serviceName>/<stack id>`, stream prefix `ecs`). */
   readonly logGroup: logs.LogGroup;
   /** The guide's four alarms, in the order of `TBO_ALERT_RULES`. */
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** The alarm on TBO's own time per request (p95 of EMF `Overhead` above `overheadAlarmThreshold`). */
+  readonly overheadAlarm: cloudwatch.Alarm;
   /** The topic the alarms notify, when there is one. */
   readonly alarmTopic?: sns.ITopic;
   readonly dashboard: cloudwatch.Dashboard;
@@ -89,7 +95,8 @@ export class TboFargateService extends Construct {
 
   constructor(scope: Construct, id: string, props: TboFargateServiceProps = {}) {
     super(scope, id);
-    const r = resolveProps(props);
+    const r = resolveProps(props, this);
+    this.serviceName = r.serviceName;
     this.redisKeyPrefix = props.redisKeyPrefix ?? redisKeyPrefixFor(this.node.addr);
     const jwtClaims = { issuer: r.config.jwtIssuer ?? DEPLOYED_JWT_CLAIMS.jwtIssuer, audience: r.config.jwtAudience ?? DEPLOYED_JWT_CLAIMS.jwtAudience };
     this.serviceConfig = { ...r.config, jwtIssuer: jwtClaims.issuer, jwtAudience: jwtClaims.audience, redisKeyPrefix: this.redisKeyPrefix };
@@ -122,7 +129,7 @@ export class TboFargateService extends Construct {
       secrets,
       redis,
       redisKeyPrefix: this.redisKeyPrefix,
-      logGroupName: props.logGroupName ?? AWS_DEFAULTS.logGroupName,
+      logGroupName: props.logGroupName,
       logRetention,
     });
     this.taskDefinition = task.taskDefinition;
@@ -148,7 +155,10 @@ export class TboFargateService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: r.desiredCount,
+      // No desired count: autoscaling owns it. CloudFormation then leaves the running count alone on
+      // every update (a count in the template would reset it on each deploy); on create ECS starts
+      // one task and registering the scalable target raises it to minCapacity.
+      desiredCount: undefined,
       securityGroups: [this.serviceSecurityGroup],
       vpcSubnets: taskSubnets,
       assignPublicIp: false,
@@ -164,10 +174,11 @@ export class TboFargateService extends Construct {
     redis?.allowFrom(this.service);
     for (const scraper of props.metricsScrapers ?? []) this.allowMetricsScrapeFrom(scraper);
 
-    this.scaling = configureScaling(this.service, this.targetGroup, r);
+    this.scaling = configureScaling(this.service, this.targetGroup, this.serviceMetrics, r);
     this.alarmTopic = alarmTopic(this, props);
     this.alarms = createAlarms(this, this.serviceMetrics, this.alarmTopic);
-    this.dashboard = createDashboard(this, { metrics: this.serviceMetrics, service: this.service, targetGroup: this.targetGroup, alarms: this.alarms });
+    this.overheadAlarm = createOverheadAlarm(this, this.serviceMetrics, r.overheadAlarmThresholdSeconds, this.alarmTopic);
+    this.dashboard = createDashboard(this, { metrics: this.serviceMetrics, service: this.service, targetGroup: this.targetGroup, alarms: [...this.alarms, this.overheadAlarm] });
     createOutputs(this, { url: this.url, toFill: secrets.toFill, cluster: this.cluster, service: this.service, jwtSecret: this.jwtSecret, jwtClaims, dashboard: this.dashboard });
   }
 
@@ -215,7 +226,17 @@ export class TboFargateService extends Construct {
     return this.serviceMetrics.metric(EMF_METRICS.activeSessions, { statistic: 'Sum', ...props });
   }
 
-  /** p95 target response time at the load balancer (what latency scaling acts on). */
+  /** Requests waiting for an upstream slot, averaged over the tasks (EMF `QueueLength`: what queue scaling tracks). */
+  metricQueueLength(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.queueLengthPerTask(props);
+  }
+
+  /** p95 of the time TBO itself adds to a request, seconds (EMF `Overhead`: what the overhead alarm watches). */
+  metricOverhead(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.serviceMetrics.overheadP95(props);
+  }
+
+  /** p95 target response time at the load balancer: mostly the model's generation time (no scaling acts on it). */
   metricTargetResponseTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return targetResponseTimeP95(this.targetGroup).with(props ?? {});
   }

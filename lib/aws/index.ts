@@ -4,5 +4,5 @@
  */
 export { TboFargateService } from './fargate-service';
 export type { TboExistingRedis, TboFargateServiceProps, TboRedisOptions } from './props';
-export { AWS_DEFAULTS } from './defaults';
+export { AWS_DEFAULTS, AWS_LIMITS } from './defaults';
 export { SIGNAL_METRICS, TboServiceMetrics } from './metrics';

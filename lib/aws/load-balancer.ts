@@ -33,10 +33,11 @@ function peer(cidr: string): ec2.IPeer {
 }
 
 /**
- * The Application Load Balancer in front of the tasks: HTTPS with a redirect from HTTP when there is
- * a certificate (else HTTP, with a synth warning), ingress only from `allowedCidrs`, health checks
- * on the readiness path, deregistration just above the drain timeout, an idle timeout long enough
- * for a silent upstream, invalid headers dropped, and access logs in S3.
+ * The Application Load Balancer in front of the tasks: internet-facing HTTPS with a redirect from
+ * HTTP when there is a certificate (else internal HTTP, with a synth warning, unless
+ * `allowPlaintextInternet`), ingress only from `allowedCidrs`, health checks on the readiness path,
+ * a deregistration delay of `maxStreamDuration` (so responses in flight finish when a task stops),
+ * an idle timeout long enough for a silent upstream, invalid headers dropped, and access logs in S3.
  */
 export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, r: ResolvedProps, props: TboFargateServiceProps): TboLoadBalancer {
   const securityGroup = new ec2.SecurityGroup(scope, 'LoadBalancerSecurityGroup', {
@@ -135,9 +136,12 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, r: ResolvedP
       open: false,
       defaultTargetGroups: [targetGroup],
     });
+    const where = r.internetFacing
+      ? 'to the internet (allowPlaintextInternet: true), so API keys and prompts cross the internet unencrypted'
+      : 'on an internal load balancer (reachable only through the VPC: its own range, or allowedCidrs), so API keys and prompts cross your network unencrypted';
     Annotations.of(scope).addWarningV2(
       'tbo-deploy:httpOnly',
-      'TboFargateService serves plain HTTP, so API keys and prompts cross the network unencrypted: pass certificate, or domainName and hostedZone, for HTTPS with a redirect from HTTP.',
+      `TboFargateService serves plain HTTP ${where}: pass certificate, or domainName and hostedZone, for HTTPS on an internet-facing load balancer with a redirect from HTTP.`,
     );
   }
   const host = props.domainName ?? loadBalancer.loadBalancerDnsName;

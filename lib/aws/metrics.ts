@@ -25,6 +25,11 @@ export function emfPeriod(config: ServiceConfig): Duration {
 export class TboServiceMetrics {
   constructor(private readonly config: ServiceConfig) {}
 
+  /** The `Service` dimension of every metric: the deployment's `TBO_SERVICE_NAME`. */
+  get serviceName(): string {
+    return this.config.serviceName;
+  }
+
   /** Any EMF metric of the service. */
   metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -40,5 +45,15 @@ export class TboServiceMetrics {
   forSignal(signal: AlertSignal, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     const { metricName, statistic } = SIGNAL_METRICS[signal];
     return this.metric(metricName, { statistic, ...props });
+  }
+
+  /** Requests waiting for an upstream slot, averaged over the tasks (each writes its own queue length). */
+  queueLengthPerTask(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(EMF_METRICS.queueLength, { statistic: 'Average', ...props });
+  }
+
+  /** p95 of the time TBO itself adds to a proxied request (queueing, cache, routing), seconds. */
+  overheadP95(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(EMF_METRICS.overhead, { statistic: 'p95', ...props });
   }
 }

@@ -1,4 +1,4 @@
-import type { Duration } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -53,10 +53,24 @@ export interface TboFargateServiceProps {
   readonly cpu?: number;
   /** Task memory in MiB (must fit the CPU on Fargate). @default 1024 */
   readonly memoryLimitMiB?: number;
-  /** Log group name of the container logs (stream prefix `ecs`). @default '/ecs/tbo' */
+  /**
+   * Name of this deployment (1 to 64 of A-Z a-z 0-9 . _ -; unique per account and region): the
+   * service's `TBO_SERVICE_NAME`, so the `Service` dimension of its EMF metrics, which its alarms
+   * and dashboard read; the prefix of its alarm names and of its log group name. Same as
+   * `config.serviceName` (give one of them).
+   * @default - `config.serviceName` when given, else a name unique per construct path and stable across synths: the stack name, the construct path and a hash (e.g. `TboAwsStack-Tbo-B35AE671`)
+   */
+  readonly serviceName?: string;
+  /**
+   * Log group name of the container logs (stream prefix `ecs`). A name you choose blocks a redeploy
+   * after `cdk destroy` while the retained log group exists.
+   * @default - `/ecs/<serviceName>/` and the first 8 hex digits of the stack's id, so a redeploy after destroy gets a fresh log group next to the retained one
+   */
   readonly logGroupName?: string;
   /** Retention of the container logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** What happens to the container log group when it leaves the stack (RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY). @default RemovalPolicy.RETAIN */
+  readonly logGroupRemovalPolicy?: RemovalPolicy;
 
   /** Secret holding the Anthropic API key (its whole value), injected as `ANTHROPIC_API_KEY`. @default - a new secret for you to fill (see the stack outputs) */
   readonly existingAnthropicApiKeySecret?: secretsmanager.ISecret;
@@ -83,14 +97,24 @@ export interface TboFargateServiceProps {
   /** What may reach the admin port (9464: `/metrics` and `/health/details`, unauthenticated), e.g. a Prometheus task's or ADOT collector's security group; never the load balancer, never anywhere. @default - nothing: the metrics leave as CloudWatch EMF */
   readonly metricsScrapers?: readonly ec2.IConnectable[];
 
-  /** Certificate of the HTTPS listener. @default - a DNS-validated certificate when `domainName` and `hostedZone` are given, else plain HTTP (with a synth warning) */
+  /** Certificate of the HTTPS listener (the load balancer is then internet-facing). @default - a DNS-validated certificate when `domainName` and `hostedZone` are given, else plain HTTP on an internal load balancer (with a synth warning) */
   readonly certificate?: acm.ICertificate;
   /** Domain name of the service (needs `hostedZone`): gets a certificate and an alias record. @default - the load balancer's own DNS name */
   readonly domainName?: string;
   /** Hosted zone of `domainName`. @default - none */
   readonly hostedZone?: route53.IHostedZone;
-  /** Whether the load balancer is internet-facing. @default true */
+  /**
+   * Whether the load balancer is internet-facing. Without a certificate it may be only with
+   * `allowPlaintextInternet: true`.
+   * @default - true with a certificate (or `domainName` and `hostedZone`) or `allowPlaintextInternet`, else false (internal: reachable only from the VPC)
+   */
   readonly internetFacing?: boolean;
+  /**
+   * Lets a load balancer without a certificate face the internet: API keys and prompts then cross
+   * the internet unencrypted. Only for throwaway tests.
+   * @default false
+   */
+  readonly allowPlaintextInternet?: boolean;
   /** CIDR ranges allowed to reach the load balancer. @default - anywhere (0.0.0.0/0) when internet-facing, else the VPC's CIDR */
   readonly allowedCidrs?: readonly string[];
   /** Load balancer idle timeout: long enough for a non-streamed response's silence. @default - the service's upstream timeout (600 s) */
@@ -100,18 +124,38 @@ export interface TboFargateServiceProps {
   /** Bucket of the access logs (SSE-S3 encrypted; KMS is not supported by ALB logs). @default - a new encrypted, private, TLS-only bucket */
   readonly existingAccessLogsBucket?: s3.IBucket;
 
-  /** Tasks the service runs (the guide's compose replicas). @default 3 */
-  readonly desiredCount?: number;
-  /** Fewest tasks autoscaling keeps. @default 2 */
+  /**
+   * How long a response (a stream, or a long non-streamed answer) may run and still finish when
+   * its task is stopped by a deploy or a scale-in: the target group's deregistration delay (the
+   * load balancer sends a deregistering task no new request, and ECS sends SIGTERM only once the
+   * delay has passed or the task has no request in flight and no connection left). At most 1 hour
+   * (the load balancer's limit; Fargate's stop timeout, at most 120 s, cannot carry a stream).
+   * Each rolling deploy and scale-in waits up to this long for busy tasks.
+   * @default - the service's upstream timeout (`config.upstreamTimeout`, 600 s)
+   */
+  readonly maxStreamDuration?: Duration;
+
+  /** Fewest tasks autoscaling keeps; also what the first deploy starts (the template holds no desired count, so deploys keep the running count). @default 2 */
   readonly minCapacity?: number;
   /** Most tasks autoscaling starts. @default 20 */
   readonly maxCapacity?: number;
   /** Average CPU utilization, in percent, that target tracking keeps. @default 70 */
   readonly targetCpuUtilization?: number;
-  /** Load balancer p95 target response time above which the service scales out. @default Duration.seconds(1.5) */
-  readonly scaleOutLatency?: Duration;
-  /** Requests per target per minute that target tracking keeps. @default 1000 */
+  /** Requests per target per minute that target tracking keeps (load balancer `RequestCountPerTarget`). @default 1000 */
   readonly requestsPerTarget?: number;
+  /**
+   * Requests waiting for an upstream slot, on average per task (EMF `QueueLength`), above which the
+   * service scales out (target tracking; scale-in is left to CPU and requests).
+   * @default 50
+   */
+  readonly targetQueueLength?: number;
+  /**
+   * p95 of the time TBO itself adds to a request (EMF `Overhead`: queueing, cache, routing; not the
+   * model's generation time, which more tasks cannot shorten) above which the overhead alarm fires.
+   * An alarm, not a scaling signal.
+   * @default Duration.millis(50)
+   */
+  readonly overheadAlarmThreshold?: Duration;
 
   /** SNS topic for alarm and OK actions. @default - a new encrypted topic when `alarmEmails` is given, else no actions */
   readonly existingAlarmTopic?: sns.ITopic;

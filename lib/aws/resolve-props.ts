@@ -1,6 +1,7 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
+import type { IConstruct } from 'constructs';
+import { PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, SETTINGS, type ServiceConfig, type TboServiceConfig } from '../core';
 import { scraperProblem } from './admin-port';
 import { AWS_DEFAULTS, AWS_LIMITS, FARGATE_MEMORY_BY_CPU } from './defaults';
 import type { TboFargateServiceProps, TboRedisOptions } from './props';
@@ -17,15 +18,19 @@ export interface ResolvedRedisOptions {
 
 /** Props after validation, with every default filled in and the values derived from the service config. */
 export interface ResolvedProps {
+  /** The service config with every default filled in, `serviceName` as deployed. */
   readonly config: ServiceConfig;
+  /** The deployment's name: `TBO_SERVICE_NAME`, EMF `Service` dimension, alarm and log group name prefix. */
+  readonly serviceName: string;
+  readonly logGroupRemovalPolicy: RemovalPolicy;
   readonly cpu: number;
   readonly memoryLimitMiB: number;
-  readonly desiredCount: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly targetCpuUtilization: number;
-  readonly scaleOutLatencySeconds: number;
   readonly requestsPerTarget: number;
+  readonly targetQueueLength: number;
+  readonly overheadAlarmThresholdSeconds: number;
   readonly internetFacing: boolean;
   readonly accessLogs: boolean;
   readonly openAi: boolean;
@@ -34,8 +39,14 @@ export interface ResolvedProps {
   readonly redisMode: 'create' | 'existing' | 'none';
   readonly redis: ResolvedRedisOptions;
   readonly healthCheckIntervalSeconds: number;
-  readonly stopTimeoutSeconds: number;
+  /** How long a response may run and still finish when its task is stopped (whole seconds). */
+  readonly maxStreamDurationSeconds: number;
+  /** The target group's deregistration delay: `maxStreamDurationSeconds`. */
   readonly deregistrationDelaySeconds: number;
+  /** The service's drain timeout after SIGTERM (`TBO_DRAIN_TIMEOUT`), whole seconds. */
+  readonly drainTimeoutSeconds: number;
+  /** The container's stop timeout (SIGTERM to SIGKILL): the drain timeout plus a margin, at most Fargate's 120 s. */
+  readonly stopTimeoutSeconds: number;
   readonly idleTimeoutSeconds: number;
   /** The config the container runs with: the user's, plus what the load balancer requires. */
   readonly serviceConfig: TboServiceConfig;
@@ -45,6 +56,14 @@ const CONSTRUCT = 'TboFargateService';
 const FARGATE_CPUS = Object.keys(FARGATE_MEMORY_BY_CPU).map(Number);
 const CIDR = /^(?:(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const LOG_GROUP_REMOVAL_POLICIES = [RemovalPolicy.RETAIN, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, RemovalPolicy.DESTROY];
+/** Props this construct accepted once: a JavaScript caller (no type check) is told what replaced them. */
+const REMOVED_PROPS: Readonly<Record<string, string>> = {
+  desiredCount:
+    'no longer accepted: autoscaling owns the task count, and a desired count in the template would reset it on every deploy; minCapacity is the floor and what the first deploy starts',
+  scaleOutLatency:
+    'no longer accepted: the load balancer\'s response time is mostly the model\'s generation time, which more tasks cannot shorten; the service scales on CPU, requests per target and queue length (targetQueueLength), and overheadAlarmThreshold alarms on TBO\'s own time',
+};
 
 const known = (v: number | undefined): v is number => v !== undefined && !Token.isUnresolved(v);
 
@@ -56,14 +75,47 @@ export function hasPlaintextValue(secret: secretsmanager.ISecret | undefined): b
   return !JSON.stringify(resolved).includes('{{resolve:');
 }
 
+/** The default service name: unique per construct path within the app (stack name, path, hash), stable across synths. */
+export function defaultServiceName(scope: IConstruct): string {
+  return Names.uniqueResourceName(scope, { maxLength: 64, separator: '-' });
+}
+
 /**
  * Validates the props and fills in the defaults. Throws one {@link TboConfigValidationError} listing
- * every problem, each naming the prop, the value received and what is accepted.
+ * every problem, each naming the prop, the value received and what is accepted. `scope` is the
+ * construct, whose path names the deployment unless `serviceName` does.
  */
-export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
-  const config = resolveServiceConfig(props.config, 'config');
+export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): ResolvedProps {
   const v = new PropValidator();
   const d = AWS_DEFAULTS;
+  for (const [prop, accepted] of Object.entries(REMOVED_PROPS)) {
+    const received = (props as Record<string, unknown>)[prop];
+    if (received !== undefined) v.check(false, prop, received instanceof Duration ? received.toHumanString() : received, accepted);
+  }
+
+  const configName = props.config?.serviceName;
+  const serviceName = props.serviceName ?? configName ?? defaultServiceName(scope);
+  v.check(
+    props.serviceName === undefined || configName === undefined || props.serviceName === configName,
+    'serviceName',
+    props.serviceName,
+    `differs from config.serviceName (${JSON.stringify(configName)}); both name the same thing (TBO_SERVICE_NAME), give one of them`,
+  );
+  const nameOk = !Token.isUnresolved(serviceName) && SETTINGS.serviceName.schema.safeParse(serviceName).success;
+  if (props.serviceName !== undefined) {
+    v.check(nameOk, 'serviceName', props.serviceName, 'accepted values: 1 to 64 characters of A-Z a-z 0-9 . _ - known at synth (e.g. "tbo-prod"), unique per account and region');
+  }
+  // (an invalid config.serviceName is reported by the service's own schema, as config.serviceName)
+  const config = resolveServiceConfig(nameOk ? { ...props.config, serviceName } : props.config, 'config');
+  const logGroupRemovalPolicy = props.logGroupRemovalPolicy ?? RemovalPolicy.RETAIN;
+  if (props.logGroupRemovalPolicy !== undefined) {
+    v.check(
+      LOG_GROUP_REMOVAL_POLICIES.includes(props.logGroupRemovalPolicy),
+      'logGroupRemovalPolicy',
+      props.logGroupRemovalPolicy,
+      'accepted values: RemovalPolicy.RETAIN, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, RemovalPolicy.DESTROY (a log group has no snapshot)',
+    );
+  }
 
   const cpu = props.cpu ?? d.cpu;
   const memoryLimitMiB = props.memoryLimitMiB ?? d.memoryLimitMiB;
@@ -73,26 +125,25 @@ export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
     v.check(memories.includes(memoryLimitMiB), 'memoryLimitMiB', memoryLimitMiB, `with cpu ${cpu}, Fargate accepts ${memories.join(', ')}`);
   }
 
-  const desiredCount = props.desiredCount ?? d.desiredCount;
   const minCapacity = props.minCapacity ?? d.minCapacity;
   const maxCapacity = props.maxCapacity ?? d.maxCapacity;
-  v.integer('minCapacity', props.minCapacity, 0, 10_000).integer('maxCapacity', props.maxCapacity, 1, 10_000).integer('desiredCount', props.desiredCount, 0, 10_000);
+  v.integer('minCapacity', props.minCapacity, 0, 10_000).integer('maxCapacity', props.maxCapacity, 1, 10_000);
   if (known(minCapacity) && known(maxCapacity) && Number.isInteger(minCapacity) && Number.isInteger(maxCapacity)) {
     v.check(minCapacity <= maxCapacity, 'minCapacity', minCapacity, `must be ≤ maxCapacity (${maxCapacity})`);
-    if (known(desiredCount) && minCapacity <= maxCapacity) {
-      v.check(desiredCount >= minCapacity && desiredCount <= maxCapacity, 'desiredCount', desiredCount, `must be from minCapacity (${minCapacity}) to maxCapacity (${maxCapacity})`);
-    }
   }
   const targetCpuUtilization = props.targetCpuUtilization ?? d.targetCpuUtilization;
   if (known(props.targetCpuUtilization)) {
     v.check(props.targetCpuUtilization > 0 && props.targetCpuUtilization <= 100, 'targetCpuUtilization', props.targetCpuUtilization, 'must be a percentage above 0 and at most 100');
   }
-  const scaleOutLatencySeconds = props.scaleOutLatency ? props.scaleOutLatency.toMilliseconds() / 1000 : d.scaleOutLatencySeconds;
-  v.check(scaleOutLatencySeconds > 0, 'scaleOutLatency', `${scaleOutLatencySeconds} s`, 'must be above 0 seconds');
   const requestsPerTarget = props.requestsPerTarget ?? d.requestsPerTarget;
   v.integer('requestsPerTarget', props.requestsPerTarget, 1);
+  const targetQueueLength = props.targetQueueLength ?? d.targetQueueLength;
+  if (known(props.targetQueueLength)) {
+    v.check(props.targetQueueLength > 0 && Number.isFinite(props.targetQueueLength), 'targetQueueLength', props.targetQueueLength, 'must be a number of waiting requests per task above 0 (the guide\'s: 50)');
+  }
+  const overheadAlarmThresholdSeconds = props.overheadAlarmThreshold ? props.overheadAlarmThreshold.toMilliseconds() / 1000 : d.overheadAlarmThresholdSeconds;
+  v.check(overheadAlarmThresholdSeconds > 0, 'overheadAlarmThreshold', `${overheadAlarmThresholdSeconds} s`, 'must be above 0 seconds (e.g. Duration.millis(50))');
 
-  const internetFacing = props.internetFacing ?? true;
   if (props.allowedCidrs) {
     v.check(props.allowedCidrs.length > 0, 'allowedCidrs', props.allowedCidrs, 'must list at least one CIDR range (omit the prop for the default)');
     for (const cidr of props.allowedCidrs) {
@@ -102,6 +153,17 @@ export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
   v.check(!(props.domainName !== undefined && !props.hostedZone && !props.certificate), 'domainName', props.domainName, 'needs hostedZone (to validate a certificate and add a record) or certificate');
   v.check(!(props.hostedZone && props.domainName === undefined), 'hostedZone', props.hostedZone?.zoneName, 'needs domainName (the name to serve in that zone)');
   const https = props.certificate !== undefined || (props.domainName !== undefined && props.hostedZone !== undefined);
+  const allowPlaintextInternet = props.allowPlaintextInternet ?? false;
+  const internetFacing = props.internetFacing ?? (https || allowPlaintextInternet);
+  v.check(
+    https || !internetFacing || allowPlaintextInternet,
+    'internetFacing',
+    true,
+    'without a certificate an internet-facing load balancer would carry API keys and prompts in plain text; pass certificate (or domainName and hostedZone), ' +
+      'leave internetFacing unset for an internal load balancer, or set allowPlaintextInternet: true for a throwaway test',
+  );
+  v.check(!(https && props.allowPlaintextInternet), 'allowPlaintextInternet', true, 'is unused with a certificate (the listener is HTTPS and HTTP redirects to it); remove one of them');
+  v.check(!(allowPlaintextInternet && props.internetFacing === false), 'allowPlaintextInternet', true, 'contradicts internetFacing: false; remove one of them');
 
   const accessLogs = props.accessLogs ?? true;
   v.check(!(props.accessLogs === false && props.existingAccessLogsBucket), 'existingAccessLogsBucket', props.existingAccessLogsBucket?.bucketName, 'is unused with accessLogs: false; remove one of them');
@@ -151,29 +213,45 @@ export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
   const healthCheckIntervalSeconds = config.healthCheckInterval;
   const hc = AWS_LIMITS.healthCheckInterval;
   v.check(healthCheckIntervalSeconds >= hc.min && healthCheckIntervalSeconds <= hc.max && Number.isInteger(healthCheckIntervalSeconds), 'config.healthCheckInterval', healthCheckIntervalSeconds, `the ALB and ECS health checks accept whole seconds from ${hc.min} to ${hc.max}`);
-  const drain = Math.ceil(config.drainTimeout);
-  const stopTimeoutSeconds = drain + d.deregistrationMarginSeconds;
-  v.check(stopTimeoutSeconds <= AWS_LIMITS.maxStopTimeout, 'config.drainTimeout', config.drainTimeout, `Fargate stops a container at most ${AWS_LIMITS.maxStopTimeout} s after SIGTERM, so the drain timeout must be at most ${AWS_LIMITS.maxStopTimeout - d.deregistrationMarginSeconds} s`);
+  // Stopping a task (deploy, scale-in): the load balancer sends it no new request from the start of
+  // deregistration; ECS sends SIGTERM once the deregistration delay has passed (or no request is
+  // left); the service then drains for TBO_DRAIN_TIMEOUT, and Fargate kills it at the stop timeout.
+  // So the deregistration delay carries the streams, and the drain ends before the stop timeout.
+  const drainTimeoutSeconds = Math.ceil(config.drainTimeout);
+  const stopTimeoutSeconds = drainTimeoutSeconds + d.stopMarginSeconds;
+  v.check(stopTimeoutSeconds <= AWS_LIMITS.maxStopTimeout, 'config.drainTimeout', config.drainTimeout, `Fargate stops a container at most ${AWS_LIMITS.maxStopTimeout} s after SIGTERM, so the drain timeout must be at most ${AWS_LIMITS.maxStopTimeout - d.stopMarginSeconds} s`);
+  const dereg = AWS_LIMITS.deregistrationDelay;
+  const maxStreamDurationSeconds = Math.ceil(props.maxStreamDuration ? props.maxStreamDuration.toMilliseconds() / 1000 : config.upstreamTimeout);
+  if (props.maxStreamDuration) {
+    v.check(
+      maxStreamDurationSeconds >= 1 && maxStreamDurationSeconds <= dereg.max,
+      'maxStreamDuration',
+      props.maxStreamDuration.toHumanString(),
+      `accepted values: 1 second to ${dereg.max / 60} minutes (the load balancer keeps a deregistering task at most ${dereg.max} s; Fargate's stop timeout, at most ${AWS_LIMITS.maxStopTimeout} s, cannot carry a stream)`,
+    );
+  }
   const idleTimeoutSeconds = props.idleTimeout ? props.idleTimeout.toSeconds() : Math.min(Math.ceil(config.upstreamTimeout), AWS_LIMITS.idleTimeout.max);
   if (props.idleTimeout) v.integer('idleTimeout', idleTimeoutSeconds, AWS_LIMITS.idleTimeout.min, AWS_LIMITS.idleTimeout.max);
   // The service must keep idle connections open longer than the ALB does, or the ALB may reuse a
   // connection the service is closing (a 502). Set from the idle timeout unless the user chose one.
   const keepAliveTimeout = props.config?.keepAliveTimeout ?? idleTimeoutSeconds + d.keepAliveMarginSeconds;
   v.check(keepAliveTimeout > idleTimeoutSeconds, 'config.keepAliveTimeout', keepAliveTimeout, `must be above the load balancer idle timeout (${idleTimeoutSeconds} s)`);
-  const serviceConfig = { ...props.config, keepAliveTimeout };
+  const serviceConfig: TboServiceConfig = { ...props.config, serviceName, keepAliveTimeout, drainTimeout: config.drainTimeout };
 
   v.throwIfInvalid(CONSTRUCT);
   return {
     config,
     serviceConfig,
+    serviceName,
+    logGroupRemovalPolicy,
     cpu,
     memoryLimitMiB,
-    desiredCount,
     minCapacity,
     maxCapacity,
     targetCpuUtilization,
-    scaleOutLatencySeconds,
     requestsPerTarget,
+    targetQueueLength,
+    overheadAlarmThresholdSeconds,
     internetFacing,
     accessLogs,
     openAi,
@@ -181,8 +259,10 @@ export function resolveProps(props: TboFargateServiceProps): ResolvedProps {
     redisMode,
     redis,
     healthCheckIntervalSeconds,
+    maxStreamDurationSeconds,
+    deregistrationDelaySeconds: maxStreamDurationSeconds,
+    drainTimeoutSeconds,
     stopTimeoutSeconds,
-    deregistrationDelaySeconds: stopTimeoutSeconds,
     idleTimeoutSeconds,
   };
 }

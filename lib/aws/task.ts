@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, Fn } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -66,20 +66,32 @@ export interface TboTaskInputs {
   readonly redis: TboRedis | undefined;
   /** Prefix of this deployment's Redis keys. */
   readonly redisKeyPrefix: string;
-  readonly logGroupName: string;
+  /** The user's log group name; undefined for the default, {@link defaultLogGroupName}. */
+  readonly logGroupName: string | undefined;
   readonly logRetention: logs.RetentionDays;
 }
 
 /**
+ * The default log group name: `/ecs/<serviceName>/` and the first 8 hex digits of the stack's id.
+ * The id is new with every stack creation and fixed for the stack's life, so a redeploy after
+ * `cdk destroy` creates a fresh log group next to the retained one instead of failing on its name.
+ */
+export function defaultLogGroupName(serviceName: string): string {
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return `${AWS_DEFAULTS.logGroupPrefix}${serviceName}/${Fn.select(0, Fn.split('-', stackUuid))}`;
+}
+
+/**
  * The Fargate task: the guide's size, a non-root container with a read-only root filesystem and a
- * writable /tmp, the public and admin ports, secrets by reference, logs to `/ecs/tbo` with stream
- * prefix `ecs`, a liveness health check, and a stop timeout just above the service's drain timeout.
+ * writable /tmp, the public and admin ports, secrets by reference, logs to `/ecs/<serviceName>/…`
+ * with stream prefix `ecs`, a liveness health check, and a stop timeout just above the service's
+ * drain timeout.
  */
 export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskInputs): TboTask {
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
-    logGroupName: inputs.logGroupName,
+    logGroupName: inputs.logGroupName ?? defaultLogGroupName(r.serviceName),
     retention: inputs.logRetention,
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: r.logGroupRemovalPolicy,
   });
   const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
     cpu: r.cpu,

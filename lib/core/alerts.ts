@@ -28,20 +28,73 @@ export interface TboAlertRule {
 /** The proxied endpoints (not /v1/performance, whose fast polling would hide slow calls). */
 const PROXIED = 'endpoint=~"/v1/(messages|chat/completions|collaborate)"';
 
-/** The signal as PromQL over the service's own metrics. */
+/**
+ * Label matchers that narrow an alert to one deployment's series, as label name → exact value
+ * (e.g. `{ namespace: 'my-service' }` for the series a collector labels with that namespace).
+ * Empty: every series of the metric, as in ops/prometheus/tbo-rules.yml.
+ */
+export type AlertScope = Readonly<Record<string, string>>;
+
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `a="x",b="y"` for a scope (values escaped as PromQL strings), '' for none. */
+function scopeMatchers(scope: AlertScope): string {
+  return Object.entries(scope)
+    .map(([name, value]) => {
+      if (!LABEL_NAME.test(name)) throw new Error(`alert scope: label name ${JSON.stringify(name)} must match ${LABEL_NAME.source}`);
+      return `${name}=${JSON.stringify(value)}`;
+    })
+    .join(',');
+}
+
+/**
+ * The signal as PromQL over the service's own metrics; with a `scope`, every selector also
+ * matches the scope's labels, so the expression reads one deployment's series only. Without one
+ * (the default) the expression is exactly {@link SIGNAL_PROMQL}'s.
+ */
+export function signalPromql(signal: AlertSignal, scope: AlertScope = {}): string {
+  const extra = scopeMatchers(scope);
+  const sel = (metric: string, ...matchers: string[]): string => {
+    const all = [...matchers, extra].filter((m) => m !== '');
+    return all.length ? `${metric}{${all.join(',')}}` : metric;
+  };
+  switch (signal) {
+    case 'latencyP95':
+      return `histogram_quantile(0.95, sum by (le) (rate(${sel('tbo_request_duration_seconds_bucket', PROXIED)}[5m])))`;
+    case 'circuitBreakerActive':
+      return `max(${sel('tbo_circuit_breaker_active')})`;
+    case 'cacheHitRate':
+      // From counters over the window, not the since-start gauge: an idle service has no data (0/0) and
+      // does not fire, a recent collapse does; `or vector(0)` gives 0 while no hit series exists yet.
+      return `(sum(rate(${sel('tbo_cache_requests_total', 'result=~"hit|coalesced"')}[10m])) or vector(0)) / sum(rate(${sel('tbo_cache_requests_total', 'result=~"hit|miss|coalesced"')}[10m]))`;
+    case 'bandwidthEfficiency':
+      // Instances with no sessions report 0 and must not drag the average down.
+      return `avg(${sel('tbo_bandwidth_efficiency')} > 0)`;
+  }
+}
+
+/** The signal as PromQL over the service's own metrics (every series: no deployment scope). */
 export const SIGNAL_PROMQL: Readonly<Record<AlertSignal, string>> = {
-  latencyP95: `histogram_quantile(0.95, sum by (le) (rate(tbo_request_duration_seconds_bucket{${PROXIED}}[5m])))`,
-  circuitBreakerActive: 'max(tbo_circuit_breaker_active)',
-  // From counters over the window, not the since-start gauge: an idle service has no data (0/0) and
-  // does not fire, a recent collapse does; `or vector(0)` gives 0 while no hit series exists yet.
-  cacheHitRate: '(sum(rate(tbo_cache_requests_total{result=~"hit|coalesced"}[10m])) or vector(0)) / sum(rate(tbo_cache_requests_total{result=~"hit|miss|coalesced"}[10m]))',
-  // Instances with no sessions report 0 and must not drag the average down.
-  bandwidthEfficiency: 'avg(tbo_bandwidth_efficiency > 0)',
+  latencyP95: signalPromql('latencyP95'),
+  circuitBreakerActive: signalPromql('circuitBreakerActive'),
+  cacheHitRate: signalPromql('cacheHitRate'),
+  bandwidthEfficiency: signalPromql('bandwidthEfficiency'),
 };
 
+function promqlOf(signal: AlertSignal, comparison: 'above' | 'below', threshold: number, scope: AlertScope = {}): string {
+  return `${signalPromql(signal, scope)} ${comparison === 'above' ? '>' : '<'} ${threshold}`;
+}
+
 function rule(name: string, signal: AlertSignal, comparison: 'above' | 'below', threshold: number, forSeconds: number, severity: 'warning' | 'critical', summary: string): TboAlertRule {
-  const op = comparison === 'above' ? '>' : '<';
-  return { name, signal, comparison, threshold, forSeconds, severity, summary, promql: `${SIGNAL_PROMQL[signal]} ${op} ${threshold}` };
+  return { name, signal, comparison, threshold, forSeconds, severity, summary, promql: promqlOf(signal, comparison, threshold) };
+}
+
+/**
+ * The rule with its PromQL narrowed to the series carrying every label of `scope` (one
+ * deployment's, where several export the same metric names); everything else unchanged.
+ */
+export function scopeAlertRule(r: TboAlertRule, scope: AlertScope): TboAlertRule {
+  return { ...r, promql: promqlOf(r.signal, r.comparison, r.threshold, scope) };
 }
 
 /** The guide's four alerting rules. */

@@ -8,7 +8,7 @@ import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-ma
 import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { ADMIN_PORT, PROBE_PATHS, PropValidator, TBO_ALERT_RULES, type ServiceConfig, type TboAlertRule } from '../core';
+import { ADMIN_PORT, PROBE_PATHS, PropValidator, scopeAlertRule, TBO_ALERT_RULES, type AlertScope, type ServiceConfig, type TboAlertRule } from '../core';
 import { SECRET_ACCESSOR_ROLE } from './secret';
 
 /** Cloud Monitoring alert policies of the guide's alert rules (`alerts` of `TboCloudRunService`). */
@@ -41,6 +41,20 @@ export const GMP_CONTAINER_NAME = 'collector';
 export const GMP_SIDECAR_LIMITS = { cpu: '1', memory: '512Mi' } as const;
 /** The Prometheus rule group the policies name (`rule_group`), as in ops/prometheus/tbo-rules.yml. */
 export const ALERT_RULE_GROUP = 'tbo';
+/**
+ * The `cluster` label Google's Cloud Run collector gives every series it writes (run-gmp-sidecar
+ * sets `cluster="__run__"` and `namespace` = the Cloud Run service name, from `K_SERVICE`, on every
+ * scraped target; both are protected labels a relabeling rule cannot change).
+ */
+export const GMP_CLOUD_RUN_CLUSTER = '__run__';
+
+/**
+ * The labels that select one Cloud Run service's series in Managed Service for Prometheus, as
+ * Google's Cloud Run collector writes them: `cluster="__run__"` and `namespace="<service name>"`.
+ */
+export function cloudRunMetricScope(serviceName: string): AlertScope {
+  return { cluster: GMP_CLOUD_RUN_CLUSTER, namespace: serviceName };
+}
 
 const CONSTRUCT = 'TboCloudRunService';
 const CHANNEL = /^projects\/[^/\s]+\/notificationChannels\/[^/\s]+$/;
@@ -81,8 +95,13 @@ export interface TboAlertPoliciesProps {
   readonly rules?: readonly TboAlertRule[];
   /** Project of the policies. @default - the provider's project */
   readonly project?: string;
-  /** Names the policies (`<serviceName> <rule>`) and labels them. */
+  /** Names the policies (`<serviceName> <rule>`), labels them and their incidents, and (by default) scopes their queries. */
   readonly serviceName: string;
+  /**
+   * Labels every series a query reads must carry, so each policy watches this service only.
+   * @default - `cloudRunMetricScope(serviceName)`: `cluster="__run__"`, `namespace="<serviceName>"`, the labels Google's Cloud Run collector writes
+   */
+  readonly metricScope?: AlertScope;
   /** Notification channels. @default - none */
   readonly notificationChannels?: readonly string[];
   /** Evaluation interval in seconds. @default 60 */
@@ -91,14 +110,16 @@ export interface TboAlertPoliciesProps {
 
 /**
  * One Cloud Monitoring alert policy per alert rule, each with a PromQL condition: the rule's
- * PromQL, held for the rule's `for`, exactly as ops/prometheus/tbo-rules.yml has it.
+ * PromQL narrowed to this service's series (`metricScope`), held for the rule's `for`; without
+ * the scope it is exactly ops/prometheus/tbo-rules.yml's expression.
  *
  * PromQL conditions read Google Cloud Managed Service for Prometheus, which holds the service's
  * metrics only when something scrapes `/metrics` on the admin port (`localhost:9464`, inside the
  * instance) and writes them there: on Cloud Run, the Managed Service for Prometheus sidecar
- * (`managedPrometheus: true`). Without it the policies
- * never see data and never fire. The queries aggregate every `tbo_*` series in the project, so a
- * project running two TBO services alerts on both together.
+ * (`managedPrometheus: true`). Without it the policies never see data and never fire. Every
+ * selector of every query matches `cluster="__run__"` and `namespace="<serviceName>"`, the labels
+ * that collector puts on each series, so two TBO services in one project alert separately (a
+ * collector of your own must set the same two labels).
  */
 export class TboAlertPolicies extends Construct {
   /** The policies by rule name (`TBOHighLatency`, …). */
@@ -107,8 +128,10 @@ export class TboAlertPolicies extends Construct {
   constructor(scope: Construct, id: string, props: TboAlertPoliciesProps) {
     super(scope, id);
     const interval = `${props.evaluationIntervalSeconds ?? 60}s`;
+    const metricScope = props.metricScope ?? cloudRunMetricScope(props.serviceName);
     const policies: Record<string, MonitoringAlertPolicy> = {};
-    for (const rule of props.rules ?? TBO_ALERT_RULES) {
+    for (const unscoped of props.rules ?? TBO_ALERT_RULES) {
+      const rule = scopeAlertRule(unscoped, metricScope);
       policies[rule.name] = new MonitoringAlertPolicy(this, rule.name, {
         project: props.project,
         displayName: `${props.serviceName} ${rule.name}`,
@@ -136,7 +159,7 @@ export class TboAlertPolicies extends Construct {
               evaluationInterval: interval,
               alertRule: rule.name,
               ruleGroup: ALERT_RULE_GROUP,
-              labels: { severity: rule.severity, service: 'tbo' },
+              labels: { severity: rule.severity, service: props.serviceName },
               // The metrics appear only once the service has been scraped: allow creating the policy first.
               disableMetricValidation: true,
             },

@@ -3,11 +3,12 @@ import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Password } from '@cdktf/provider-random/lib/password';
-import { Annotations, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Annotations, TerraformOutput, TerraformStack, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ADMIN_PORT, PROBE_PATHS, redisKeyPrefixFor, renderEnvironment, type RedisEndpoint } from '../core';
 import { resolveAlertOptions, resolveManagedPrometheus, TboAlertPolicies, TboManagedPrometheus } from './alerts';
 import { tboContainer } from './container';
+import { defaultServiceName } from './naming';
 import { TboNetwork } from './network';
 import type { TboCloudRunServiceProps } from './props';
 import { cacheSigningKeyPassword } from './random';
@@ -17,6 +18,11 @@ import { cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps
 
 /** The role that lets anyone reach the service (TBO's own auth then decides). */
 export const INVOKER_ROLE = 'roles/run.invoker';
+
+/** The env var the rollout command sets (to the time) to start a new revision; the service ignores it. */
+export const ROLLOUT_MARKER_ENV = 'TBO_SECRETS_UPDATED_AT';
+
+const known = (value: unknown): boolean => value !== undefined && !Token.isUnresolved(value);
 
 /** Suffix of each secret's id after `<serviceName>-`. */
 export const SECRET_ID_SUFFIX: Readonly<Record<TboSecretSetting, string>> = {
@@ -55,31 +61,57 @@ export interface TboServiceSecrets {
  * reaches a Memorystore for Redis (AUTH + TLS) over direct VPC egress, and is public with TBO's
  * own client auth required.
  *
- * Secrets the user fills are created without versions, so no provider or client key enters
- * Terraform state. Terraform state holds two values: the Memorystore AUTH string and the cache
- * signing key (`TBO_CACHE_SIGNING_KEY`, the HMAC key that authenticates cache entries in Redis),
- * which the construct generates (`random_password`, 64 letters and digits) into
- * `<serviceName>-cache-signing-key` unless `existingCacheSigningKeySecret` is given. Protect the
- * state accordingly. The first deploy:
- * 1. deploy with `createService: false` (Cloud Run rejects a revision whose secret has no version,
- *    and leaves the failed service outside Terraform state);
- * 2. run the commands in the `<id>_secret_commands` output (each reads the env var of the same name);
- * 3. deploy again with `createService: true` (the default).
+ * Many instances: every name it creates derives from `serviceName`, which defaults to a name
+ * unique to the construct's path (e.g. `tbo-gcp-tbo-1a2b3c`), and its Redis keys start with a
+ * prefix unique to it (`TBO_REDIS_KEY_PREFIX`, from its address, or `redisKeyPrefix`), so several
+ * instances share a project, a network or a Redis without colliding; each one's alert policies
+ * read its own series only.
  *
- * Every Redis key starts with a prefix unique to this construct instance (`TBO_REDIS_KEY_PREFIX`,
- * from its address, or `redisKeyPrefix`), so deployments sharing a Redis stay apart.
+ * First deploy, in one step: each secret you fill (provider keys, `TBO_API_KEYS`,
+ * `JWT_SECRET_KEY`) is created with a placeholder first version (`secretPlaceholders`, written
+ * through Terraform's write-only `secret_data_wo`: Terraform ≥ 1.11, nothing in state), so
+ * `cdktf deploy` creates a service whose revision starts. Until you fill them the service answers
+ * every client 401 (no client credential matches a placeholder) and upstream calls fail with the
+ * provider's 401, which TBO reports as "the operator must set a valid ANTHROPIC_API_KEY";
+ * `/health/details` (admin port) reports the upstream check failing. Then:
+ * 1. run the commands in the `<id>_secret_commands` output (each reads the env var of the same
+ *    name and adds the secret's next version, which `latest` then reads);
+ * 2. run the `<id>_rollout_command` output: a new revision, whose instances read the filled values
+ *    (running instances keep what they read at start; the next `cdktf deploy` removes the marker
+ *    variable that command sets, one more revision with the same secrets).
+ * The optional path without a placeholder-backed revision: deploy with `createService: false`,
+ * fill the secrets, deploy again. Terraform state holds two secret values: the Memorystore AUTH
+ * string and the cache signing key (`TBO_CACHE_SIGNING_KEY`, the HMAC key that authenticates cache
+ * entries in Redis), which the construct generates (`random_password`, 64 letters and digits)
+ * into `<serviceName>-cache-signing-key` unless `existingCacheSigningKeySecret` is given. Protect
+ * the state accordingly.
+ *
+ * Concurrency: Cloud Run sends an instance at most `maxConcurrency` requests (100) and adds
+ * instances when the average reaches 60 % of that (60); TBO's lanes allow
+ * `config.maxConcurrentRequests` upstream calls per instance (500, `TBO_MAX_CONCURRENT_REQUESTS`),
+ * so with the defaults Cloud Run's limit binds first and TBO's queue stays empty; a larger
+ * `maxConcurrency` than `config.maxConcurrentRequests` draws a synth warning.
+ *
+ * Deploys and scale-in: a new revision takes new requests once it is ready; requests in flight on
+ * the old revision's instances (streams included) run on, up to the request timeout
+ * (`requestTimeoutSeconds`, the upstream timeout: 600 s): Cloud Run sends SIGTERM primarily to
+ * instances that no longer get requests, after a deploy and on scale-in alike, and SIGKILL 10 s
+ * later; the service drains for `config.drainTimeout` (9 s by default, at most 9: validated) and
+ * closes what is still open. Only an instance stopped while busy (a host event, a failed liveness
+ * probe) loses its streams, after those 9 s.
  *
  * Ports: Cloud Run routes one container port, the public port (`SERVICE_PORT`, 8000), which the
  * probes use too. The admin listener (`/metrics`, `/health/details`) runs on `ADMIN_PORT` (9464)
  * inside the instance and is reachable only from the instance's other containers; the public
  * port answers 404 for those paths.
  *
- * Alerting: one Cloud Monitoring alert policy per rule of the guide (`TBO_ALERT_RULES`, the same
- * PromQL as ops/prometheus/tbo-rules.yml). PromQL conditions read Google Cloud Managed Service for
+ * Alerting: one Cloud Monitoring alert policy per rule of the guide (`TBO_ALERT_RULES`, the
+ * PromQL of ops/prometheus/tbo-rules.yml narrowed to this service's series: `cluster="__run__"`,
+ * `namespace="<serviceName>"`). PromQL conditions read Google Cloud Managed Service for
  * Prometheus, and Cloud Run metrics get there only when something scrapes them: set
  * `managedPrometheus: true` to run Google's collector sidecar next to the service (it scrapes
- * `localhost:9464/metrics`, the admin port), or run a collector sidecar of your own; otherwise the
- * policies never fire.
+ * `localhost:9464/metrics`, the admin port, and writes those two labels), or run a collector
+ * sidecar of your own that writes the same labels; otherwise the policies never fire.
  *
  * The project needs the run, secretmanager, redis, compute and iam APIs enabled (and monitoring
  * for the alert policies and the collector).
@@ -118,8 +150,10 @@ export class TboCloudRunService extends Construct {
   readonly url?: string;
   /** Terraform output `<id>_url`. */
   readonly urlOutput?: TerraformOutput;
-  /** Terraform output `<id>_secret_commands`: env var → the command that adds its secret's first version. */
+  /** Terraform output `<id>_secret_commands`: env var → the command that adds its secret's next version (the user's value). */
   readonly secretCommandsOutput?: TerraformOutput;
+  /** Terraform output `<id>_rollout_command`: starts a new revision, whose instances read the secrets' latest versions. @default - undefined with `createService: false` or no secret to fill */
+  readonly rolloutCommandOutput?: TerraformOutput;
   /** The props with their defaults applied. */
   readonly resolvedProps: ResolvedCloudRunProps;
   /** The Cloud Monitoring alert policies, one per alert rule. @default - undefined with `alerts: false` */
@@ -129,7 +163,7 @@ export class TboCloudRunService extends Construct {
 
   constructor(scope: Construct, id: string, props: TboCloudRunServiceProps) {
     super(scope, id);
-    const p = resolveCloudRunProps(props, redisKeyPrefixFor(this.node.addr));
+    const p = resolveCloudRunProps(props, redisKeyPrefixFor(this.node.addr), defaultServiceName(this));
     this.resolvedProps = p;
     const alertOptions = resolveAlertOptions(props.alerts);
     const gmp = resolveManagedPrometheus(props.managedPrometheus, p.config);
@@ -154,6 +188,7 @@ export class TboCloudRunService extends Construct {
         accessor,
         value,
         deletionProtection: p.deletionProtection,
+        placeholder: p.secretPlaceholders && existing === undefined && value === undefined,
       });
 
     // Redis: a new Memorystore instance on a network (given or created), a Redis the user has, or none.
@@ -200,7 +235,7 @@ export class TboCloudRunService extends Construct {
     const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
 
     this.redisKeyPrefix = p.redisKeyPrefix;
-    this.environment = renderEnvironment(cloudRunServiceConfig(props.config), this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix });
+    this.environment = renderEnvironment(cloudRunServiceConfig(props.config, p.serviceName), this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix });
     const outputPrefix = logicalIdPrefix(this);
 
     if (gmp) {
@@ -221,19 +256,25 @@ export class TboCloudRunService extends Construct {
       }
     }
 
+    if (known(p.maxConcurrency) && p.maxConcurrency > p.config.maxConcurrentRequests) {
+      Annotations.of(this).addWarning(
+        `maxConcurrency ${p.maxConcurrency} exceeds config.maxConcurrentRequests ${p.config.maxConcurrentRequests} (TBO_MAX_CONCURRENT_REQUESTS): requests beyond ${p.config.maxConcurrentRequests} per instance wait in TBO's lanes, where Cloud Run's autoscaler does not see them; lower maxConcurrency or raise config.maxConcurrentRequests`,
+      );
+    }
+
     const commands = Object.fromEntries(secrets.filter((s) => s.fillCommand).map((s) => [s.env, s.fillCommand!]));
     if (Object.keys(commands).length > 0) {
       this.secretCommandsOutput = new TerraformOutput(this, 'SecretCommands', {
         value: commands,
-        description: 'Add each secret\'s first version (reads the env var of the same name; nothing enters Terraform state)',
+        description: 'Add each secret\'s value as its next version, over the placeholder (reads the env var of the same name; nothing enters Terraform state)',
       });
       this.secretCommandsOutput.overrideLogicalId(`${outputPrefix}_secret_commands`);
     }
 
     if (!p.createService) return;
 
-    // The revision reads its secrets at start: grants and versions must exist first.
-    const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => (s.version ? [s.accessorGrant, s.version] : [s.accessorGrant]));
+    // The revision reads its secrets at start: grants and versions (placeholders included) must exist first.
+    const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => [s.accessorGrant, ...(s.version ? [s.version] : []), ...(s.placeholderVersion ? [s.placeholderVersion] : [])]);
     prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []));
     const main = tboContainer({ image: p.image, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
     this.service = new CloudRunV2Service(this, 'Service', {
@@ -272,6 +313,16 @@ export class TboCloudRunService extends Construct {
 
     this.urlOutput = new TerraformOutput(this, 'Url', { value: this.service.uri, description: 'TBO gateway base URL (Anthropic SDK baseURL; append /v1 for the OpenAI SDK)' });
     this.urlOutput.overrideLogicalId(`${outputPrefix}_url`);
+
+    if (this.secretCommandsOutput) {
+      // Instances read `latest` when they start: a new revision moves every instance onto the filled values.
+      const project = p.project ?? this.service.project;
+      this.rolloutCommandOutput = new TerraformOutput(this, 'RolloutCommand', {
+        value: `gcloud run services update ${this.service.name} --region=${this.service.location} --project=${project} --container=${main.name} --update-env-vars=${ROLLOUT_MARKER_ENV}=$(date +%s)`,
+        description: 'After filling secrets: start a new revision that reads their latest versions (the next cdktf deploy removes the marker variable again)',
+      });
+      this.rolloutCommandOutput.overrideLogicalId(`${outputPrefix}_rollout_command`);
+    }
   }
 }
 

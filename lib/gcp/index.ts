@@ -3,10 +3,12 @@
  * @cdktf/provider-random for the generated cache-signing key), with Secret Manager, Memorystore
  * for Redis, direct VPC egress, and Cloud Monitoring alert policies.
  */
-export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, type TboServiceSecrets } from './cloud-run-service';
+export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, ROLLOUT_MARKER_ENV, type TboServiceSecrets } from './cloud-run-service';
+export { defaultServiceName, DERIVED_SERVICE_NAME_MAX_LENGTH } from './naming';
 export {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,
+  MEMORYSTORE_CONNECT_MODES,
   MEMORYSTORE_REDIS_VERSIONS,
   MEMORYSTORE_TIERS,
   RDB_SNAPSHOT_PERIODS,
@@ -14,21 +16,24 @@ export {
   type TboCloudRunIngress,
   type TboCloudRunServiceProps,
   type TboExistingRedis,
+  type TboMemorystoreConnectMode,
   type TboMemorystoreOptions,
 } from './props';
-export { TboSecret, SECRET_ACCESSOR_ROLE, type TboSecretProps, type TboSecretSetting } from './secret';
+export { TboSecret, SECRET_ACCESSOR_ROLE, SECRET_PLACEHOLDER_PREFIX, secretPlaceholder, type TboSecretProps, type TboSecretSetting } from './secret';
 export { TboNetwork, type TboNetworkProps } from './network';
 export { cacheSigningKeyPassword, defaultRandomProvider, CACHE_SIGNING_KEY_LENGTH, RANDOM_PROVIDER_ID } from './random';
 export { TboMemorystoreRedis, type TboMemorystoreRedisProps } from './redis';
 export { tboContainer, STARTUP_PROBE, LIVENESS_FAILURE_THRESHOLD, type TboContainerOptions } from './container';
 export { requiredMemoryMiB, memoryLimit, CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, RUNTIME_BASELINE_MIB } from './sizing';
-export { CLOUD_RUN_DRAIN_SECONDS, cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+export { CLOUD_RUN_DRAIN_SECONDS, FALLBACK_SERVICE_NAME, cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
 export {
   TboAlertPolicies,
   TboManagedPrometheus,
   resolveAlertOptions,
   resolveManagedPrometheus,
   ALERT_RULE_GROUP,
+  GMP_CLOUD_RUN_CLUSTER,
+  cloudRunMetricScope,
   GMP_CONFIG_MOUNT,
   GMP_CONTAINER_NAME,
   GMP_SIDECAR_IMAGE,

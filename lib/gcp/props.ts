@@ -15,6 +15,13 @@ export const MEMORYSTORE_TIERS = ['STANDARD_HA', 'BASIC'] as const;
 export const MEMORYSTORE_REDIS_VERSIONS = ['REDIS_7_2', 'REDIS_7_0', 'REDIS_6_X'] as const;
 /** How often Memorystore writes an RDB snapshot. */
 export const RDB_SNAPSHOT_PERIODS = ['ONE_HOUR', 'SIX_HOURS', 'TWELVE_HOURS', 'TWENTY_FOUR_HOURS'] as const;
+/**
+ * How Memorystore attaches to the network: `DIRECT_PEERING` (VPC peering with the instance's own
+ * range) or `PRIVATE_SERVICE_ACCESS` (the network's private services access connection, the mode a
+ * Shared VPC service project needs).
+ */
+export const MEMORYSTORE_CONNECT_MODES = ['DIRECT_PEERING', 'PRIVATE_SERVICE_ACCESS'] as const;
+export type TboMemorystoreConnectMode = (typeof MEMORYSTORE_CONNECT_MODES)[number];
 
 /** Overrides merged onto the secure Memorystore for Redis defaults. */
 export interface TboMemorystoreOptions {
@@ -28,6 +35,14 @@ export interface TboMemorystoreOptions {
   readonly redisVersion?: (typeof MEMORYSTORE_REDIS_VERSIONS)[number];
   /** RDB snapshot period (persistence is always RDB, for backups). @default 'TWELVE_HOURS' */
   readonly rdbSnapshotPeriod?: (typeof RDB_SNAPSHOT_PERIODS)[number];
+  /**
+   * How the instance attaches to the network. `PRIVATE_SERVICE_ACCESS` is for a network whose
+   * private services access connection (an allocated range peered with `servicenetworking`)
+   * already exists, such as a Shared VPC host project's network used from a service project; it
+   * needs `existingNetwork` (this construct does not create that connection).
+   * @default 'DIRECT_PEERING'
+   */
+  readonly connectMode?: TboMemorystoreConnectMode;
 }
 
 /** A Redis the user already runs, reachable from the service (on `existingNetwork`, or publicly over TLS). */
@@ -44,7 +59,16 @@ export interface TboCloudRunServiceProps {
   readonly project?: string;
   /** Region of the service, subnet and Redis. @default - the provider's region (read with `google_client_config`) */
   readonly region?: string;
-  /** Cloud Run service name; also prefixes the secrets, service account, network and Redis. @default 'tbo-service' */
+  /**
+   * Cloud Run service name (1 to 49 lowercase letters, digits or hyphens); every other name
+   * derives from it: the secrets (`<serviceName>-anthropic-api-key`, …), the service account
+   * (`<serviceName>-run`), the network (`<serviceName>-vpc`, `-egress`), the Memorystore instance
+   * (`<serviceName>-cache`), the collector's config secret (`<serviceName>-gmp-config`), the alert
+   * policies (`<serviceName> TBOHighLatency`, …) and the `service` field of the logs
+   * (`TBO_SERVICE_NAME`, unless `config.serviceName` is set). Set `'tbo-service'` to keep the names
+   * of a deployment made before this default existed.
+   * @default - unique to this construct in the app and stable across synths: the stack id and construct path, shortened, plus 6 hex digits of its address (e.g. `tbo-gcp-tbo-1a2b3c`; at most 26 characters, so every derived name fits)
+   */
   readonly serviceName?: string;
   /** The service's tunable settings, rendered to env vars by the shared contract. @default - the service's defaults */
   readonly config?: TboServiceConfig;
@@ -52,7 +76,14 @@ export interface TboCloudRunServiceProps {
   readonly minInstances?: number;
   /** Maximum instances. @default 100 */
   readonly maxInstances?: number;
-  /** Maximum concurrent requests per instance (1 to 1000). @default 100 */
+  /**
+   * Maximum concurrent requests Cloud Run sends one instance (`max_instance_request_concurrency`,
+   * 1 to 1000); Cloud Run adds instances when the average reaches 60 % of it. Keep it at or below
+   * `config.maxConcurrentRequests` (`TBO_MAX_CONCURRENT_REQUESTS`, 500 by default), so requests wait
+   * in Cloud Run's queue, which scales out, rather than in TBO's lanes, which Cloud Run cannot see;
+   * a larger value draws a synth warning.
+   * @default 100
+   */
   readonly maxConcurrency?: number;
   /** vCPUs per instance (1, 2, 4, 6 or 8); CPU is always allocated (`cpu_idle = false`) with startup boost. @default 1 */
   readonly cpu?: number;
@@ -68,15 +99,38 @@ export interface TboCloudRunServiceProps {
   readonly deletionProtection?: boolean;
   /** Ignore image (and client) changes made outside Terraform, so a CI that deploys images and Terraform do not fight. @default false */
   readonly ignoreImageChanges?: boolean;
-  /** Create the Cloud Run service; `false` for the first deploy of new secrets (Cloud Run rejects a revision whose secret has no version). @default true */
+  /**
+   * Create the Cloud Run service. `false` deploys everything else (secrets, grants, network,
+   * Redis), so the secrets can be filled before the first revision starts: the optional two-deploy
+   * path, needed only with `secretPlaceholders: false` (Cloud Run rejects a revision whose secret has
+   * no version).
+   * @default true
+   */
   readonly createService?: boolean;
+  /**
+   * Give each secret this construct creates for you to fill (the provider keys, `TBO_API_KEYS`,
+   * `JWT_SECRET_KEY`) a first version holding a placeholder, so the first `cdktf deploy` brings up a
+   * revision that starts; then replace the placeholders with `gcloud secrets versions add` (the
+   * `<id>_secret_commands` output) and roll the service (`<id>_rollout_command`).
+   *
+   * Each placeholder is `unset:fill-with-gcloud:` and a random UUID Terraform makes at apply, written
+   * through the write-only `secret_data_wo` (Terraform ≥ 1.11): neither the placeholder nor any
+   * credential enters Terraform state or the synthesized configuration. The service starts with
+   * them; upstream calls are refused by the provider (TBO answers 401 "the operator must set a valid
+   * ANTHROPIC_API_KEY"), and no client credential matches (nobody knows the UUIDs).
+   *
+   * Set `false` for a deployment whose secrets already have versions (one made before this prop
+   * existed): a new placeholder would become the `latest` version that new instances read.
+   * @default true
+   */
+  readonly secretPlaceholders?: boolean;
   /** Account id of the service's dedicated service account (6 to 30 characters). @default - `<serviceName>-run` */
   readonly serviceAccountId?: string;
   /** The credentials TBO accepts from clients (`TBO_API_KEYS`, `JWT_SECRET_KEY`); one secret each. @default ['apiKeys', 'jwtSecretKey'] */
   readonly clientCredentials?: readonly TboClientCredential[];
   /** Also create (and inject) an OpenAI API key secret. @default false (true when `existingOpenaiApiKeySecret` is set) */
   readonly openaiApiKey?: boolean;
-  /** Existing secret (id or `projects/P/secrets/S`) with the Anthropic API key. @default - a new secret `<serviceName>-anthropic-api-key`, without a version */
+  /** Existing secret (id or `projects/P/secrets/S`) with the Anthropic API key. @default - a new secret `<serviceName>-anthropic-api-key`, with a placeholder version (see `secretPlaceholders`) */
   readonly existingAnthropicApiKeySecret?: string;
   /** Existing secret with the OpenAI API key. @default - a new secret `<serviceName>-openai-api-key` when `openaiApiKey` is true */
   readonly existingOpenaiApiKeySecret?: string;
@@ -110,13 +164,14 @@ export interface TboCloudRunServiceProps {
   readonly existingSubnetwork?: string;
   /** IPv4 range of the created subnetwork; direct VPC egress needs two addresses per instance. @default '10.8.0.0/23' */
   readonly subnetCidr?: string;
-  /** Memorystore for Redis overrides, or `false` for the in-memory cache only. @default - STANDARD_HA, 1 GiB, Redis 7.2, AUTH, TLS, RDB snapshots */
+  /** Memorystore for Redis overrides, or `false` for the in-memory cache only. @default - STANDARD_HA, 1 GiB, Redis 7.2, AUTH, TLS, RDB snapshots, direct peering */
   readonly redis?: false | TboMemorystoreOptions;
   /** A Redis the user already has, instead of a new Memorystore instance. @default - a new Memorystore instance */
   readonly existingRedis?: TboExistingRedis;
   /**
    * Cloud Monitoring alert policies for the guide's alert rules (`TBO_ALERT_RULES`), each a PromQL
-   * condition over Managed Service for Prometheus, or `false` for none. They fire only if the
+   * condition over Managed Service for Prometheus that reads this service's series only
+   * (`cluster="__run__"`, `namespace="<serviceName>"`), or `false` for none. They fire only if the
    * service's metrics reach Managed Service for Prometheus: set `managedPrometheus`, or scrape
    * `localhost:9464/metrics` (the admin port, which Cloud Run never routes to) with a collector
    * sidecar of your own.

@@ -3,6 +3,7 @@ import { DEFAULT_REDIS_KEY_PREFIX, PropValidator, REDIS_KEY_PREFIX_PATTERN, reso
 import {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,
+  MEMORYSTORE_CONNECT_MODES,
   MEMORYSTORE_REDIS_VERSIONS,
   MEMORYSTORE_TIERS,
   RDB_SNAPSHOT_PERIODS,
@@ -15,6 +16,9 @@ import {
 import { CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB } from './sizing';
 
 const CONSTRUCT = 'TboCloudRunService';
+
+/** The `serviceName` used when neither the prop nor a derived name is given (the default before names were derived per construct). */
+export const FALLBACK_SERVICE_NAME = 'tbo-service';
 
 /** Every prop of {@link TboCloudRunServiceProps} with its default applied, after validation. */
 export interface ResolvedCloudRunProps {
@@ -34,6 +38,7 @@ export interface ResolvedCloudRunProps {
   readonly deletionProtection: boolean;
   readonly ignoreImageChanges: boolean;
   readonly createService: boolean;
+  readonly secretPlaceholders: boolean;
   readonly serviceAccountId: string;
   readonly clientCredentials: readonly TboClientCredential[];
   readonly openaiApiKey: boolean;
@@ -110,6 +115,7 @@ function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceN
     memorySizeGb: options.memorySizeGb ?? 1,
     redisVersion: options.redisVersion ?? 'REDIS_7_2',
     rdbSnapshotPeriod: options.rdbSnapshotPeriod ?? 'TWELVE_HOURS',
+    connectMode: options.connectMode ?? 'DIRECT_PEERING',
   };
   if (known(resolved.name)) {
     v.check(REDIS_NAME.test(resolved.name), options.name ? 'redis.name' : 'serviceName', resolved.name,
@@ -119,15 +125,25 @@ function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceN
   integer(v, 'redis.memorySizeGb', options.memorySizeGb, 1, 300);
   v.oneOf('redis.redisVersion', options.redisVersion, MEMORYSTORE_REDIS_VERSIONS);
   v.oneOf('redis.rdbSnapshotPeriod', options.rdbSnapshotPeriod, RDB_SNAPSHOT_PERIODS);
+  v.oneOf('redis.connectMode', options.connectMode, MEMORYSTORE_CONNECT_MODES);
+  if (options.connectMode === 'PRIVATE_SERVICE_ACCESS') {
+    v.check(props.existingNetwork !== undefined, 'redis.connectMode', options.connectMode,
+      "needs existingNetwork (and existingSubnetwork): PRIVATE_SERVICE_ACCESS uses the network's private services access connection, which this construct does not create; use 'DIRECT_PEERING' with the network it creates");
+  }
   return resolved;
 }
 
 /** Cloud Run sends SIGTERM 10 s before SIGKILL: the service drains within that unless told otherwise. */
 export const CLOUD_RUN_DRAIN_SECONDS = 9;
 
-/** The user's service config with Cloud Run's own defaults under it. */
-export function cloudRunServiceConfig(config: TboServiceConfig | undefined): TboServiceConfig {
-  return { drainTimeout: CLOUD_RUN_DRAIN_SECONDS, ...config };
+/**
+ * The user's service config with Cloud Run's own defaults under it: the drain that fits Cloud Run's
+ * 10 s between SIGTERM and SIGKILL, and (when given and known at synth) the construct's
+ * `serviceName` as the service name its logs carry.
+ */
+export function cloudRunServiceConfig(config: TboServiceConfig | undefined, serviceName?: string): TboServiceConfig {
+  const named = serviceName !== undefined && !Token.isUnresolved(serviceName) ? { serviceName } : {};
+  return { drainTimeout: CLOUD_RUN_DRAIN_SECONDS, ...named, ...config };
 }
 
 /**
@@ -135,13 +151,16 @@ export function cloudRunServiceConfig(config: TboServiceConfig | undefined): Tbo
  * `TboConfigValidationError` naming each bad prop, the value received and what is accepted.
  * `derivedRedisKeyPrefix` is the construct's own prefix (`redisKeyPrefixFor(node.addr)`), used
  * unless `redisKeyPrefix` is given; without either, the service's default prefix.
+ * `derivedServiceName` is the construct's own name (`defaultServiceName(this)`), used unless
+ * `serviceName` is given; without either, {@link FALLBACK_SERVICE_NAME}.
  */
-export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedisKeyPrefix?: string): ResolvedCloudRunProps {
-  const config = resolveServiceConfig(cloudRunServiceConfig(props.config), 'config');
+export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedisKeyPrefix?: string, derivedServiceName?: string): ResolvedCloudRunProps {
+  const serviceName = props.serviceName ?? derivedServiceName ?? FALLBACK_SERVICE_NAME;
+  const serviceNameValid = !known(serviceName) || SERVICE_NAME.test(serviceName);
+  const config = resolveServiceConfig(cloudRunServiceConfig(props.config, serviceNameValid ? serviceName : undefined), 'config');
   const v = new PropValidator();
   v.check(config.drainTimeout <= CLOUD_RUN_DRAIN_SECONDS, 'config.drainTimeout', config.drainTimeout, `Cloud Run sends SIGKILL 10 s after SIGTERM: must be at most ${CLOUD_RUN_DRAIN_SECONDS}`);
 
-  const serviceName = props.serviceName ?? 'tbo-service';
   const minInstances = props.minInstances ?? 2;
   const maxInstances = props.maxInstances ?? 100;
   const maxConcurrency = props.maxConcurrency ?? 100;
@@ -241,6 +260,7 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
     deletionProtection: props.deletionProtection ?? true,
     ignoreImageChanges: props.ignoreImageChanges ?? false,
     createService: props.createService ?? true,
+    secretPlaceholders: props.secretPlaceholders ?? true,
     serviceAccountId,
     clientCredentials,
     openaiApiKey: props.openaiApiKey ?? props.existingOpenaiApiKeySecret !== undefined,

@@ -4,10 +4,12 @@
  * come from `lib/core`.
  */
 
-/** Namespace the guide deploys into. */
-export const DEFAULT_NAMESPACE = 'tbo-system';
-/** Prefix of every resource name (`tbo-service`, `tbo-config`, `tbo-redis`, …). */
+/** Start of every default `name` (`tbo-…-<hash>`); the guide's own name, which the example app keeps. */
 export const DEFAULT_NAME = 'tbo';
+/** Hex digits of the construct path's hash in a default name (32 bits: collisions need ~65,000 instances). */
+export const NAME_HASH_LENGTH = 8;
+/** Longest `name`: leaves room for the longest suffix (`-default-deny`) within a 63-character DNS label. */
+export const MAX_NAME_LENGTH = 40;
 /** The guide's replica count. */
 export const DEFAULT_REPLICAS = 5;
 
@@ -31,14 +33,16 @@ export const SERVICE_EXPOSED_PORT = 80;
 export const DEFAULT_PRE_STOP_SECONDS = 5;
 /** Seconds of slack above preStop + the service's drain timeout before the kubelet kills the pod. */
 export const TERMINATION_SLACK_SECONDS = 5;
+/** Longest `maxStreamDuration` (the service's drain timeout accepts at most 3600 s). */
+export const MAX_STREAM_DURATION_SECONDS = 3600;
 /** Rolling update: never fewer ready pods than desired, up to a quarter more while rolling. */
 export const ROLLING_UPDATE = { maxSurge: '25%', maxUnavailable: '0' } as const;
 
 /** uid/gid of the `node` user in the bundled image (node:20-alpine). */
 export const DEFAULT_RUN_AS_USER = 1000;
 
-/** Credentials: the Secret and the key of each credential in it (`anthropic-key` is the guide's). */
-export const DEFAULT_SECRET_NAME = 'api-secrets';
+/** Credentials: the Secret (`<name>-secrets`) and the key of each credential in it (`anthropic-key` is the guide's). */
+export const SECRET_NAME_SUFFIX = '-secrets';
 export const DEFAULT_SECRET_KEYS = {
   anthropicApiKey: 'anthropic-key',
   openaiApiKey: 'openai-key',
@@ -53,6 +57,8 @@ export const DEFAULT_REQUIRED_SECRETS = ['anthropicApiKey', 'jwtSecretKey'] as c
 
 /** The guide's autoscaler. */
 export const DEFAULT_AUTOSCALING = { minReplicas: 2, maxReplicas: 20, targetCpuUtilization: 70 } as const;
+/** The guide's queue signal: scale out when more than 50 requests wait per pod. */
+export const DEFAULT_QUEUE_LENGTH_TARGET = 50;
 /** Voluntary disruptions (node drains, upgrades) take at most one pod at a time. */
 export const DEFAULT_MAX_UNAVAILABLE = 1;
 
@@ -86,12 +92,12 @@ export const DEFAULT_MONITORING_NAMESPACE_LABELS = { 'kubernetes.io/metadata.nam
 export const DEFAULT_DNS_NAMESPACE_LABELS = { 'kubernetes.io/metadata.name': 'kube-system' } as const;
 export const DEFAULT_DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
 
-/** Ingress. */
-export const DEFAULT_TLS_SECRET_NAME = 'tbo-tls';
+/** Ingress: the TLS Secret is `<name>-tls`. */
+export const TLS_SECRET_NAME_SUFFIX = '-tls';
 export const DEFAULT_INGRESS_CLASS_NGINX = 'nginx';
 /** Concurrent connections per client IP: each stream holds one for its whole length. */
 export const DEFAULT_INGRESS_CONNECTIONS = 100;
 /** ingress-nginx's own default burst multiplier. */
 export const DEFAULT_INGRESS_BURST_MULTIPLIER = 5;
-/** Seconds added to the service's upstream timeout for the proxy's read and send timeouts. */
+/** Seconds added to the longest stream for the proxy's timeouts (ingress-nginx read/send, HTTPRoute request). */
 export const INGRESS_TIMEOUT_SLACK_SECONDS = 30;

@@ -21,6 +21,16 @@ export interface DeploymentRefs {
 /** Size of the writable /tmp (the root filesystem is read-only). */
 const TMP_SIZE_LIMIT = '64Mi';
 
+/**
+ * The preStop hook: keep serving for `seconds` so endpoints, the ingress and load balancers stop
+ * sending new requests before SIGTERM closes the listener. The image (node:20-alpine running
+ * `node dist/main.js` as `node`) is only guaranteed to have node, not a shell or `sleep`, so the hook
+ * waits in node; it costs one short-lived node process (~40 MB) per terminating pod.
+ */
+export function preStopCommand(seconds: number): string[] {
+  return ['node', '-e', `setTimeout(() => {}, ${seconds * 1000})`];
+}
+
 /** Environment: every setting from the contract, then each credential by Secret reference. */
 export function containerEnv(plan: TboKubernetesPlan, secretName: string): DeploymentV1SpecTemplateSpecContainerEnv[] {
   const plain = Object.entries(renderK8sEnvironment(plan)).map(([name, value]) => ({ name, value }));
@@ -50,7 +60,8 @@ function topologySpread(plan: TboKubernetesPlan): DeploymentV1SpecTemplateSpecTo
 /**
  * The gateway Deployment: the guide's replicas, resources, probes, config mount and secret, plus a
  * startup probe, the restricted Pod Security Standard, zero-downtime rollouts, zone/node spreading
- * and a termination grace period longer than the service's own drain. The container has two ports:
+ * and streams that survive termination: a preStop wait, then SIGTERM and the service's drain (at
+ * least maxStreamDuration), then SIGKILL only after preStop + drain + 5 s. The container has two ports:
  * `http` (the public listener, which the probes, the Service and the Ingress use) and `admin`
  * (`/metrics`, `/health/details`: only the scrape annotations and the monitoring namespace use it).
  */
@@ -58,7 +69,8 @@ export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs
   const httpGet = (path: string) => ({ path, port: String(SERVICE_PORT) });
   return new DeploymentV1(scope, 'Deployment', {
     metadata: { name: plan.names.service, namespace: refs.namespace, labels: plan.labels },
-    // The autoscaler owns the replica count once it runs; Terraform must not reset it on every apply.
+    // The autoscaler owns the replica count once it runs: Terraform sets it at creation only (the
+    // starting count) and never resets it, so a deploy at 20 pods under load stays at 20.
     lifecycle: plan.autoscaling ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
     spec: {
       replicas: String(plan.replicas),
@@ -90,7 +102,7 @@ export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs
               startupProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.startup },
               livenessProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.liveness },
               readinessProbe: { httpGet: httpGet(PROBE_PATHS.readiness), ...PROBE_TIMINGS.readiness },
-              lifecycle: plan.preStopSleepSeconds > 0 ? { preStop: [{ exec: { command: ['sleep', String(plan.preStopSleepSeconds)] } }] } : undefined,
+              lifecycle: plan.preStopSleepSeconds > 0 ? { preStop: [{ exec: { command: preStopCommand(plan.preStopSleepSeconds) } }] } : undefined,
               securityContext: restrictedContainerSecurityContext(plan.runAsUser),
               volumeMount: [
                 { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },

@@ -4,6 +4,16 @@
  */
 export * from './props';
 export { TboKubernetesService } from './tbo-kubernetes-service';
+export {
+  GKE_LOAD_BALANCER_RANGES,
+  GKE_METADATA_SERVER_IP,
+  NODE_LOCAL_DNS_IP,
+  TBO_AUTOSCALING_METRICS,
+  TBO_DNS_DESTINATIONS,
+  TBO_INGRESS_SOURCES,
+} from './network-sources';
+export { defaultInstanceName } from './names';
+export { HTTP_ROUTE_API_VERSION } from './http-route';
 export { TboKubernetesRedis, type TboKubernetesRedisRefs } from './redis';
 export type { TboKubernetesPlan, RedisPlan, ResolvedResources, SecretRef } from './plan';
 export { RESTRICTED_NAMESPACE_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';

@@ -1,7 +1,7 @@
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import type { Construct } from 'constructs';
 import { SERVICE_EXPOSED_PORT } from './defaults';
-import { ingressTimeoutSeconds, type TboKubernetesPlan } from './plan';
+import { streamTimeoutSeconds, type TboKubernetesPlan } from './plan';
 
 const NGINX = 'nginx.ingress.kubernetes.io';
 
@@ -14,11 +14,12 @@ function nginxSize(bytes: number): string {
 /**
  * Annotations ingress-nginx reads: per-client-IP rate and connection limits, no response
  * buffering (SSE streams reach the client as they are produced), read/send timeouts longer than
- * the service's upstream timeout, the service's body limit, and HTTPS only.
+ * the longest stream (the service's upstream timeout or maxStreamDuration, + 30 s), the service's
+ * body limit, and HTTPS only.
  */
 export function nginxAnnotations(plan: TboKubernetesPlan): Record<string, string> {
   const ingress = plan.ingress!;
-  const timeout = String(ingressTimeoutSeconds(plan.config));
+  const timeout = String(streamTimeoutSeconds(plan.config, plan.maxStreamDuration));
   const annotations: Record<string, string> = {
     [`${NGINX}/proxy-buffering`]: 'off',
     [`${NGINX}/proxy-request-buffering`]: 'off',

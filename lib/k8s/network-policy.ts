@@ -1,9 +1,25 @@
-import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress, type NetworkPolicyV1SpecIngress } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import {
+  NetworkPolicyV1,
+  type NetworkPolicyV1SpecEgress,
+  type NetworkPolicyV1SpecEgressTo,
+  type NetworkPolicyV1SpecIngress,
+  type NetworkPolicyV1SpecIngressFrom,
+} from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { Construct } from 'constructs';
 import { ADMIN_PORT, SERVICE_PORT, type ServiceConfig } from '../core';
 import type { TboKubernetesPlan } from './plan';
+import type { TboNetworkPeer } from './props';
 
 const DNS_PORT = '53';
+
+/** A NetworkPolicy peer (`from` or `to` entry) for a source or destination. */
+export function networkPeer(peer: TboNetworkPeer): NetworkPolicyV1SpecIngressFrom & NetworkPolicyV1SpecEgressTo {
+  if (peer.ipBlock) return { ipBlock: { cidr: peer.ipBlock.cidr, ...(peer.ipBlock.except?.length && { except: [...peer.ipBlock.except] }) } };
+  return {
+    ...(peer.namespaceLabels && { namespaceSelector: { matchLabels: { ...peer.namespaceLabels } } }),
+    ...(peer.podLabels && { podSelector: { matchLabels: { ...peer.podLabels } } }),
+  };
+}
 
 /** Ports of the upstream LLM APIs, from the service's base URLs (443 for the public APIs). */
 export function upstreamPorts(config: ServiceConfig): number[] {
@@ -14,7 +30,10 @@ export function upstreamPorts(config: ServiceConfig): number[] {
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
-/** Deny every ingress and egress of every pod in the namespace unless another policy allows it. */
+/**
+ * Deny every ingress and egress of every pod in the namespace unless another policy allows it: only in
+ * a namespace the construct creates, or when asked for (it reaches every other workload there).
+ */
 export function createDefaultDenyPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
   if (!plan.networkPolicy?.defaultDeny) return undefined;
   return new NetworkPolicyV1(scope, 'DefaultDenyPolicy', {
@@ -28,8 +47,8 @@ function gatewayIngress(plan: TboKubernetesPlan): NetworkPolicyV1SpecIngress[] {
   const from = (labels: Readonly<Record<string, string>>) => ({ namespaceSelector: { matchLabels: { ...labels } } });
   const monitoring = { ...from(np.monitoringNamespaceLabels), ...(np.monitoringPodLabels && { podSelector: { matchLabels: { ...np.monitoringPodLabels } } }) };
   return [
-    // The public port: clients, through the ingress controller or directly from listed namespaces.
-    { from: [from(np.ingressControllerNamespaceLabels), ...np.clientNamespaceLabels.map(from)], ports: [{ port: String(SERVICE_PORT), protocol: 'TCP' }] },
+    // The public port: clients, through the ingress / load balancer / Gateway data plane, or directly from listed namespaces.
+    { from: [...np.ingressSources.map(networkPeer), ...np.clientNamespaceLabels.map(from)], ports: [{ port: String(SERVICE_PORT), protocol: 'TCP' }] },
     // The admin port (/metrics, /health/details): monitoring only, whether or not metrics are on.
     { from: [monitoring], ports: [{ port: String(ADMIN_PORT), protocol: 'TCP' }] },
   ];
@@ -39,7 +58,7 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
   const np = plan.networkPolicy!;
   const rules: NetworkPolicyV1SpecEgress[] = [
     {
-      to: [{ namespaceSelector: { matchLabels: { ...np.dnsNamespaceLabels } }, podSelector: { matchLabels: { ...np.dnsPodLabels } } }],
+      to: np.dnsDestinations.map(networkPeer),
       ports: [
         { port: DNS_PORT, protocol: 'UDP' },
         { port: DNS_PORT, protocol: 'TCP' },
@@ -58,9 +77,9 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
 }
 
 /**
- * The gateway's policy: traffic in on the public port only from the ingress controller's namespace
- * (and listed client namespaces), and on the admin port only from monitoring; traffic out only to
- * cluster DNS (53 UDP and TCP), the LLM APIs' port and Redis.
+ * The gateway's policy, selecting this instance's pods only: traffic in on the public port only from
+ * the ingress sources (and listed client namespaces), and on the admin port only from monitoring;
+ * traffic out only to DNS (53 UDP and TCP), the LLM APIs' port and Redis.
  */
 export function createGatewayPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
   if (!plan.networkPolicy) return undefined;

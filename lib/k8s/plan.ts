@@ -1,6 +1,7 @@
 import { CONFIG_FILE_NAME, SECRET_ENV, type ServiceConfig, type TboServiceConfig } from '../core';
 import * as d from './defaults';
-import type { TboIngressProfile, TboKubernetesServiceProps, TboSecretSetting } from './props';
+import { TBO_DNS_DESTINATIONS, TBO_INGRESS_SOURCES } from './network-sources';
+import type { TboAutoscalingMetric, TboGatewayParentRef, TboIngressProfile, TboKubernetesLimitRangeProps, TboKubernetesServiceProps, TboNetworkPeer, TboSecretSetting } from './props';
 import { parseQuantity } from './quantity';
 
 /** Requests and limits with every value filled in. */
@@ -36,9 +37,11 @@ export interface SecretRef {
 
 /** Every prop resolved to the value the resources use; built once, read by each kind's file. */
 export interface TboKubernetesPlan {
+  /** Start of every object name: the prop, or the default derived from the construct path. */
   readonly name: string;
   /** The namespace name as given (for DNS names); resources use the namespace resource's token. */
   readonly namespaceName: string;
+  /** The construct creates the namespace, so namespace-wide objects are its own to create. */
   readonly createNamespace: boolean;
   readonly image: string;
   readonly imagePullPolicy: string;
@@ -57,6 +60,7 @@ export interface TboKubernetesPlan {
     readonly quota: string;
     readonly limitRange: string;
     readonly defaultDeny: string;
+    readonly redis: string;
   };
   /** Key of `config.yaml` in the ConfigMap: the file name the service reads by default. */
   readonly configFileName: string;
@@ -77,16 +81,29 @@ export interface TboKubernetesPlan {
     readonly burstMultiplier: number;
     readonly annotations: Readonly<Record<string, string>>;
   };
+  readonly httpRoute?: {
+    readonly parentRefs: readonly TboGatewayParentRef[];
+    readonly hostnames: readonly string[];
+    readonly requestTimeoutSeconds: number;
+    readonly annotations: Readonly<Record<string, string>>;
+  };
   readonly networkPolicy?: {
+    /** The namespace-wide default deny (`podSelector: {}`). */
     readonly defaultDeny: boolean;
-    readonly ingressControllerNamespaceLabels: Readonly<Record<string, string>>;
+    /** Who may reach the public port (besides clientNamespaceLabels). */
+    readonly ingressSources: readonly TboNetworkPeer[];
     readonly monitoringNamespaceLabels: Readonly<Record<string, string>>;
     readonly monitoringPodLabels?: Readonly<Record<string, string>>;
     readonly clientNamespaceLabels: readonly Readonly<Record<string, string>>[];
-    readonly dnsNamespaceLabels: Readonly<Record<string, string>>;
-    readonly dnsPodLabels: Readonly<Record<string, string>>;
+    /** Where DNS queries may go. */
+    readonly dnsDestinations: readonly TboNetworkPeer[];
   };
-  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCpuUtilization: number };
+  readonly autoscaling?: {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly targetCpuUtilization: number;
+    readonly metrics: readonly TboAutoscalingMetric[];
+  };
   readonly disruptionBudget?: { readonly maxUnavailable?: string; readonly minAvailable?: string };
   readonly resourceQuota?: Readonly<Record<string, string>>;
   readonly limitRange?: {
@@ -94,7 +111,13 @@ export interface TboKubernetesPlan {
     readonly defaultRequest: { readonly cpu: string; readonly memory: string };
     readonly max: { readonly cpu: string; readonly memory: string };
   };
+  /** Longest stream that survives a rollout, scale-in or node drain, in seconds. */
+  readonly maxStreamDuration: number;
+  /** Seconds the pod keeps serving after it is told to stop, before SIGTERM (the preStop hook). */
   readonly preStopSleepSeconds: number;
+  /** Seconds the service lets in-flight requests and streams finish after SIGTERM (`TBO_DRAIN_TIMEOUT`), rounded up. */
+  readonly drainSeconds: number;
+  /** preStop + drain + slack: when the kubelet sends SIGKILL. */
   readonly terminationGracePeriodSeconds: number;
   readonly runAsUser: number;
 }
@@ -156,42 +179,111 @@ function secretRefs(props: TboKubernetesServiceProps, redis: RedisPlan): SecretR
   return settings.map((s) => ({ setting: s, env: SECRET_ENV[s], key: keys[s], optional: !required.has(s) }));
 }
 
-/** Ingress read/send timeout: long enough for the longest stream the service lets run. */
-export function ingressTimeoutSeconds(config: ServiceConfig): number {
-  return Math.ceil(config.upstreamTimeout) + d.INGRESS_TIMEOUT_SLACK_SECONDS;
+/** The longest stream to keep alive: the prop, or the service's upstream timeout (no call outlives it). */
+export function maxStreamDurationOf(props: TboKubernetesServiceProps, config: ServiceConfig): number {
+  return props.maxStreamDuration ?? Math.ceil(config.upstreamTimeout);
 }
 
 /**
- * Resolves props (already validated) into the plan every resource is built from.
- * `derivedRedisKeyPrefix` is the instance's own prefix (`redisKeyPrefixFor` of its address, from lib/core),
- * used unless the `redisKeyPrefix` prop overrides it.
+ * The service config this target deploys: the user's, with the drain timeout defaulting to
+ * maxStreamDuration (streams in flight at SIGTERM may run that long) and the service name to `name`
+ * (logs of two instances stay apart).
  */
-export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceConfig, derivedRedisKeyPrefix: string): TboKubernetesPlan {
-  const name = props.name ?? d.DEFAULT_NAME;
-  const namespaceName = props.namespace ?? d.DEFAULT_NAMESPACE;
+export function deployedServiceConfig(props: TboKubernetesServiceProps, userResolved: ServiceConfig, name: string): TboServiceConfig {
+  const given = props.config ?? {};
+  return { ...given, drainTimeout: given.drainTimeout ?? maxStreamDurationOf(props, userResolved), serviceName: given.serviceName ?? name };
+}
+
+/** Ingress read/send and HTTPRoute request timeout: longer than the longest stream the pods keep alive. */
+export function streamTimeoutSeconds(config: ServiceConfig, maxStreamDuration: number): number {
+  return Math.max(Math.ceil(config.upstreamTimeout), maxStreamDuration) + d.INGRESS_TIMEOUT_SLACK_SECONDS;
+}
+
+/**
+ * ResourceQuota or LimitRange: in a namespace the construct creates, on unless false; in an existing
+ * (shared) namespace, off unless asked for (`true` or values), because it caps every workload there.
+ */
+function namespaceWide<T extends object>(value: T | boolean | undefined, ownsNamespace: boolean): Partial<T> | undefined {
+  if (value === false || (value === undefined && !ownsNamespace)) return undefined;
+  return value === true || value === undefined ? {} : value;
+}
+
+/** The ResourceQuota's hard limits: merged over the guide's in an own namespace, exactly the given ones in a shared one. */
+export function resolveQuota(props: TboKubernetesServiceProps): Readonly<Record<string, string>> | undefined {
+  const own = props.createNamespace ?? true;
+  const given = namespaceWide<Readonly<Record<string, string>>>(props.resourceQuota, own);
+  if (!given) return undefined;
+  const hard = Object.fromEntries(Object.entries(given).filter((e): e is [string, string] => e[1] !== undefined));
+  return own || props.resourceQuota === true ? { ...d.DEFAULT_RESOURCE_QUOTA, ...hard } : hard;
+}
+
+/** The LimitRange props when one is created (see {@link namespaceWide}). */
+export function limitRangeProps(props: TboKubernetesServiceProps): TboKubernetesLimitRangeProps | undefined {
+  return namespaceWide(props.limitRange, props.createNamespace ?? true);
+}
+
+/** Sources of the public port and destinations of DNS: the new props, or the shorthand labels. */
+function networkPlan(props: TboKubernetesServiceProps, ownsNamespace: boolean): TboKubernetesPlan['networkPolicy'] {
+  if (props.networkPolicy === false) return undefined;
+  const np = props.networkPolicy ?? {};
+  const ingressSources = np.ingressSources ?? (np.ingressControllerNamespaceLabels ? [{ namespaceLabels: np.ingressControllerNamespaceLabels }] : TBO_INGRESS_SOURCES.INGRESS_NGINX);
+  const dnsDestinations =
+    np.dnsDestinations ??
+    (np.dnsNamespaceLabels || np.dnsPodLabels
+      ? [{ namespaceLabels: np.dnsNamespaceLabels ?? d.DEFAULT_DNS_NAMESPACE_LABELS, podLabels: np.dnsPodLabels ?? d.DEFAULT_DNS_POD_LABELS }]
+      : TBO_DNS_DESTINATIONS.KUBE_DNS);
+  return {
+    defaultDeny: np.defaultDeny ?? ownsNamespace,
+    ingressSources,
+    monitoringNamespaceLabels: np.monitoringNamespaceLabels ?? d.DEFAULT_MONITORING_NAMESPACE_LABELS,
+    monitoringPodLabels: np.monitoringPodLabels,
+    clientNamespaceLabels: np.clientNamespaceLabels ?? [],
+    dnsDestinations,
+  };
+}
+
+/** What the construct derived for this instance from its construct path. */
+export interface DerivedIdentity {
+  /** Default `name`, unique per construct path. */
+  readonly name: string;
+  /** Default Redis key prefix (`redisKeyPrefixFor` of the construct's address, from lib/core). */
+  readonly redisKeyPrefix: string;
+}
+
+/**
+ * Resolves props (already validated) into the plan every resource is built from. `config` is the
+ * deployed service config ({@link deployedServiceConfig}, resolved); `derived` holds the instance's
+ * own name and Redis key prefix, used unless the props override them.
+ */
+export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceConfig, derived: DerivedIdentity): TboKubernetesPlan {
+  const name = props.name ?? derived.name;
+  const namespaceName = props.namespace ?? name;
+  const createNamespace = props.createNamespace ?? true;
   const resources = resolveResources(props.resources, d.DEFAULT_RESOURCES);
   const redis = redisPlan(props, name, namespaceName);
   const preStopSleepSeconds = props.preStopSleepSeconds ?? d.DEFAULT_PRE_STOP_SECONDS;
+  const maxStreamDuration = maxStreamDurationOf(props, config);
+  const drainSeconds = Math.ceil(config.drainTimeout);
   const { labels, selector } = labelSet('tbo', `${name}-service`, 'gateway');
   const ingress = props.ingress || undefined;
+  const route = props.httpRoute || undefined;
   const profile = ingress?.profile ?? 'nginx';
-  const network = props.networkPolicy === false ? undefined : (props.networkPolicy ?? {});
-  const autoscaling = props.autoscaling === false ? undefined : { ...d.DEFAULT_AUTOSCALING, ...props.autoscaling };
+  const autoscaling = props.autoscaling === false ? undefined : { ...d.DEFAULT_AUTOSCALING, ...props.autoscaling, metrics: props.autoscaling?.metrics ?? [] };
   const pdb = props.disruptionBudget === false ? undefined : (props.disruptionBudget ?? {});
-  const limitRange = props.limitRange === false ? undefined : (props.limitRange ?? {});
+  const limitRange = limitRangeProps(props);
   const configFileName = CONFIG_FILE_NAME;
   return {
     name,
     namespaceName,
-    createNamespace: props.createNamespace ?? true,
+    createNamespace,
     image: props.image,
     imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
     imagePullSecrets: props.imagePullSecrets ?? [],
     replicas: props.replicas ?? d.DEFAULT_REPLICAS,
     resources,
-    userConfig: props.config ?? {},
+    userConfig: deployedServiceConfig(props, config, name),
     config,
-    redisKeyPrefix: props.redisKeyPrefix ?? derivedRedisKeyPrefix,
+    redisKeyPrefix: props.redisKeyPrefix ?? derived.redisKeyPrefix,
     labels,
     selector,
     names: {
@@ -200,10 +292,11 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
       quota: `${name}-quota`,
       limitRange: `${name}-limits`,
       defaultDeny: `${name}-default-deny`,
+      redis: `${name}-redis`,
     },
     configFileName,
     secret: {
-      name: props.secrets?.secretName ?? d.DEFAULT_SECRET_NAME,
+      name: props.secrets?.secretName ?? `${name}${d.SECRET_NAME_SUFFIX}`,
       create: props.secrets?.values !== undefined,
       values: props.secrets?.values ?? {},
       refs: secretRefs(props, redis),
@@ -211,7 +304,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
     redis,
     ingress: ingress && {
       host: ingress.host,
-      tlsSecretName: ingress.tlsSecretName ?? d.DEFAULT_TLS_SECRET_NAME,
+      tlsSecretName: ingress.tlsSecretName ?? `${name}${d.TLS_SECRET_NAME_SUFFIX}`,
       className: ingress.className ?? (profile === 'nginx' ? d.DEFAULT_INGRESS_CLASS_NGINX : undefined),
       profile,
       requestsPerSecond: ingress.rateLimit?.requestsPerSecond ?? Math.ceil(config.rateLimitPerMinute / 60),
@@ -219,28 +312,28 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
       burstMultiplier: ingress.rateLimit?.burstMultiplier ?? d.DEFAULT_INGRESS_BURST_MULTIPLIER,
       annotations: ingress.annotations ?? {},
     },
-    networkPolicy: network && {
-      defaultDeny: network.defaultDeny ?? true,
-      ingressControllerNamespaceLabels: network.ingressControllerNamespaceLabels ?? d.DEFAULT_INGRESS_CONTROLLER_NAMESPACE_LABELS,
-      monitoringNamespaceLabels: network.monitoringNamespaceLabels ?? d.DEFAULT_MONITORING_NAMESPACE_LABELS,
-      monitoringPodLabels: network.monitoringPodLabels,
-      clientNamespaceLabels: network.clientNamespaceLabels ?? [],
-      dnsNamespaceLabels: network.dnsNamespaceLabels ?? d.DEFAULT_DNS_NAMESPACE_LABELS,
-      dnsPodLabels: network.dnsPodLabels ?? d.DEFAULT_DNS_POD_LABELS,
+    httpRoute: route && {
+      parentRefs: route.parentRefs,
+      hostnames: route.hostnames ?? [],
+      requestTimeoutSeconds: route.requestTimeoutSeconds ?? streamTimeoutSeconds(config, maxStreamDuration),
+      annotations: route.annotations ?? {},
     },
+    networkPolicy: networkPlan(props, createNamespace),
     autoscaling,
     disruptionBudget: pdb && {
       maxUnavailable: pdb.minAvailable === undefined ? String(pdb.maxUnavailable ?? d.DEFAULT_MAX_UNAVAILABLE) : undefined,
       minAvailable: pdb.minAvailable === undefined ? undefined : String(pdb.minAvailable),
     },
-    resourceQuota: props.resourceQuota === false ? undefined : { ...d.DEFAULT_RESOURCE_QUOTA, ...props.resourceQuota },
+    resourceQuota: resolveQuota(props),
     limitRange: limitRange && {
       default: { ...resources.limits, ...limitRange.default },
       defaultRequest: { ...resources.requests, ...limitRange.defaultRequest },
       max: { ...d.DEFAULT_LIMIT_RANGE_MAX, ...limitRange.max },
     },
+    maxStreamDuration,
     preStopSleepSeconds,
-    terminationGracePeriodSeconds: preStopSleepSeconds + Math.ceil(config.drainTimeout) + d.TERMINATION_SLACK_SECONDS,
+    drainSeconds,
+    terminationGracePeriodSeconds: preStopSleepSeconds + drainSeconds + d.TERMINATION_SLACK_SECONDS,
     runAsUser: props.runAsUser ?? d.DEFAULT_RUN_AS_USER,
   };
 }

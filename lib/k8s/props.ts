@@ -29,7 +29,7 @@ export interface TboContainerResources {
  * generates one: a value made at synth would change the Secret, and so the key, on every synth.
  */
 export interface TboKubernetesSecretsProps {
-  /** Name of the Secret. @default 'api-secrets' */
+  /** Name of the Secret. @default `<name>-secrets` */
   readonly secretName?: string;
   /** Key of each credential in the Secret. @default anthropic-key, openai-key, api-keys, jwt-secret, redis-password, admin-keys, cache-signing-key */
   readonly keys?: Partial<Record<TboSecretSetting, string>>;
@@ -75,7 +75,7 @@ export interface TboIngressRateLimit {
 export interface TboKubernetesIngressProps {
   /** Host name clients use. */
   readonly host: string;
-  /** Secret with the TLS certificate and key for `host`. @default 'tbo-tls' */
+  /** Secret with the TLS certificate and key for `host`. @default `<name>-tls` */
   readonly tlsSecretName?: string;
   /** IngressClass. @default 'nginx' with the nginx profile, otherwise the cluster's default class */
   readonly className?: string;
@@ -87,11 +87,52 @@ export interface TboKubernetesIngressProps {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** NetworkPolicies: default deny, then only what the gateway needs. */
+/** An address block (NetworkPolicy `ipBlock`): IPv4 or IPv6 CIDR, minus the `except` blocks inside it. */
+export interface TboIpBlock {
+  /** The block, e.g. `10.0.0.0/16` or `35.191.0.0/16`. */
+  readonly cidr: string;
+  /** Blocks inside `cidr` to leave out. @default - none */
+  readonly except?: readonly string[];
+}
+
+/**
+ * One source or destination of NetworkPolicy traffic: pods chosen by labels, or an address block.
+ * `podLabels` alone means pods of the gateway's namespace; `namespaceLabels` alone every pod of the
+ * matching namespaces; both, the matching pods of the matching namespaces. Give selectors or
+ * `ipBlock`, not both; selectors name at least one label (an empty selector matches everything).
+ * Presets: {@link TBO_INGRESS_SOURCES}, {@link TBO_DNS_DESTINATIONS}.
+ */
+export interface TboNetworkPeer {
+  /** Labels of the namespaces. @default - the gateway's own namespace (with podLabels) */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** Labels of the pods. @default - every pod of the matching namespaces (with namespaceLabels) */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  /** An address block instead of selectors. @default - none */
+  readonly ipBlock?: TboIpBlock;
+}
+
+/**
+ * NetworkPolicies. The gateway's and Redis's own policies always select only this instance's pods;
+ * the namespace-wide default deny (`podSelector: {}`) is created only in a namespace the construct
+ * creates, unless asked for.
+ */
 export interface TboKubernetesNetworkPolicyProps {
-  /** Deny all traffic to and from every pod of the namespace unless a policy allows it. @default true */
+  /**
+   * Also deny all traffic to and from every other pod of the namespace unless a policy allows it
+   * (a NetworkPolicy with `podSelector: {}`). The gateway and Redis pods are isolated by their own
+   * policies either way.
+   * @default - true in a namespace created here; false in an existing one (createNamespace: false), where it would cut off other workloads
+   */
   readonly defaultDeny?: boolean;
-  /** Labels of the ingress controller's namespace, allowed to reach the gateway. @default { 'kubernetes.io/metadata.name': 'ingress-nginx' } */
+  /**
+   * Who may reach the public port (8000): the load balancer or ingress data plane in front of the
+   * gateway. Presets in {@link TBO_INGRESS_SOURCES}: ingress-nginx, the AWS Load Balancer Controller
+   * in IP mode, GKE's load balancers (NEGs), a Gateway API data plane. At least one source, here or in
+   * `clientNamespaceLabels`.
+   * @default TBO_INGRESS_SOURCES.INGRESS_NGINX (namespace ingress-nginx), or the namespace of ingressControllerNamespaceLabels
+   */
+  readonly ingressSources?: readonly TboNetworkPeer[];
+  /** Labels of the ingress controller's namespace; shorthand for `ingressSources: [{ namespaceLabels }]` (give one of the two). @default { 'kubernetes.io/metadata.name': 'ingress-nginx' } */
   readonly ingressControllerNamespaceLabels?: Readonly<Record<string, string>>;
   /**
    * Labels of the monitoring namespace: the only namespace whose pods may reach the admin port (9464:
@@ -103,13 +144,37 @@ export interface TboKubernetesNetworkPolicyProps {
   readonly monitoringPodLabels?: Readonly<Record<string, string>>;
   /** Labels of further namespaces whose pods call the gateway directly. @default - none */
   readonly clientNamespaceLabels?: readonly Readonly<Record<string, string>>[];
-  /** Labels of the namespace cluster DNS runs in. @default { 'kubernetes.io/metadata.name': 'kube-system' } */
+  /**
+   * Where the gateway's DNS queries go (53 UDP and TCP). Presets in {@link TBO_DNS_DESTINATIONS}:
+   * the kube-dns pods, NodeLocal DNSCache (169.254.20.10), Cloud DNS for GKE.
+   * @default TBO_DNS_DESTINATIONS.KUBE_DNS (pods k8s-app=kube-dns in kube-system), or dnsNamespaceLabels / dnsPodLabels
+   */
+  readonly dnsDestinations?: readonly TboNetworkPeer[];
+  /** Labels of the namespace cluster DNS runs in (with dnsPodLabels, shorthand for one dnsDestinations entry). @default { 'kubernetes.io/metadata.name': 'kube-system' } */
   readonly dnsNamespaceLabels?: Readonly<Record<string, string>>;
   /** Labels of the cluster DNS pods. @default { 'k8s-app': 'kube-dns' } */
   readonly dnsPodLabels?: Readonly<Record<string, string>>;
 }
 
-/** The HorizontalPodAutoscaler (autoscaling/v2) on CPU. */
+/** A metric from the Prometheus adapter (custom or external metrics API) the autoscaler also scales on. */
+export interface TboAutoscalingMetric {
+  /**
+   * `Pods`: a per-pod series of the gateway's pods (custom.metrics.k8s.io), averaged by the HPA;
+   * `External`: a series not tied to the pods (external.metrics.k8s.io), divided by the pod count.
+   */
+  readonly type: 'Pods' | 'External';
+  /** Metric name as the adapter serves it, e.g. `tbo_queue_length`. */
+  readonly name: string;
+  /** Target value per pod (a number or a Kubernetes quantity such as `500m`). */
+  readonly averageValue: number | string;
+  /** Labels the series must carry (External: pin it to this instance). @default - none */
+  readonly selector?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The HorizontalPodAutoscaler (autoscaling/v2) on CPU, optionally also on TBO's own signals from the
+ * Prometheus adapter (the HPA follows whichever metric asks for the most pods).
+ */
 export interface TboKubernetesAutoscalingProps {
   /** Fewest pods. @default 2 */
   readonly minReplicas?: number;
@@ -117,6 +182,45 @@ export interface TboKubernetesAutoscalingProps {
   readonly maxReplicas?: number;
   /** Average CPU utilization to keep, in percent of the CPU request. @default 70 */
   readonly targetCpuUtilization?: number;
+  /**
+   * Further metrics from the Prometheus adapter, e.g. `TBO_AUTOSCALING_METRICS.queueLength()`
+   * (`tbo_queue_length` averaged per pod, target 50: the guide's "queue > 50"). The adapter must
+   * serve them (README: Kubernetes, autoscaling on TBO's signals).
+   * @default - none: CPU only
+   */
+  readonly metrics?: readonly TboAutoscalingMetric[];
+}
+
+/** The Gateway (listener) an HTTPRoute attaches to: Gateway API `parentRefs`. */
+export interface TboGatewayParentRef {
+  /** Name of the Gateway. */
+  readonly name: string;
+  /** Namespace of the Gateway; its listener's `allowedRoutes` must admit the gateway's namespace. @default - the gateway's own namespace */
+  readonly namespace?: string;
+  /**
+   * The Gateway's HTTPS listener (`spec.listeners[].name`). Required: without it the route would
+   * attach to every listener of the Gateway, plain-HTTP ones included.
+   */
+  readonly sectionName: string;
+  /** Listener port, to narrow further. @default - any port of that listener */
+  readonly port?: number;
+}
+
+/**
+ * An HTTPRoute (gateway.networking.k8s.io/v1) attached to an existing Gateway: the alternative to
+ * Ingress now that ingress-nginx is retired. Created with the provider's `kubernetes_manifest`, so the
+ * Gateway API CRDs must be installed before `cdktf deploy` plans it. TLS terminates at the Gateway's
+ * HTTPS listener named in each parentRef.
+ */
+export interface TboKubernetesHttpRouteProps {
+  /** The Gateway listeners to attach to (at least one). */
+  readonly parentRefs: readonly TboGatewayParentRef[];
+  /** Host names the route answers. @default - every host of the listener */
+  readonly hostnames?: readonly string[];
+  /** `timeouts.request` in seconds: at least maxStreamDuration, so the Gateway never cuts a stream the pods keep alive. @default - the longer of config.upstreamTimeout and maxStreamDuration, + 30 (630) */
+  readonly requestTimeoutSeconds?: number;
+  /** Annotations on the HTTPRoute. @default - none */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** The PodDisruptionBudget; give one of the two. */
@@ -145,19 +249,37 @@ export interface TboKubernetesServiceProps {
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Secrets for pulling the image from a private registry. @default - none */
   readonly imagePullSecrets?: readonly string[];
-  /** Prefix of every resource name. @default 'tbo' (tbo-service, tbo-config, tbo-redis, …) */
+  /**
+   * Start of every object name (`<name>-service`, `<name>-config`, `<name>-redis`, `<name>-secrets`,
+   * …) and of the pods' `app.kubernetes.io/instance` label: a DNS label of at most 40 characters.
+   * Two instances in one namespace need different names.
+   * @default - unique per construct path and the same on every synth: `tbo-` (or the construct id when it starts with "tbo"), then 8 hex digits of the path's hash, e.g. `tbo-3f9a1c2e`
+   */
   readonly name?: string;
-  /** Namespace. @default 'tbo-system' */
+  /** Namespace. @default - the instance's `name`: every instance gets its own namespace */
   readonly namespace?: string;
-  /** Create the namespace (labelled for the restricted Pod Security Standard) or use an existing one. @default true */
+  /**
+   * Create the namespace (labelled for the restricted Pod Security Standard) or use an existing one.
+   * In an existing namespace nothing namespace-wide is created unless asked for: no default-deny
+   * NetworkPolicy, ResourceQuota or LimitRange.
+   * @default true
+   */
   readonly createNamespace?: boolean;
-  /** Pods of the Deployment (the autoscaler's starting point when autoscaling). @default 5 */
+  /** Pods of the Deployment at creation (with autoscaling, the HPA owns the count afterwards). @default 5 */
   readonly replicas?: number;
   /** Gateway container requests and limits. @default requests 250m / 512Mi, limits 500m / 1Gi */
   readonly resources?: TboContainerResources;
-  /** Service settings, rendered into `config.yaml` and the environment by the shared contract. @default - the contract's defaults */
+  /** Service settings, rendered into `config.yaml` and the environment by the shared contract. @default - the contract's defaults, with `drainTimeout` = maxStreamDuration and `serviceName` = name */
   readonly config?: TboServiceConfig;
-  /** Credentials. @default - reference Secret 'api-secrets' */
+  /**
+   * Longest stream, in seconds, that survives a rollout, a scale-in or a node drain: the pod's drain
+   * (`TBO_DRAIN_TIMEOUT`, config.drainTimeout) is at least this long, `terminationGracePeriodSeconds`
+   * is preStop + drain + 5, and the Ingress/HTTPRoute timeouts exceed it. Each terminating pod can
+   * take this long to go away, so it also bounds how long a rollout or node drain may take.
+   * @default - config.upstreamTimeout rounded up (600): no stream the service allows is cut
+   */
+  readonly maxStreamDuration?: number;
+  /** Credentials. @default - reference Secret `<name>-secrets` */
   readonly secrets?: TboKubernetesSecretsProps;
   /**
    * Prefix of every Redis key this deployment writes (`TBO_REDIS_KEY_PREFIX`), so deployments that
@@ -173,17 +295,32 @@ export interface TboKubernetesServiceProps {
   readonly existingRedisUrl?: string;
   /** Ingress, or false for none. @default - no Ingress (the Service is reachable inside the cluster) */
   readonly ingress?: TboKubernetesIngressProps | false;
-  /** NetworkPolicies, or false for none (not recommended). @default - default deny plus the gateway's and Redis's allowances */
+  /** Gateway API HTTPRoute attached to an existing Gateway, or false for none. @default - no HTTPRoute */
+  readonly httpRoute?: TboKubernetesHttpRouteProps | false;
+  /** NetworkPolicies, or false for none (not recommended). @default - the gateway's and Redis's own policies, plus a default deny in a namespace created here */
   readonly networkPolicy?: TboKubernetesNetworkPolicyProps | false;
   /** HorizontalPodAutoscaler, or false for a fixed replica count. @default - 2 to 20 pods at 70 % CPU */
   readonly autoscaling?: TboKubernetesAutoscalingProps | false;
   /** PodDisruptionBudget, or false for none. @default - at most 1 pod unavailable */
   readonly disruptionBudget?: TboKubernetesDisruptionBudgetProps | false;
-  /** ResourceQuota hard limits, merged over the defaults, or false for none. @default requests 10 CPU / 20Gi, limits 20 CPU / 40Gi, 50 pods, 10 PVCs */
-  readonly resourceQuota?: Readonly<Record<string, string>> | false;
-  /** LimitRange, or false for none. @default - defaults from the TBO container, max 2 CPU / 4Gi */
-  readonly limitRange?: TboKubernetesLimitRangeProps | false;
-  /** Seconds a terminating pod waits before SIGTERM, so endpoints and ingress stop routing to it first (needs `sleep` in the image); 0 disables. @default 5 */
+  /**
+   * ResourceQuota hard limits, true for the guide's, or false for none. In a namespace created here
+   * they are merged over the guide's; in an existing namespace (createNamespace: false) the quota
+   * caps every workload there, so only the limits given are set.
+   * @default - in a namespace created here: requests 10 CPU / 20Gi, limits 20 CPU / 40Gi, 50 pods, 10 PVCs; in an existing namespace: none
+   */
+  readonly resourceQuota?: Readonly<Record<string, string>> | boolean;
+  /**
+   * LimitRange, true for the defaults, or false for none.
+   * @default - in a namespace created here: defaults from the TBO container, max 2 CPU / 4Gi; in an existing namespace: none
+   */
+  readonly limitRange?: TboKubernetesLimitRangeProps | boolean;
+  /**
+   * Seconds a terminating pod keeps serving before SIGTERM, so endpoints, the ingress and load
+   * balancers stop sending it new requests first (the hook runs `node`, which the image has; it has
+   * no shell tools); 0 disables.
+   * @default 5
+   */
   readonly preStopSleepSeconds?: number;
   /** Non-root uid (and gid) the gateway runs as. @default 1000 (the image's `node` user) */
   readonly runAsUser?: number;

@@ -3,6 +3,7 @@ import type { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1'
 import type { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import type { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import type { LimitRangeV1 } from '@cdktf/provider-kubernetes/lib/limit-range-v1';
+import type { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import type { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import type { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
@@ -10,19 +11,21 @@ import type { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-qu
 import type { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import type { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import type { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { Annotations } from 'cdktf';
-import { Construct } from 'constructs';
-import { redisKeyPrefixFor, resolveServiceConfig, type ServiceConfig } from '../core';
+import { Annotations, TerraformStack } from 'cdktf';
+import { Construct, type IConstruct } from 'constructs';
+import { PropValidator, redisKeyPrefixFor, resolveServiceConfig, type ServiceConfig } from '../core';
 import { createAutoscaler } from './autoscaler';
 import { createConfigMap } from './config-map';
 import { SERVICE_EXPOSED_PORT } from './defaults';
 import { createDeployment } from './deployment';
 import { createDisruptionBudget } from './disruption-budget';
+import { createHttpRoute } from './http-route';
 import { createIngress } from './ingress';
 import { createLimitRange } from './limit-range';
 import { createNamespace } from './namespace';
+import { defaultInstanceName } from './names';
 import { createDefaultDenyPolicy, createGatewayPolicy } from './network-policy';
-import { resolvePlan, type TboKubernetesPlan } from './plan';
+import { deployedServiceConfig, resolvePlan, type TboKubernetesPlan } from './plan';
 import type { TboKubernetesServiceProps } from './props';
 import { TboKubernetesRedis } from './redis';
 import { createResourceQuota } from './resource-quota';
@@ -31,16 +34,24 @@ import { createService } from './service';
 import { createServiceAccount } from './service-account';
 import { validateProps } from './validate';
 
+/** Names each instance holds in its stack, so two instances can never create the same object. */
+const CLAIMS = new WeakMap<IConstruct, Map<string, string>>();
+
 /**
- * The TBO gateway on Kubernetes, as the guide lays it out and hardened: namespace `tbo-system`,
- * ConfigMap `tbo-config` with `config.yaml`, a Deployment under the restricted Pod Security
- * Standard, a ClusterIP Service, an optional TLS Ingress, default-deny NetworkPolicies that still
- * allow DNS, ResourceQuota and LimitRange, HorizontalPodAutoscaler, PodDisruptionBudget and an
- * in-cluster Redis. Credentials stay in a Secret referenced by name unless values are given.
- * The admin port (9464: `/metrics`, `/health/details`) is reachable from the monitoring namespace
- * only and never through the Service or Ingress; each instance writes Redis keys under its own prefix.
+ * The TBO gateway on Kubernetes, as the guide lays it out and hardened: its own namespace, a
+ * ConfigMap with `config.yaml`, a Deployment under the restricted Pod Security Standard, a ClusterIP
+ * Service, an optional TLS Ingress and/or Gateway API HTTPRoute, NetworkPolicies that still allow
+ * DNS, ResourceQuota and LimitRange, HorizontalPodAutoscaler, PodDisruptionBudget and an in-cluster
+ * Redis. Every object name starts with `name` (unique per construct path by default), so instances
+ * never collide; in an existing namespace nothing namespace-wide is created unless asked for.
+ * Streams up to `maxStreamDuration` survive rollouts, scale-in and node drains. Credentials stay in a
+ * Secret referenced by name unless values are given. The admin port (9464: `/metrics`,
+ * `/health/details`) is reachable from the monitoring namespace only and never through the Service,
+ * Ingress or HTTPRoute; each instance writes Redis keys under its own prefix.
  */
 export class TboKubernetesService extends Construct {
+  /** Start of every object name (`<name>-service`, `<name>-config`, …): the prop, or derived from the construct path. */
+  readonly name: string;
   /** The namespace, when created here. */
   readonly namespace: NamespaceV1 | undefined;
   /** Name of the namespace everything lives in. */
@@ -59,13 +70,15 @@ export class TboKubernetesService extends Construct {
   readonly service: ServiceV1;
   /** The Ingress, when configured. */
   readonly ingress: IngressV1 | undefined;
-  /** Namespace-wide default deny, when NetworkPolicies are on. */
+  /** The Gateway API HTTPRoute (a `kubernetes_manifest`), when configured. */
+  readonly httpRoute: Manifest | undefined;
+  /** Namespace-wide default deny: in a namespace created here (or when asked for), when NetworkPolicies are on. */
   readonly defaultDenyPolicy: NetworkPolicyV1 | undefined;
   /** What the gateway pods may send and receive, when NetworkPolicies are on. */
   readonly gatewayPolicy: NetworkPolicyV1 | undefined;
-  /** The namespace's ResourceQuota. */
+  /** The namespace's ResourceQuota: in a namespace created here, or when asked for. */
   readonly resourceQuota: ResourceQuotaV1 | undefined;
-  /** The namespace's LimitRange. */
+  /** The namespace's LimitRange: in a namespace created here, or when asked for. */
   readonly limitRange: LimitRangeV1 | undefined;
   /** The HorizontalPodAutoscaler (autoscaling/v2). */
   readonly autoscaler: HorizontalPodAutoscalerV2 | undefined;
@@ -84,12 +97,17 @@ export class TboKubernetesService extends Construct {
 
   constructor(scope: Construct, id: string, props: TboKubernetesServiceProps) {
     super(scope, id);
-    this.serviceConfig = resolveServiceConfig(props.config, 'config');
-    validateProps(props, this.serviceConfig, `TboKubernetesService ${this.node.path}`);
-    // node.addr hashes the construct's path: unique per instance in the app, the same on every synth.
-    const plan = resolvePlan(props, this.serviceConfig, redisKeyPrefixFor(this.node.addr));
+    const construct = `TboKubernetesService ${this.node.path}`;
+    const userConfig = resolveServiceConfig(props.config, 'config');
+    validateProps(props, userConfig, construct);
+    // Both derive from the construct's path: unique per instance in the app, the same on every synth.
+    const derived = { name: defaultInstanceName(this.node.path, id), redisKeyPrefix: redisKeyPrefixFor(this.node.addr) };
+    this.serviceConfig = resolveServiceConfig(deployedServiceConfig(props, userConfig, props.name ?? derived.name), 'config');
+    const plan = resolvePlan(props, this.serviceConfig, derived);
     this.plan = plan;
+    this.name = plan.name;
     this.redisKeyPrefix = plan.redisKeyPrefix;
+    this.claimNames(construct);
     this.warnAboutWeakenedDefaults(props);
 
     this.namespace = plan.createNamespace ? createNamespace(this, plan) : undefined;
@@ -130,9 +148,33 @@ export class TboKubernetesService extends Construct {
 
     this.service = createService(this, plan, ns);
     this.ingress = createIngress(this, plan, ns, this.service.metadata.name);
+    this.httpRoute = createHttpRoute(this, plan, ns, this.service.metadata.name);
     this.autoscaler = createAutoscaler(this, plan, ns, this.deployment.metadata.name);
     this.disruptionBudget = createDisruptionBudget(this, plan, ns);
     this.internalUrl = `http://${plan.names.service}.${plan.namespaceName}.svc:${SERVICE_EXPOSED_PORT}`;
+  }
+
+  /**
+   * Refuses a second instance in the same stack that would create the same namespace, or objects of
+   * the same names in the same namespace (Terraform would fight over them, or the apply would fail).
+   */
+  private claimNames(construct: string): void {
+    const stack = TerraformStack.of(this);
+    const claims = CLAIMS.get(stack) ?? new Map<string, string>();
+    CLAIMS.set(stack, claims);
+    const { name, namespaceName: ns, secret, createNamespace } = this.plan;
+    type Claim = [key: string, prop: string, value: string, why: (other: string) => string];
+    const namespace: Claim = [`namespace ${ns}`, 'namespace', ns, (o) => `${o} already creates namespace "${ns}": give each instance its own namespace, or set createNamespace: false on all but one`];
+    const objects: Claim = [`objects ${ns}/${name}`, 'name', name, (o) => `${o} already uses this name in namespace "${ns}" (${name}-service, ${name}-config, …): give each instance its own name`];
+    const createdSecret: Claim = [`secret ${ns}/${secret.name}`, 'secrets.secretName', secret.name, (o) => `${o} already creates Secret "${secret.name}" in namespace "${ns}": give each instance its own secrets.secretName`];
+    const mine = [...(createNamespace ? [namespace] : []), objects, ...(secret.create ? [createdSecret] : [])];
+    const v = new PropValidator();
+    for (const [key, prop, value, why] of mine) {
+      const other = claims.get(key);
+      v.check(other === undefined, prop, value, why(`TboKubernetesService ${other}`));
+    }
+    v.throwIfInvalid(construct);
+    for (const [key] of mine) claims.set(key, this.node.path);
   }
 
   /** Says at synth when a prop trades away a secure default. */
@@ -142,6 +184,13 @@ export class TboKubernetesService extends Construct {
     if (props.networkPolicy === false) warn('networkPolicy: false leaves the gateway (its admin port included) and Redis open to every pod in the cluster');
     else if (props.networkPolicy?.defaultDeny === false) warn('networkPolicy.defaultDeny: false lets other pods in the namespace talk to anything');
     if (props.createNamespace === false) warn(`createNamespace: false: label namespace "${this.plan.namespaceName}" pod-security.kubernetes.io/enforce=restricted yourself`);
+    const np = this.plan.networkPolicy;
+    const open = np?.ingressSources.filter((p) => p.ipBlock && /^(0\.0\.0\.0|::)\/0$/.test(p.ipBlock.cidr) && !p.ipBlock.except?.length);
+    if (open?.length) warn(`networkPolicy.ingressSources: ${open[0].ipBlock!.cidr} admits every address to the public port; name the load balancer's subnets instead`);
+    const sourcesGiven = props.networkPolicy && (props.networkPolicy.ingressSources || props.networkPolicy.ingressControllerNamespaceLabels);
+    if (props.httpRoute && np && !sourcesGiven) {
+      warn('httpRoute: the NetworkPolicy admits the public port only from ingress-nginx; add your Gateway\'s data plane with networkPolicy.ingressSources (TBO_INGRESS_SOURCES.gatewayDataPlane(namespace), GKE_LOAD_BALANCER, …)');
+    }
     if (props.ingress && (props.ingress.profile ?? 'nginx') === 'nginx') {
       Annotations.of(this).addInfo('TboKubernetesService: the nginx ingress profile targets ingress-nginx, which is retired; use profile "custom" for your controller');
     }

@@ -1,18 +1,23 @@
+import { isIP } from 'node:net';
 import { Token } from 'cdktf';
 import { PropValidator, REDIS_KEY_PREFIX_PATTERN, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
 import * as d from './defaults';
-import { peakPods, quantity, resolveResources, type ResolvedResources } from './plan';
-import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboResourceQuantities, type TboSecretSetting } from './props';
+import { limitRangeProps, maxStreamDurationOf, peakPods, quantity, resolveQuota, resolveResources, type ResolvedResources } from './plan';
+import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboNetworkPeer, type TboResourceQuantities, type TboSecretSetting } from './props';
 import { formatBytes, parseQuantity } from './quantity';
 import { requiredMemoryBytes } from './sizing';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Gateway API `Hostname`: a DNS name, optionally with a leading `*.` wildcard label. */
+const GATEWAY_HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A metric name as the Prometheus adapter serves it. */
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const INT_OR_PERCENT = /^(\d+|\d+%)$/;
-/** Longest `name`: leaves room for the longest suffix (`-default-deny`) within 63 characters. */
-const MAX_NAME_LENGTH = 40;
 const MAX_REPLICAS = 1000;
+/** Gateway API durations have at most 5 digits per unit. */
+const MAX_ROUTE_TIMEOUT_SECONDS = 99_999;
 
 const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
 
@@ -107,6 +112,29 @@ function validateIngress(v: PropValidator, props: TboKubernetesServiceProps, con
   v.check(config.auth !== 'none', 'config.auth', config.auth, 'an Ingress exposes the gateway: keep "auto" and give secrets apiKeys or jwtSecretKey');
 }
 
+/** An IPv4 or IPv6 CIDR block such as 10.0.0.0/16 or fd00::/8. */
+export function isCidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split('/');
+  const family = isIP(address ?? '');
+  if (rest.length || family === 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function validatePeer(v: PropValidator, prop: string, peer: TboNetworkPeer): void {
+  const selectors = peer.namespaceLabels !== undefined || peer.podLabels !== undefined;
+  v.check(selectors !== (peer.ipBlock !== undefined), prop, peer, 'give namespaceLabels and/or podLabels, or ipBlock (one kind, as in a NetworkPolicy peer)');
+  for (const key of ['namespaceLabels', 'podLabels'] as const) {
+    const labels = peer[key];
+    if (labels !== undefined) v.check(Object.keys(labels).length > 0, `${prop}.${key}`, labels, 'must name at least one label (an empty selector matches everything)');
+  }
+  const block = peer.ipBlock;
+  if (!block) return;
+  if (known(block.cidr)) v.check(isCidr(block.cidr), `${prop}.ipBlock.cidr`, block.cidr, 'must be an IPv4 or IPv6 CIDR block such as 10.0.0.0/16');
+  for (const [i, except] of (block.except ?? []).entries()) {
+    if (known(except)) v.check(isCidr(except), `${prop}.ipBlock.except[${i}]`, except, 'must be an IPv4 or IPv6 CIDR block inside ipBlock.cidr');
+  }
+}
+
 function validateNetworkPolicy(v: PropValidator, props: TboKubernetesServiceProps): void {
   const np = props.networkPolicy;
   if (!np) return;
@@ -119,6 +147,66 @@ function validateNetworkPolicy(v: PropValidator, props: TboKubernetesServiceProp
   }
   nonEmpty('dnsNamespaceLabels', np.dnsNamespaceLabels);
   np.clientNamespaceLabels?.forEach((labels, i) => nonEmpty(`clientNamespaceLabels[${i}]`, labels));
+
+  if (np.ingressSources !== undefined) {
+    v.check(np.ingressControllerNamespaceLabels === undefined, 'networkPolicy.ingressControllerNamespaceLabels', np.ingressControllerNamespaceLabels, 'give ingressSources or its shorthand ingressControllerNamespaceLabels, not both');
+    np.ingressSources.forEach((peer, i) => validatePeer(v, `networkPolicy.ingressSources[${i}]`, peer));
+    v.check(np.ingressSources.length + (np.clientNamespaceLabels?.length ?? 0) > 0, 'networkPolicy.ingressSources', np.ingressSources,
+      'must name at least one source, here or in clientNamespaceLabels (a NetworkPolicy rule without sources admits every source)');
+  }
+  if (np.dnsDestinations !== undefined) {
+    v.check(np.dnsNamespaceLabels === undefined && np.dnsPodLabels === undefined, 'networkPolicy.dnsDestinations', np.dnsDestinations, 'give dnsDestinations or its shorthand dnsNamespaceLabels / dnsPodLabels, not both');
+    np.dnsDestinations.forEach((peer, i) => validatePeer(v, `networkPolicy.dnsDestinations[${i}]`, peer));
+    v.check(np.dnsDestinations.length > 0, 'networkPolicy.dnsDestinations', np.dnsDestinations, 'must name at least one destination (a rule without destinations opens port 53 to everywhere); e.g. TBO_DNS_DESTINATIONS.KUBE_DNS');
+  }
+}
+
+function validateStreams(v: PropValidator, props: TboKubernetesServiceProps, config: ServiceConfig): void {
+  v.integer('maxStreamDuration', props.maxStreamDuration, 1, d.MAX_STREAM_DURATION_SECONDS);
+  const maxStream = maxStreamDurationOf(props, config);
+  const drain = props.config?.drainTimeout;
+  if (drain !== undefined && Number.isInteger(maxStream)) {
+    v.check(drain >= maxStream, 'config.drainTimeout', drain,
+      `must be at least maxStreamDuration (${maxStream}): streams still running at SIGTERM get the drain timeout to finish; raise it, leave it unset, or lower maxStreamDuration`);
+  }
+}
+
+function validateHttpRoute(v: PropValidator, props: TboKubernetesServiceProps, config: ServiceConfig): void {
+  const route = props.httpRoute;
+  if (!route) return;
+  const refs = route.parentRefs ?? [];
+  v.check(refs.length > 0, 'httpRoute.parentRefs', route.parentRefs, 'must name at least one Gateway listener, e.g. [{ name: "public", namespace: "gateway", sectionName: "https" }]');
+  refs.forEach((ref, i) => {
+    const prop = `httpRoute.parentRefs[${i}]`;
+    if (known(ref.name)) v.check(DNS_SUBDOMAIN.test(ref.name) && ref.name.length <= 253, `${prop}.name`, ref.name, 'must be the name of a Gateway (a DNS subdomain name)');
+    if (ref.namespace !== undefined && known(ref.namespace)) {
+      v.check(DNS_LABEL.test(ref.namespace) && ref.namespace.length <= 63, `${prop}.namespace`, ref.namespace, 'must be a namespace name (a DNS label)');
+    }
+    v.check(typeof ref.sectionName === 'string' && DNS_SUBDOMAIN.test(ref.sectionName) && ref.sectionName.length <= 253, `${prop}.sectionName`, ref.sectionName,
+      'must name the Gateway\'s HTTPS listener: without it the route attaches to every listener, plain-HTTP ones included');
+    v.integer(`${prop}.port`, ref.port, 1, 65535);
+  });
+  (route.hostnames ?? []).forEach((host, i) => {
+    if (known(host)) v.check(GATEWAY_HOSTNAME.test(host) && host.length <= 253, `httpRoute.hostnames[${i}]`, host, 'must be a DNS host name such as tbo.example.com or *.example.com (no IP addresses)');
+  });
+  const maxStream = maxStreamDurationOf(props, config);
+  if (route.requestTimeoutSeconds !== undefined) {
+    v.integer('httpRoute.requestTimeoutSeconds', route.requestTimeoutSeconds, 1, MAX_ROUTE_TIMEOUT_SECONDS);
+    v.check(route.requestTimeoutSeconds >= maxStream, 'httpRoute.requestTimeoutSeconds', route.requestTimeoutSeconds, `must be at least maxStreamDuration (${maxStream}), or the Gateway cuts streams the pods keep alive`);
+  }
+  v.check(config.auth !== 'none', 'config.auth', config.auth, 'an HTTPRoute exposes the gateway: keep "auto" and give secrets apiKeys or jwtSecretKey');
+}
+
+function validateAutoscalingMetrics(v: PropValidator, props: TboKubernetesServiceProps): void {
+  if (!props.autoscaling) return;
+  (props.autoscaling.metrics ?? []).forEach((m, i) => {
+    const prop = `autoscaling.metrics[${i}]`;
+    v.oneOf(`${prop}.type`, m.type, ['Pods', 'External']);
+    v.check(typeof m.name === 'string' && METRIC_NAME.test(m.name), `${prop}.name`, m.name, 'must be a metric name the Prometheus adapter serves, such as tbo_queue_length');
+    const value = typeof m.averageValue === 'number' ? m.averageValue : parseQuantity(String(m.averageValue));
+    v.check(value !== undefined && Number.isFinite(value) && value > 0, `${prop}.averageValue`, m.averageValue, 'must be a positive number or Kubernetes quantity such as 50 or 500m');
+    if (m.selector !== undefined) v.check(Object.keys(m.selector).length > 0, `${prop}.selector`, m.selector, 'must name at least one label, or be left unset');
+  });
 }
 
 function validateRedisKeyPrefix(v: PropValidator, prefix: string | undefined): void {
@@ -155,10 +243,15 @@ function validateScaling(v: PropValidator, props: TboKubernetesServiceProps): { 
   return { minPods, maxPods };
 }
 
+/**
+ * The quota must hold what this construct itself creates at its peak (most pods plus the rolling-update
+ * surge, and Redis). In a shared namespace other workloads need room on top; the construct cannot know them.
+ */
 function validateQuota(v: PropValidator, props: TboKubernetesServiceProps, tbo: ResolvedResources | undefined, maxPods: number): void {
-  if (props.resourceQuota === false) return;
-  const hard: Record<string, string> = { ...d.DEFAULT_RESOURCE_QUOTA, ...props.resourceQuota };
-  for (const [key, value] of Object.entries(props.resourceQuota ?? {})) {
+  const hard = resolveQuota(props);
+  if (!hard) return;
+  const given = typeof props.resourceQuota === 'object' ? props.resourceQuota : {};
+  for (const [key, value] of Object.entries(given)) {
     v.check(typeof value === 'string' && parseQuantity(value) !== undefined, `resourceQuota.${key}`, value, 'must be a Kubernetes quantity or count such as 10, 500m or 20Gi');
   }
   if (!tbo) return;
@@ -171,17 +264,18 @@ function validateQuota(v: PropValidator, props: TboKubernetesServiceProps, tbo: 
     const need = pods * quantity(tbo[kind][resource]) + redisNeed;
     if (limit === undefined || Number.isNaN(need)) continue;
     const shown = resource === 'memory' ? formatBytes(Math.ceil(need)) : String(Math.round(need * 1000) / 1000);
-    v.check(need <= limit + 1e-9, `resourceQuota.${key}`, hard[key], `must hold ${pods} gateway pods (most replicas plus the rolling-update surge) and Redis: at least ${shown}`);
+    const what = redis ? 'gateway pods (most replicas plus the rolling-update surge) and Redis' : 'gateway pods (most replicas plus the rolling-update surge)';
+    v.check(need <= limit + 1e-9, `resourceQuota.${key}`, hard[key], `must hold the ${pods} ${what} this construct creates: at least ${shown}`);
   }
   if (hard.pods !== undefined && parseQuantity(hard.pods) !== undefined) {
     const need = pods + (redis ? 1 : 0);
-    v.check(parseQuantity(hard.pods)! >= need, 'resourceQuota.pods', hard.pods, `must allow at least ${need} pods (most replicas plus the surge, and Redis)`);
+    v.check(parseQuantity(hard.pods)! >= need, 'resourceQuota.pods', hard.pods, `must allow at least the ${need} pods this construct creates (most replicas plus the surge${redis ? ', and Redis' : ''})`);
   }
 }
 
 function validateLimitRange(v: PropValidator, props: TboKubernetesServiceProps, tbo: ResolvedResources | undefined): void {
-  if (props.limitRange === false) return;
-  const lr = props.limitRange ?? {};
+  const lr = limitRangeProps(props);
+  if (!lr) return;
   quantities(v, 'limitRange.default', lr.default);
   quantities(v, 'limitRange.defaultRequest', lr.defaultRequest);
   quantities(v, 'limitRange.max', lr.max);
@@ -203,7 +297,7 @@ export function validateProps(props: TboKubernetesServiceProps, config: ServiceC
   const v = new PropValidator();
   if (known(props.image)) v.check(props.image.trim() !== '', 'image', props.image, 'must be a container image reference such as registry.example.com/tbo-service:1.0.0');
   if (props.name !== undefined) {
-    v.check(DNS_LABEL.test(props.name) && props.name.length <= MAX_NAME_LENGTH, 'name', props.name, `must be a DNS label of at most ${MAX_NAME_LENGTH} characters (lower case letters, digits and "-", starting with a letter)`);
+    v.check(DNS_LABEL.test(props.name) && props.name.length <= d.MAX_NAME_LENGTH, 'name', props.name, `must be a DNS label of at most ${d.MAX_NAME_LENGTH} characters (lower case letters, digits and "-", starting with a letter)`);
   }
   if (props.namespace !== undefined) v.check(DNS_LABEL.test(props.namespace) && props.namespace.length <= 63, 'namespace', props.namespace, 'must be a DNS label (lower case letters, digits and "-", at most 63 characters)');
   v.oneOf('imagePullPolicy', props.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']);
@@ -220,8 +314,11 @@ export function validateProps(props: TboKubernetesServiceProps, config: ServiceC
   validateRedis(v, props);
   validateSecrets(v, props);
   validateRedisKeyPrefix(v, props.redisKeyPrefix);
+  validateStreams(v, props, config);
   validateIngress(v, props, config);
+  validateHttpRoute(v, props, config);
   validateNetworkPolicy(v, props);
+  validateAutoscalingMetrics(v, props);
   validateQuota(v, props, tbo, maxPods);
   validateLimitRange(v, props, tbo);
   v.throwIfInvalid(construct);

@@ -80,6 +80,47 @@ describe('the example app (bin/tbo-aws.ts)', () => {
   }, 180_000);
 });
 
+describe('the example app: no plain text on the internet', () => {
+  const template = (app: App) => app.synth().getStackByName('TboAwsStack').template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const ofType = (t: ReturnType<typeof template>, type: string) => Object.values(t.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+
+  it('is internal by default: plain HTTP only from inside the VPC', () => {
+    const t = template(createTboAwsApp({ outdir: dirs.make() }));
+    expect(ofType(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toEqual([expect.objectContaining({ Scheme: 'internal' })]);
+    expect(ofType(t, 'AWS::ElasticLoadBalancingV2::Listener')).toEqual([expect.objectContaining({ Port: 80, Protocol: 'HTTP' })]);
+  }, 120_000);
+
+  it('serves a domain given as context over internet-facing HTTPS (certificate, alias record, redirect), passing cdk-nag and cfn-lint', async () => {
+    const outdir = dirs.make();
+    const app = createTboAwsApp({ outdir, context: { domainName: 'tbo.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' } });
+    const t = template(app); // throws on any unacknowledged cdk-nag finding
+    expect(ofType(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toEqual([expect.objectContaining({ Scheme: 'internet-facing' })]);
+    expect(ofType(t, 'AWS::CertificateManager::Certificate')).toEqual([expect.objectContaining({ DomainName: 'tbo.example.com', ValidationMethod: 'DNS' })]);
+    expect(ofType(t, 'AWS::Route53::RecordSet')).toEqual([expect.objectContaining({ Name: 'tbo.example.com.', Type: 'A', HostedZoneId: 'Z0123456789ABCDEFGHIJ' })]);
+    expect(ofType(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => `${l.Protocol}:${l.Port}`).sort()).toEqual(['HTTP:80', 'HTTPS:443']);
+    expect((app.node.findChild('TboAwsStack') as TboAwsStack).tbo.url).toBe('https://tbo.example.com');
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+    const lint = await cfnLint([join(outdir, 'TboAwsStack.template.json')]);
+    expect(lint.errors).toEqual([]);
+    expect(lint.warnings).toEqual([]);
+  }, 180_000);
+
+  it('uses a certificate ARN given as context', () => {
+    const arn = 'arn:aws:acm:us-east-1:111122223333:certificate/0e1f2a3b-4c5d-6e7f-8a9b-0c1d2e3f4a5b';
+    const t = template(createTboAwsApp({ outdir: dirs.make(), context: { certificateArn: arn } }));
+    expect(ofType(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toEqual([expect.objectContaining({ Scheme: 'internet-facing' })]);
+    expect(ofType(t, 'AWS::ElasticLoadBalancingV2::Listener')).toEqual(expect.arrayContaining([expect.objectContaining({ Port: 443, Certificates: [{ CertificateArn: arn }] })]));
+  }, 120_000);
+
+  it('refuses half a domain, naming the missing context keys', () => {
+    expect(() => createTboAwsApp({ outdir: dirs.make(), context: { domainName: 'tbo.example.com' } })).toThrow(
+      expect.objectContaining({
+        problems: ['TboAwsStack: context: received {"domainName":"tbo.example.com"}; a domain needs all three of -c domainName=… -c hostedZoneId=… -c hostedZoneName=… (missing: hostedZoneId, hostedZoneName)'],
+      }),
+    );
+  });
+});
+
 describe('npx cdk synth (cdk.json)', () => {
   it('works offline with no credentials, and no secret in the shell environment reaches cdk.out', async () => {
     const outdir = dirs.make();

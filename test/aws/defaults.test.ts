@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Names } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
   ADMIN_PORT,
@@ -14,7 +15,7 @@ import {
   SETTINGS,
   TBO_ALERT_RULES,
 } from '../../lib/core';
-import { AWS_DEFAULTS, SIGNAL_METRICS } from '../../lib/aws';
+import { AWS_DEFAULTS, AWS_LIMITS, SIGNAL_METRICS } from '../../lib/aws';
 import { EMF_METRICS } from '../../service/src/observability/emf';
 import { cfnLint } from './support/cfn-lint';
 import { containerOf, envOf, onlyResource, resourcesOfType, secretsOf, synthTbo, TempDirs, type Synthesized } from './support/synth';
@@ -75,17 +76,22 @@ describe('TboFargateService defaults: task', () => {
     s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [{ Name: 'tmp' }] });
   });
 
-  it('checks liveness on the contract\'s path and stops just after the drain timeout', () => {
+  it('checks liveness on the contract\'s path and stops just after the drain timeout, which it renders', () => {
     const c = containerOf(s.json) as unknown as { HealthCheck: { Command: string[]; Interval: number }; StopTimeout: number };
     expect(c.HealthCheck.Command[0]).toBe('CMD');
     expect(c.HealthCheck.Command.join(' ')).toContain(`port:${SERVICE_PORT},path:'${PROBE_PATHS.liveness}'`);
     expect(c.HealthCheck.Interval).toBe(resolveServiceConfig().healthCheckInterval);
     expect(c.StopTimeout).toBeGreaterThan(drain);
-    expect(c.StopTimeout).toBe(Math.ceil(drain) + AWS_DEFAULTS.deregistrationMarginSeconds);
+    expect(c.StopTimeout).toBe(Math.ceil(drain) + AWS_DEFAULTS.stopMarginSeconds);
+    expect(envOf(s.json)[SETTINGS.drainTimeout.env]).toBe(String(drain));
   });
 
-  it('logs to /ecs/tbo (30 days) with stream prefix ecs', () => {
-    s.template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/tbo', RetentionInDays: 30 });
+  it('logs to /ecs/<serviceName>/<stack id> (30 days, retained) with stream prefix ecs', () => {
+    const logGroup = s.json.Resources[s.stack.getLogicalId(s.tbo.logGroup.node.defaultChild as never)] as Record<string, unknown>;
+    expect(logGroup).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { RetentionInDays: 30 } });
+    // a fresh name with every stack creation: a redeploy after destroy does not trip over the retained group
+    const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    expect((logGroup.Properties as Record<string, unknown>).LogGroupName).toEqual({ 'Fn::Join': ['', [`/ecs/${s.tbo.serviceName}/`, { 'Fn::Select': [0, { 'Fn::Split': ['-', stackUuid] }] }]] });
     expect(containerOf(s.json).LogConfiguration).toEqual({
       LogDriver: 'awslogs',
       Options: { 'awslogs-group': ref(s.stack.getLogicalId(s.tbo.logGroup.node.defaultChild as never)), 'awslogs-stream-prefix': 'ecs', 'awslogs-region': { Ref: 'AWS::Region' } },
@@ -96,7 +102,7 @@ describe('TboFargateService defaults: task', () => {
     const redis = s.tbo.redis!;
     const expected = {
       // Idle connections outlive the ALB's (idle timeout 600 s + 5 s): no 502 on a reused connection.
-      ...renderEnvironment({ keepAliveTimeout: 605 }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }, { redisKeyPrefix: s.tbo.redisKeyPrefix }),
+      ...renderEnvironment({ keepAliveTimeout: 605, serviceName: s.tbo.serviceName }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }, { redisKeyPrefix: s.tbo.redisKeyPrefix }),
       [SETTINGS.metricsEmf.env]: 'true',
       [SETTINGS.host.env]: '0.0.0.0',
       [SETTINGS.port.env]: String(SERVICE_PORT),
@@ -111,6 +117,13 @@ describe('TboFargateService defaults: task', () => {
     });
     expect(env).toMatchObject({ TBO_METRICS_EMF: 'true', REDIS_TLS: 'true', REDIS_CLUSTER: 'false' });
     for (const name of Object.values(SECRET_ENV)) expect(env).not.toHaveProperty(name);
+  });
+
+  it('names the deployment after its construct path: TBO_SERVICE_NAME (the EMF Service dimension) is unique per instance, not the service\'s shared default', () => {
+    expect(s.tbo.serviceName).toBe(Names.uniqueResourceName(s.tbo, { maxLength: 64, separator: '-' }));
+    expect(s.tbo.serviceName).toMatch(/^TestStack-Tbo-[0-9A-F]{8}$/);
+    expect(envOf(s.json)[SETTINGS.serviceName.env]).toBe(s.tbo.serviceName);
+    expect(s.tbo.serviceName).not.toBe(resolveServiceConfig().serviceName); // 'tbo'
   });
 
   it('runs the admin listener on 9464, requires the deployed JWT issuer and audience, and prefixes Redis keys per instance', () => {
@@ -223,20 +236,26 @@ describe('TboFargateService defaults: Redis', () => {
 });
 
 describe('TboFargateService defaults: load balancer', () => {
-  it('is internet-facing over HTTP only (no certificate) and warns at synth', () => {
-    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing', Type: 'application' });
+  it('is internal over HTTP (no certificate: nothing in plain text on the internet) and warns at synth', () => {
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      Type: 'application',
+      Subnets: s.tbo.vpc.privateSubnets.map((sn) => ref(s.stack.getLogicalId(sn.node.defaultChild as never))),
+    });
     s.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
       DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(idOf('AWS::ElasticLoadBalancingV2::TargetGroup')) }],
     });
-    expect(s.warnings).toEqual([expect.stringMatching(/^\/TestStack\/Tbo: .*serves plain HTTP.*certificate, or domainName and hostedZone/)]);
+    expect(s.warnings).toEqual([expect.stringMatching(/^\/TestStack\/Tbo: .*serves plain HTTP on an internal load balancer.*certificate, or domainName and hostedZone/)]);
+    expect(s.tbo.url).toMatch(/^http:\/\//);
   });
 
-  it('admits anyone on port 80 only, and reaches the tasks only on the service port', () => {
+  it('admits only the VPC on port 80, and reaches the tasks only on the service port', () => {
     const lbSg = s.stack.getLogicalId(s.tbo.loadBalancerSecurityGroup.node.defaultChild as never);
-    expect(s.json.Resources[lbSg].Properties!.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp' })]);
+    const vpcCidr = { 'Fn::GetAtt': [s.stack.getLogicalId(s.tbo.vpc.node.defaultChild as never), 'CidrBlock'] };
+    expect(s.json.Resources[lbSg].Properties!.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: vpcCidr, FromPort: 80, ToPort: 80, IpProtocol: 'tcp' })]);
     const serviceSg = s.stack.getLogicalId(s.tbo.serviceSecurityGroup.node.defaultChild as never);
     const egress = Object.values(resourcesOfType(s.json, 'AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
     expect(egress.filter((e) => JSON.stringify(e!.GroupId).includes(lbSg))).toEqual([
@@ -274,16 +293,29 @@ describe('TboFargateService defaults: load balancer', () => {
     ]);
   });
 
-  it('health-checks the readiness path and deregisters just after the drain timeout', () => {
+  it('health-checks the readiness path and keeps a deregistering task for the upstream timeout (streams finish on deploy and scale-in)', () => {
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: SERVICE_PORT,
       TargetType: 'ip',
       HealthCheckPath: PROBE_PATHS.readiness,
       HealthCheckIntervalSeconds: resolveServiceConfig().healthCheckInterval,
       Matcher: { HttpCode: '200' },
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: String(Math.ceil(drain) + AWS_DEFAULTS.deregistrationMarginSeconds) }]),
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: String(resolveServiceConfig().upstreamTimeout) }]),
     });
-    expect(Math.ceil(drain) + AWS_DEFAULTS.deregistrationMarginSeconds - drain).toBeLessThanOrEqual(AWS_DEFAULTS.deregistrationMarginSeconds);
+    expect(resolveServiceConfig().upstreamTimeout).toBe(600);
+  });
+
+  it('orders a task\'s stop so responses in flight finish: no new request from deregistration, SIGTERM after the delay, the drain ends before SIGKILL', () => {
+    const delay = Number((onlyResource(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup').props.TargetGroupAttributes as { Key: string; Value: string }[])
+      .find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value);
+    const stopTimeout = (containerOf(s.json) as unknown as { StopTimeout: number }).StopTimeout;
+    const drainTimeout = Number(envOf(s.json)[SETTINGS.drainTimeout.env]);
+    const maxStreamDuration = resolveServiceConfig().upstreamTimeout; // the default
+    expect(delay).toBeGreaterThanOrEqual(maxStreamDuration); // a response begun before deregistration has this long
+    expect(delay).toBeLessThanOrEqual(AWS_LIMITS.deregistrationDelay.max); // the load balancer's limit
+    expect(drainTimeout).toBeLessThanOrEqual(stopTimeout - AWS_DEFAULTS.stopMarginSeconds); // the service is done before SIGKILL
+    expect(stopTimeout).toBeLessThanOrEqual(AWS_LIMITS.maxStopTimeout); // Fargate's cap
+    expect([delay, stopTimeout, drainTimeout]).toEqual([600, 30, 25]);
   });
 
   it('keeps idle connections for the service\'s upstream timeout, drops invalid headers and writes access logs', () => {
@@ -314,34 +346,48 @@ describe('TboFargateService defaults: load balancer', () => {
 });
 
 describe('TboFargateService defaults: service, scaling, alarms, dashboard, outputs', () => {
-  it('runs 3 tasks in private subnets with circuit-breaker rollback, 100 % / 200 %', () => {
+  it('leaves the task count to autoscaling (no DesiredCount: deploys keep it), in private subnets with circuit-breaker rollback, 100 % / 200 %', () => {
+    expect(onlyResource(s.json, 'AWS::ECS::Service').props).not.toHaveProperty('DesiredCount');
     s.template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
-      DesiredCount: 3,
       DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
       NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED', Subnets: s.tbo.vpc.privateSubnets.map((sn) => ref(s.stack.getLogicalId(sn.node.defaultChild as never))) } },
       LoadBalancers: [{ ContainerName: 'tbo', ContainerPort: SERVICE_PORT, TargetGroupArn: ref(idOf('AWS::ElasticLoadBalancingV2::TargetGroup')) }],
     });
   });
 
-  it('scales 2 to 20 tasks on CPU 70 %, requests per target and p95 latency above 1.5 s', () => {
+  it('scales 2 to 20 tasks on TBO\'s signals: CPU 70 %, requests per target, and queue length per task above 50 (out only)', () => {
     s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 20 });
-    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 70 },
-    });
-    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget' }, TargetValue: AWS_DEFAULTS.requestsPerTarget },
-    });
-    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1.5, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 1.5, ScalingAdjustment: 3 }] },
-    });
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/ApplicationELB',
-      MetricName: 'TargetResponseTime',
+    const policies = Object.values(resourcesOfType(s.json, 'AWS::ApplicationAutoScaling::ScalingPolicy')).map((p) => p.Properties!);
+    expect(policies.map((p) => p.PolicyType)).toEqual(['TargetTrackingScaling', 'TargetTrackingScaling', 'TargetTrackingScaling']);
+    expect(policies.map((p) => p.TargetTrackingScalingPolicyConfiguration)).toEqual([
+      { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 70 },
+      { PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: expect.anything() }, TargetValue: AWS_DEFAULTS.requestsPerTarget },
+      {
+        CustomizedMetricSpecification: { Namespace: 'TBO', MetricName: 'QueueLength', Dimensions: [{ Name: 'Service', Value: s.tbo.serviceName }], Statistic: 'Average' },
+        TargetValue: 50,
+        DisableScaleIn: true,
+        ScaleOutCooldown: 60,
+      },
+    ]);
+    // the load balancer's response time (mostly the model's generation time) drives nothing
+    expect(JSON.stringify(resourcesOfType(s.json, 'AWS::CloudWatch::Alarm'))).not.toContain('TargetResponseTime');
+  });
+
+  it('alarms when TBO\'s own time per request (p95 of EMF Overhead) passes 50 ms for 5 minutes: the guide\'s latency signal, without the model', () => {
+    const props = s.json.Resources[s.stack.getLogicalId(s.tbo.overheadAlarm.node.defaultChild as never)].Properties!;
+    expect(props).toMatchObject({
+      AlarmName: `${s.tbo.serviceName}-TBOHighOverhead`,
+      Namespace: 'TBO',
+      MetricName: 'Overhead',
+      Dimensions: [{ Name: 'Service', Value: s.tbo.serviceName }],
       ExtendedStatistic: 'p95',
-      Threshold: 1.5,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 0.05,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Period: 60,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      TreatMissingData: 'notBreaching',
     });
   });
 
@@ -351,9 +397,10 @@ describe('TboFargateService defaults: service, scaling, alarms, dashboard, outpu
       const { metricName, statistic } = SIGNAL_METRICS[rule.signal];
       const props = s.json.Resources[s.stack.getLogicalId(s.tbo.node.findChild(rule.name).node.defaultChild as never)].Properties!;
       expect(props).toMatchObject({
+        AlarmName: `${s.tbo.serviceName}-${rule.name}`,
         Namespace: 'TBO',
         MetricName: metricName,
-        Dimensions: [{ Name: 'Service', Value: 'tbo' }],
+        Dimensions: [{ Name: 'Service', Value: s.tbo.serviceName }],
         Threshold: rule.threshold,
         ComparisonOperator: rule.comparison === 'above' ? 'GreaterThanThreshold' : 'LessThanThreshold',
         TreatMissingData: 'notBreaching',
@@ -369,7 +416,9 @@ describe('TboFargateService defaults: service, scaling, alarms, dashboard, outpu
 
   it('has a dashboard with latency, requests, cache hit rate and bandwidth efficiency', () => {
     const body = JSON.stringify(onlyResource(s.json, 'AWS::CloudWatch::Dashboard').props.DashboardBody);
-    for (const name of [EMF_METRICS.requestLatency, EMF_METRICS.requests, EMF_METRICS.cacheHitRate, EMF_METRICS.bandwidthEfficiency, 'TargetResponseTime']) expect(body).toContain(name);
+    for (const name of [EMF_METRICS.requestLatency, EMF_METRICS.requests, EMF_METRICS.cacheHitRate, EMF_METRICS.bandwidthEfficiency, 'TargetResponseTime', 'QueueLength', 'Overhead', 'RequestCountPerTarget']) {
+      expect(body).toContain(name);
+    }
   });
 
   it('outputs the URL, the exact commands that fill the provider keys and restart, and the JWT secret', () => {
@@ -399,19 +448,23 @@ describe('TboFargateService defaults: public surface', () => {
     expect(t.adminKeysSecret).toBeUndefined();
     expect(t.certificate).toBeUndefined();
     expect(t.alarmTopic).toBeUndefined();
-    expect(t.serviceConfig).toEqual({ ...resolveServiceConfig(), ...DEPLOYED_JWT_CLAIMS, redisKeyPrefix: t.redisKeyPrefix });
+    expect(t.serviceConfig).toEqual({ ...resolveServiceConfig(), ...DEPLOYED_JWT_CLAIMS, redisKeyPrefix: t.redisKeyPrefix, serviceName: t.serviceName });
+    expect(t.overheadAlarm).toBeDefined();
     expect(t.redisEndpoint).toMatchObject({ tls: true, cluster: false });
   });
 
   it('offers metric helpers on the service\'s EMF metrics and the load balancer', () => {
     const t = s.tbo;
     const emf = (m: { namespace: string; metricName: string; dimensions?: Record<string, unknown>; statistic: string }) => [m.namespace, m.metricName, m.dimensions, m.statistic];
-    expect(emf(t.metricLatency())).toEqual(['TBO', EMF_METRICS.requestLatency, { Service: 'tbo' }, 'p95']);
-    expect(emf(t.metricRequests())).toEqual(['TBO', EMF_METRICS.requests, { Service: 'tbo' }, 'Sum']);
-    expect(emf(t.metricCacheHitRate())).toEqual(['TBO', EMF_METRICS.cacheHitRate, { Service: 'tbo' }, 'Average']);
-    expect(emf(t.metricBandwidthEfficiency())).toEqual(['TBO', EMF_METRICS.bandwidthEfficiency, { Service: 'tbo' }, 'Average']);
-    expect(emf(t.metricCircuitBreakerActive())).toEqual(['TBO', EMF_METRICS.circuitBreakerActive, { Service: 'tbo' }, 'Maximum']);
-    expect(emf(t.metricActiveSessions())).toEqual(['TBO', EMF_METRICS.activeSessions, { Service: 'tbo' }, 'Sum']);
+    const own = { Service: t.serviceName };
+    expect(emf(t.metricLatency())).toEqual(['TBO', EMF_METRICS.requestLatency, own, 'p95']);
+    expect(emf(t.metricRequests())).toEqual(['TBO', EMF_METRICS.requests, own, 'Sum']);
+    expect(emf(t.metricCacheHitRate())).toEqual(['TBO', EMF_METRICS.cacheHitRate, own, 'Average']);
+    expect(emf(t.metricBandwidthEfficiency())).toEqual(['TBO', EMF_METRICS.bandwidthEfficiency, own, 'Average']);
+    expect(emf(t.metricCircuitBreakerActive())).toEqual(['TBO', EMF_METRICS.circuitBreakerActive, own, 'Maximum']);
+    expect(emf(t.metricActiveSessions())).toEqual(['TBO', EMF_METRICS.activeSessions, own, 'Sum']);
+    expect(emf(t.metricQueueLength())).toEqual(['TBO', 'QueueLength', own, 'Average']);
+    expect(emf(t.metricOverhead())).toEqual(['TBO', 'Overhead', own, 'p95']);
     expect(t.metricLatency({ statistic: 'p99' }).statistic).toBe('p99');
     expect(t.metricTargetResponseTime()).toMatchObject({ namespace: 'AWS/ApplicationELB', metricName: 'TargetResponseTime', statistic: 'p95' });
   });

@@ -8,13 +8,14 @@ import { REGISTRY_IMAGE, registryImage, TempDirs, writeTemplate } from './suppor
 const STACK = 'TboMoto';
 let moto: MotoServer;
 let template: CfnTemplate;
+let serviceName = '';
 let stackResources: { LogicalResourceId: string; ResourceType: string; ResourceStatus: string; PhysicalResourceId: string }[] = [];
 
 beforeAll(async () => {
   // The registry-image variant (no Docker asset), with a synthesizer that needs no bootstrap stack.
   const app = new App();
   const stack = new Stack(app, STACK, { synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }) });
-  new TboFargateService(stack, 'Tbo', { image: registryImage() });
+  ({ serviceName } = new TboFargateService(stack, 'Tbo', { image: registryImage() }));
   template = app.synth().getStackByName(STACK).template as typeof template;
   moto = await MotoServer.start();
 }, 90_000);
@@ -104,7 +105,10 @@ describe('deploy on the moto CloudFormation emulator', () => {
     const [service] = id('AWS::ECS::Service');
     // (moto's CloudFormation model of a service keeps its desired count and task definition, not its launch type or load balancers)
     const { services } = moto.call<{ services: { desiredCount: number; taskDefinition: string }[] }>('ecs', 'DescribeServices', { cluster, services: [service] });
-    expect(services[0].desiredCount).toBe(3);
+    // No DesiredCount in the template (autoscaling owns the count, so deploys keep it): moto's model then
+    // reports 0, where ECS starts one task and registering the scalable target raises it to minCapacity.
+    expect(Object.values(template.Resources).find((r) => r.Type === 'AWS::ECS::Service')?.Properties).not.toHaveProperty('DesiredCount');
+    expect(services[0].desiredCount).toBe(0);
     type Container = { image: string; readonlyRootFilesystem: boolean; user: string; portMappings: { containerPort: number }[] };
     const { taskDefinition } = moto.call<{ taskDefinition: { memory: string; containerDefinitions: Container[] } }>('ecs', 'DescribeTaskDefinition', {
       taskDefinition: services[0].taskDefinition,
@@ -113,6 +117,10 @@ describe('deploy on the moto CloudFormation emulator', () => {
       memory: '1024',
       containerDefinitions: [{ image: REGISTRY_IMAGE, readonlyRootFilesystem: true, user: '1000:1000', portMappings: [{ containerPort: SERVICE_PORT }, { containerPort: ADMIN_PORT }] }],
     });
+    // the container log group: named after the service and this stack's own id (a redeploy after destroy gets a fresh one)
+    const { Stacks } = moto.call<{ Stacks: { StackId: string }[] }>('cloudformation', 'DescribeStacks', { StackName: STACK });
+    const stackUuid = Stacks[0].StackId.split('/')[2];
+    expect(id('AWS::Logs::LogGroup')).toContain(`/ecs/${serviceName}/${stackUuid.split('-')[0]}`);
     const { TargetGroups } = moto.call<{ TargetGroups: { HealthCheckPath: string; Port: number }[] }>('elbv2', 'DescribeTargetGroups', { TargetGroupArns: id('AWS::ElasticLoadBalancingV2::TargetGroup') });
     expect(TargetGroups[0]).toMatchObject({ HealthCheckPath: PROBE_PATHS.readiness, Port: SERVICE_PORT });
   }, 60_000);

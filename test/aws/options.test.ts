@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -178,8 +178,12 @@ describe('Redis options', () => {
 });
 
 describe('HTTPS', () => {
-  it('with a certificate: HTTPS on 443 with a modern TLS policy, 80 redirects, no warning', () => {
+  it('with a certificate: internet-facing HTTPS on 443 with a modern TLS policy, 80 redirects, no warning', () => {
     const s = variant((stack) => ({ certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/abc') }));
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Subnets: s.tbo.vpc.publicSubnets.map((sn) => ref(logicalId(s, sn))),
+    });
     s.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
@@ -192,8 +196,8 @@ describe('HTTPS', () => {
       Port: 80,
       DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
     });
-    const ingress = s.json.Resources[logicalId(s, s.tbo.loadBalancerSecurityGroup)].Properties!.SecurityGroupIngress as { FromPort: number }[];
-    expect(ingress.map((i) => i.FromPort).sort()).toEqual([443, 80]);
+    const ingress = s.json.Resources[logicalId(s, s.tbo.loadBalancerSecurityGroup)].Properties!.SecurityGroupIngress as { FromPort: number; CidrIp: string }[];
+    expect(ingress.map((i) => `${i.CidrIp}:${i.FromPort}`).sort()).toEqual(['0.0.0.0/0:443', '0.0.0.0/0:80']);
     expect(s.warnings).toEqual([]);
     expect(JSON.stringify(Object.values(s.json.Outputs!).find((o) => JSON.stringify(o).includes('https://')))).toContain('DNSName');
     // the port 80 listener keeps its logical id whether it forwards or redirects
@@ -213,6 +217,7 @@ describe('HTTPS', () => {
     });
     s.template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'tbo.example.com.', Type: 'A', HostedZoneId: 'Z0123456789ABCDEFGHIJ' });
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
     expect(s.tbo.url).toBe('https://tbo.example.com');
     expect(s.tbo.certificate).toBeDefined();
   });
@@ -230,6 +235,22 @@ describe('load balancer options', () => {
     expect(s.warnings).toEqual([expect.stringMatching(/accessLogs: false turns off/), expect.stringMatching(/serves plain HTTP/)]);
     const ingress = s.json.Resources[logicalId(s, s.tbo.loadBalancerSecurityGroup)].Properties!.SecurityGroupIngress as Record<string, unknown>[];
     expect(ingress).toEqual([expect.objectContaining({ CidrIp: '10.20.0.0/16', FromPort: 80 }), expect.objectContaining({ CidrIpv6: '2001:db8::/32', FromPort: 80 })]);
+  });
+
+  it('allowPlaintextInternet: an internet-facing HTTP load balancer open to anywhere, with a warning that says so', () => {
+    const s = variant({ allowPlaintextInternet: true });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    const ingress = s.json.Resources[logicalId(s, s.tbo.loadBalancerSecurityGroup)].Properties!.SecurityGroupIngress as Record<string, unknown>[];
+    expect(ingress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 80 })]);
+    expect(s.warnings).toEqual([expect.stringMatching(/serves plain HTTP to the internet \(allowPlaintextInternet: true\), so API keys and prompts cross the internet unencrypted/)]);
+  });
+
+  it('internetFacing: false with a certificate: internal HTTPS', () => {
+    const s = variant((stack) => ({ internetFacing: false, certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/abc') }));
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+    expect(s.warnings).toEqual([]);
   });
 
   it('internal without allowedCidrs admits only the VPC', () => {
@@ -253,23 +274,47 @@ describe('task, scaling and config options', () => {
       memoryLimitMiB: 4096,
       logGroupName: '/ecs/tbo-prod',
       logRetention: logs.RetentionDays.ONE_YEAR,
-      desiredCount: 4,
+      logGroupRemovalPolicy: RemovalPolicy.DESTROY,
       minCapacity: 3,
       maxCapacity: 12,
       targetCpuUtilization: 55,
-      scaleOutLatency: Duration.seconds(1),
       requestsPerTarget: 300,
+      targetQueueLength: 20,
+      overheadAlarmThreshold: Duration.millis(20),
     });
     s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '4096' });
-    s.template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/tbo-prod', RetentionInDays: 365 });
-    s.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 4 });
+    s.template.hasResource('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/ecs/tbo-prod', RetentionInDays: 365 }, DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    expect(onlyResource(s.json, 'AWS::ECS::Service').props).not.toHaveProperty('DesiredCount');
     s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 3, MaxCapacity: 12 });
     s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 55 }) });
     s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 300 }) });
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 1 });
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ CustomizedMetricSpecification: Match.objectLike({ MetricName: 'QueueLength' }), TargetValue: 20, DisableScaleIn: true }),
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Overhead', ExtendedStatistic: 'p95', Threshold: 0.02 });
   });
 
-  it('config is rendered to env vars, and drives deregistration, stop timeout, health checks, idle timeout and the alarms\' metrics', () => {
+  it('maxStreamDuration: the deregistration delay, so responses up to that long finish on deploy and scale-in; stop and drain timeouts unchanged', () => {
+    const s = variant({ maxStreamDuration: Duration.minutes(45) });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '2700' }]),
+    });
+    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ StopTimeout: 30 })] });
+    expect(envOf(s.json)).toMatchObject({ TBO_DRAIN_TIMEOUT: '25', TBO_UPSTREAM_TIMEOUT: '600' });
+  });
+
+  it('serviceName names the deployment: TBO_SERVICE_NAME, the alarms\' dimension and names, the log group', () => {
+    const s = variant({ serviceName: 'tbo-prod.eu_1' });
+    expect(s.tbo.serviceName).toBe('tbo-prod.eu_1');
+    expect(envOf(s.json)).toMatchObject({ TBO_SERVICE_NAME: 'tbo-prod.eu_1' });
+    for (const alarm of [...s.tbo.alarms, s.tbo.overheadAlarm]) {
+      expect(s.json.Resources[logicalId(s, alarm)].Properties).toMatchObject({ AlarmName: expect.stringMatching(/^tbo-prod\.eu_1-TBO/), Dimensions: [{ Name: 'Service', Value: 'tbo-prod.eu_1' }] });
+    }
+    expect(JSON.stringify(s.json.Resources[logicalId(s, s.tbo.logGroup)].Properties!.LogGroupName)).toContain('"/ecs/tbo-prod.eu_1/"');
+    expect(s.tbo.metricQueueLength().dimensions).toEqual({ Service: 'tbo-prod.eu_1' });
+  });
+
+  it('config is rendered to env vars, and drives deregistration (the upstream timeout), stop timeout, health checks, idle timeout and the alarms\' metrics', () => {
     const s = variant({
       config: { anthropicBaseUrl: 'https://llm-proxy.internal.example.com:8443', optimizationLevel: 'speed', drainTimeout: 55, healthCheckInterval: 10, upstreamTimeout: 900, metricsNamespace: 'Acme/TBO', serviceName: 'tbo-prod', metricsExportInterval: 120 },
     });
@@ -280,12 +325,13 @@ describe('task, scaling and config options', () => {
     expect(envOf(s.json)).toMatchObject({ TBO_OPTIMIZATION_LEVEL: 'speed', TBO_DRAIN_TIMEOUT: '55', TBO_METRICS_NAMESPACE: 'Acme/TBO', TBO_SERVICE_NAME: 'tbo-prod', TBO_METRICS_EMF: 'true' });
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckIntervalSeconds: 10,
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }]),
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '900' }]),
     });
     s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ StopTimeout: 60, HealthCheck: Match.objectLike({ Interval: 10 }) })] });
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '900' }]) });
     const latency = TBO_ALERT_RULES.find((r) => r.signal === 'latencyP95')!;
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'tbo-prod-TBOHighLatency',
       Namespace: 'Acme/TBO',
       Dimensions: [{ Name: 'Service', Value: 'tbo-prod' }],
       Period: 120,
@@ -293,6 +339,7 @@ describe('task, scaling and config options', () => {
       Threshold: latency.threshold,
     });
     expect(s.tbo.metricLatency()).toMatchObject({ namespace: 'Acme/TBO', dimensions: { Service: 'tbo-prod' } });
+    expect(s.tbo.serviceName).toBe('tbo-prod'); // config.serviceName names the deployment as the serviceName prop does
   });
 });
 

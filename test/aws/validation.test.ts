@@ -1,4 +1,5 @@
-import { App, Duration, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -30,12 +31,23 @@ describe('synth-time validation: each message names the prop, the value received
   it.each<[string, TboFargateServiceProps, RegExp]>([
     ['keep-alive not above the ALB idle timeout', { idleTimeout: Duration.seconds(120), config: { keepAliveTimeout: 60 } }, /^TboFargateService: config\.keepAliveTimeout: received 60; must be above the load balancer idle timeout \(120 s\)/],
     ['min > max', { minCapacity: 5, maxCapacity: 3 }, /^TboFargateService: minCapacity: received 5; must be ≤ maxCapacity \(3\)$/],
-    ['desired outside min..max', { desiredCount: 1 }, /^TboFargateService: desiredCount: received 1; must be from minCapacity \(2\) to maxCapacity \(20\)$/],
+    ['a desired count (autoscaling owns the task count; deploys would reset it)', { desiredCount: 3 } as never, /^TboFargateService: desiredCount: received 3; no longer accepted: autoscaling owns the task count, .*minCapacity is the floor and what the first deploy starts$/],
     ['non-integer capacity', { maxCapacity: 2.5 }, /^TboFargateService: maxCapacity: received 2.5; must be an integer from 1 to 10000$/],
     ['CPU not a Fargate size', { cpu: 300 }, /^TboFargateService: cpu: received 300; accepted values: 256, 512, 1024, 2048, 4096, 8192, 16384$/],
     ['memory that does not fit the CPU', { cpu: 256, memoryLimitMiB: 4096 }, /^TboFargateService: memoryLimitMiB: received 4096; with cpu 256, Fargate accepts 512, 1024, 2048$/],
     ['CPU target above 100 %', { targetCpuUtilization: 120 }, /^TboFargateService: targetCpuUtilization: received 120; must be a percentage above 0 and at most 100$/],
-    ['zero latency threshold', { scaleOutLatency: Duration.seconds(0) }, /^TboFargateService: scaleOutLatency: received "0 s"; must be above 0 seconds$/],
+    ['scaling on the load balancer\'s latency', { scaleOutLatency: Duration.seconds(2) } as never, /^TboFargateService: scaleOutLatency: received "2 seconds"; no longer accepted: .*model's generation time.*targetQueueLength.*overheadAlarmThreshold/],
+    ['a queue target of 0', { targetQueueLength: 0 }, /^TboFargateService: targetQueueLength: received 0; must be a number of waiting requests per task above 0/],
+    ['a zero overhead threshold', { overheadAlarmThreshold: Duration.seconds(0) }, /^TboFargateService: overheadAlarmThreshold: received "0 s"; must be above 0 seconds/],
+    ['streams longer than the load balancer can wait for', { maxStreamDuration: Duration.hours(2) }, /^TboFargateService: maxStreamDuration: received "2 hours"; accepted values: 1 second to 60 minutes \(the load balancer keeps a deregistering task at most 3600 s; Fargate's stop timeout, at most 120 s, cannot carry a stream\)$/],
+    ['a zero stream duration', { maxStreamDuration: Duration.seconds(0) }, /^TboFargateService: maxStreamDuration: received "0 seconds"; accepted values: 1 second to 60 minutes/],
+    ['an internet-facing load balancer without a certificate', { internetFacing: true }, /^TboFargateService: internetFacing: received true; without a certificate an internet-facing load balancer would carry API keys and prompts in plain text; pass certificate .*allowPlaintextInternet: true/],
+    ['allowPlaintextInternet with internetFacing: false', { allowPlaintextInternet: true, internetFacing: false }, /^TboFargateService: allowPlaintextInternet: received true; contradicts internetFacing: false/],
+    ['a service name with a space', { serviceName: 'tbo prod' }, /^TboFargateService: serviceName: received "tbo prod"; accepted values: 1 to 64 characters of A-Z a-z 0-9 \. _ - known at synth/],
+    ['a service name over 64 characters', { serviceName: 's'.repeat(65) }, /^TboFargateService: serviceName: received "s{65}"; accepted values: 1 to 64 characters/],
+    ['a service name known only at deploy', { serviceName: Token.asString({ Ref: 'Name' }) }, /^TboFargateService: serviceName: received "\$\{Token\[.*\]\}"; accepted values: .* known at synth/],
+    ['serviceName and a different config.serviceName', { serviceName: 'a', config: { serviceName: 'b' } }, /^TboFargateService: serviceName: received "a"; differs from config\.serviceName \("b"\); both name the same thing \(TBO_SERVICE_NAME\), give one of them$/],
+    ['a log group removal policy a log group cannot have', { logGroupRemovalPolicy: RemovalPolicy.SNAPSHOT }, /^TboFargateService: logGroupRemovalPolicy: received "snapshot"; accepted values: RemovalPolicy\.RETAIN, RemovalPolicy\.RETAIN_ON_UPDATE_OR_DELETE, RemovalPolicy\.DESTROY/],
     ['requests per target below 1', { requestsPerTarget: 0 }, /^TboFargateService: requestsPerTarget: received 0; must be an integer from 1/],
     ['a malformed CIDR', { allowedCidrs: ['10.0.0.0'] }, /^TboFargateService: allowedCidrs: received "10.0.0.0"; each must be an IPv4 or IPv6 CIDR range/],
     ['no CIDR at all', { allowedCidrs: [] }, /^TboFargateService: allowedCidrs: received \[\]; must list at least one CIDR range/],
@@ -67,6 +79,11 @@ describe('synth-time validation: each message names the prop, the value received
     expect(problems({ redis: { clusterMode: true }, existingRedis: { endpoint: { host: 'r.example.com', tls: true } } })).toEqual([
       'TboFargateService: redis.clusterMode: received true; existingRedis.endpoint.cluster is false; set existingRedis.endpoint.cluster: true for a cluster-mode Redis (the service then runs with REDIS_CLUSTER=true)',
     ]);
+  });
+
+  it('allowPlaintextInternet with a certificate (it would change nothing)', () => {
+    const message = problems((stack) => ({ allowPlaintextInternet: true, certificate: acm.Certificate.fromCertificateArn(stack, 'C', 'arn:aws:acm:us-east-1:111122223333:certificate/abc') }));
+    expect(message).toEqual(['TboFargateService: allowPlaintextInternet: received true; is unused with a certificate (the listener is HTTPS and HTTP redirects to it); remove one of them']);
   });
 
   it('hostedZone without domainName', () => {
@@ -137,7 +154,11 @@ describe('synth-time validation: each message names the prop, the value received
 
   it('accepts every default and every valid edge', () => {
     expect(build({})).not.toThrow();
-    expect(build({ minCapacity: 0, desiredCount: 0, maxCapacity: 1, cpu: 16384, memoryLimitMiB: 122880, config: { drainTimeout: 115, healthCheckInterval: 300 } })).not.toThrow();
+    expect(build({ minCapacity: 0, maxCapacity: 1, cpu: 16384, memoryLimitMiB: 122880, config: { drainTimeout: 115, healthCheckInterval: 300 } })).not.toThrow();
+    expect(build({ maxStreamDuration: Duration.hours(1), config: { upstreamTimeout: 3600 } })).not.toThrow();
+    expect(build({ maxStreamDuration: Duration.seconds(1) })).not.toThrow();
+    expect(build({ serviceName: 's'.repeat(64), config: { serviceName: 's'.repeat(64) } })).not.toThrow();
+    expect(build({ allowPlaintextInternet: true, internetFacing: true })).not.toThrow();
     expect(build({ redisKeyPrefix: 'p'.repeat(64), metricsScrapers: [] })).not.toThrow();
     expect(build({ redisKeyPrefix: 'A.z_0-9' })).not.toThrow();
   });

@@ -8,9 +8,10 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
-import { ADMIN_PORT, PROBE_PATHS, SERVICE_PORT, TBO_ALERT_RULES } from '../../lib/core';
-import { GMP_SIDECAR_IMAGE, TboAlertPolicies, TboCloudRunService, type TboCloudRunServiceProps } from '../../lib/gcp';
-import { BASE, parse, resourcesOf, synthTbo, validationError } from './support';
+import { ADMIN_PORT, PROBE_PATHS, SERVICE_PORT, TBO_ALERT_RULES, scopeAlertRule } from '../../lib/core';
+import { GMP_CLOUD_RUN_CLUSTER, GMP_SIDECAR_IMAGE, TboAlertPolicies, TboCloudRunService, cloudRunMetricScope, type TboCloudRunServiceProps } from '../../lib/gcp';
+import { matcherLabels, metricNames } from '../alerts/promql';
+import { BASE, NAME, parse, resourcesOf, synthTbo, validationError } from './support';
 
 Testing.setupJest();
 
@@ -33,39 +34,57 @@ interface Condition {
 describe('TboCloudRunService: Cloud Monitoring alert policies from TBO_ALERT_RULES', () => {
   const json = synthTbo();
 
-  test.each(TBO_ALERT_RULES.map((r) => [r.name, r] as const))('%s: a PromQL condition with the rule\'s query, for and severity', (_name, rule) => {
+  test.each(TBO_ALERT_RULES.map((r) => [r.name, r] as const))('%s: a PromQL condition with the rule\'s query (this service\'s series), for and severity', (_name, rule) => {
     expect(json).toHaveResourceWithProperties(MonitoringAlertPolicy, {
       project: 'my-project',
-      display_name: `tbo-service ${rule.name}`,
+      display_name: `${NAME} ${rule.name}`,
       combiner: 'OR',
       severity: rule.severity.toUpperCase(),
-      user_labels: { app: 'tbo', service: 'tbo-service', severity: rule.severity },
+      user_labels: { app: 'tbo', service: NAME, severity: rule.severity },
       conditions: [
         {
           display_name: rule.summary,
           condition_prometheus_query_language: {
-            query: rule.promql,
+            query: scopeAlertRule(rule, { cluster: '__run__', namespace: NAME }).promql,
             duration: `${rule.forSeconds}s`,
             evaluation_interval: '60s',
             alert_rule: rule.name,
             rule_group: 'tbo',
-            labels: { severity: rule.severity, service: 'tbo' },
+            labels: { severity: rule.severity, service: NAME },
             disable_metric_validation: true,
           },
         },
       ],
-      documentation: expect.objectContaining({ mime_type: 'text/markdown', subject: `tbo-service: ${rule.summary}` }),
+      documentation: expect.objectContaining({ mime_type: 'text/markdown', subject: `${NAME}: ${rule.summary}` }),
     });
   });
 
-  test('exactly one policy per rule, with the same PromQL and for as the Prometheus rules file', () => {
+  test('exactly one policy per rule: the Prometheus rules file\'s PromQL and for, narrowed to this service\'s series', () => {
     const policies = resourcesOf(json, 'google_monitoring_alert_policy').map(([, p]) => p as { conditions: Condition[] });
     expect(policies).toHaveLength(TBO_ALERT_RULES.length);
     const file = parseYaml(readFileSync(RULES_YML, 'utf8')) as { groups: { rules: { alert: string; expr: string; for: string }[] }[] };
     const fromFile = file.groups[0].rules.map((r) => ({ name: r.alert, query: r.expr, duration: `${Number(r.for.replace('m', '')) * 60}s` }));
-    const fromPolicies = policies.map((p) => p.conditions[0].condition_prometheus_query_language).map((c) => ({ name: c.alert_rule, query: c.query, duration: c.duration }));
+    // Without the two scope matchers each query is exactly the file's expression.
+    const unscoped = (query: string) => query.replaceAll(`{cluster="__run__",namespace="${NAME}"}`, '').replaceAll(`,cluster="__run__",namespace="${NAME}"`, '');
+    const fromPolicies = policies.map((p) => p.conditions[0].condition_prometheus_query_language).map((c) => ({ name: c.alert_rule, query: unscoped(c.query), duration: c.duration }));
     const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
     expect(fromPolicies.sort(byName)).toEqual(fromFile.sort(byName));
+  });
+
+  test('every metric selector of every query matches cluster="__run__" and namespace=<serviceName>, the labels Google\'s Cloud Run collector writes', () => {
+    expect(cloudRunMetricScope(NAME)).toEqual({ cluster: GMP_CLOUD_RUN_CLUSTER, namespace: NAME });
+    for (const [, policy] of resourcesOf(json, 'google_monitoring_alert_policy')) {
+      const { query } = (policy as { conditions: Condition[] }).conditions[0].condition_prometheus_query_language;
+      const selectors = matcherLabels(query);
+      expect(metricNames(query).length).toBeGreaterThan(0);
+      // Each occurrence of each metric is a selector (no bare metric name reads every service's series)…
+      for (const name of metricNames(query)) {
+        expect(query.match(new RegExp(`\\b${name}\\b`, 'g'))).toHaveLength(selectors.filter((m) => m.metric === name).length);
+      }
+      // …and every selector carries both labels, the namespace being this service's name.
+      for (const { labels } of selectors) expect(labels).toEqual(expect.arrayContaining(['cluster', 'namespace']));
+      expect(query.split(`namespace="${NAME}"`).length - 1).toBe(selectors.length);
+    }
   });
 
   test('the latency condition reads the histogram the service exports', () => {
@@ -105,11 +124,14 @@ describe('TboCloudRunService: Cloud Monitoring alert policies from TBO_ALERT_RUL
     expect(warningsOf({ alerts: false })).toEqual([]);
   });
 
-  test('TboAlertPolicies takes any rule list', () => {
+  test('TboAlertPolicies takes any rule list, scoped to its service; metricScope overrides the labels', () => {
     const synthesized = Testing.synthScope((scope) => {
       new TboAlertPolicies(scope, 'a', { serviceName: 'svc', rules: [TBO_ALERT_RULES[1]] });
+      new TboAlertPolicies(scope, 'b', { serviceName: 'other', rules: [TBO_ALERT_RULES[1]], metricScope: { job: 'tbo-collector' } });
     });
-    expect(resourcesOf(synthesized, 'google_monitoring_alert_policy')).toHaveLength(1);
+    expect(resourcesOf(synthesized, 'google_monitoring_alert_policy')).toHaveLength(2);
+    const queries = resourcesOf(synthesized, 'google_monitoring_alert_policy').map(([, p]) => (p as { conditions: Condition[] }).conditions[0].condition_prometheus_query_language.query);
+    expect(queries.sort()).toEqual(['max(tbo_circuit_breaker_active{cluster="__run__",namespace="svc"}) > 0', 'max(tbo_circuit_breaker_active{job="tbo-collector"}) > 0']);
     expect(synthesized).toHaveResourceWithProperties(MonitoringAlertPolicy, { display_name: 'svc TBOCircuitBreakerActive', severity: 'CRITICAL' });
   });
 
@@ -128,7 +150,7 @@ describe('TboCloudRunService: the Managed Service for Prometheus collector sidec
   const json = synthTbo({ managedPrometheus: true });
   type Container = Record<string, unknown> & { name: string };
   const service = () => Object.values(parse(json).resource?.google_cloud_run_v2_service ?? {})[0] as { template: { containers: Container[]; volumes?: unknown[] }; depends_on?: string[] };
-  const secretId = () => resourcesOf(json, 'google_secret_manager_secret').find(([, s]) => s.secret_id === 'tbo-service-gmp-config')![0];
+  const secretId = () => resourcesOf(json, 'google_secret_manager_secret').find(([, s]) => s.secret_id === `${NAME}-gmp-config`)![0];
   const saEmail = () => `\${google_service_account.${Object.keys(parse(json).resource?.google_service_account ?? {})[0]}.email}`;
 
   test('off by default: one container, no config secret, no project-level grant', () => {
@@ -164,7 +186,7 @@ describe('TboCloudRunService: the Managed Service for Prometheus collector sidec
     });
     expect(ADMIN_PORT).toBe(9464);
     expect(ADMIN_PORT).not.toBe(SERVICE_PORT);
-    expect(json).toHaveResourceWithProperties(SecretManagerSecret, { secret_id: 'tbo-service-gmp-config', project: 'my-project', replication: { auto: {} }, deletion_protection: true });
+    expect(json).toHaveResourceWithProperties(SecretManagerSecret, { secret_id: `${NAME}-gmp-config`, project: 'my-project', replication: { auto: {} }, deletion_protection: true });
   });
 
   test('the service account reads that secret only, and writes metrics (roles/monitoring.metricWriter)', () => {
@@ -197,7 +219,7 @@ describe('TboCloudRunService: the Managed Service for Prometheus collector sidec
   test('with createService: false the config secret and grants exist already, and there is no service', () => {
     const firstStage = synthTbo({ managedPrometheus: true, createService: false });
     expect(resourcesOf(firstStage, 'google_cloud_run_v2_service')).toEqual([]);
-    expect(firstStage).toHaveResourceWithProperties(SecretManagerSecret, { secret_id: 'tbo-service-gmp-config' });
+    expect(firstStage).toHaveResourceWithProperties(SecretManagerSecret, { secret_id: `${NAME}-gmp-config` });
     expect(firstStage).toHaveResourceWithProperties(ProjectIamMember, { role: 'roles/monitoring.metricWriter' });
   });
 
@@ -205,6 +227,6 @@ describe('TboCloudRunService: the Managed Service for Prometheus collector sidec
     const [withSidecar] = service().template.containers;
     const [plain] = (Object.values(parse(synthTbo()).resource?.google_cloud_run_v2_service ?? {})[0] as { template: { containers: Container[] } }).template.containers;
     expect(withSidecar).toEqual(plain);
-    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { name: 'tbo-service' });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { name: NAME });
   });
 });

@@ -3,10 +3,10 @@ import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-servi
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { Testing, Token } from 'cdktf';
+import { AnnotationMetadataEntryType, Testing, Token } from 'cdktf';
 import { ADMIN_PORT, DEPLOYED_JWT_CLAIMS, PROBE_PATHS, SECRET_ENV, SERVICE_PORT, SETTINGS, redisKeyPrefixFor, renderEnvironment } from '../../lib/core';
-import { CLOUD_RUN_DRAIN_SECONDS, TboCloudRunService, resolveCloudRunProps, tboContainer } from '../../lib/gcp';
-import { BASE, IMAGE, container, envByName, onlyResource, parse, resourcesOf, synthTbo, type EnvVar } from './support';
+import { CLOUD_RUN_DRAIN_SECONDS, TboCloudRunService, resolveCloudRunProps, tboContainer, type TboCloudRunServiceProps } from '../../lib/gcp';
+import { BASE, IMAGE, NAME, container, envByName, onlyResource, parse, resourcesOf, synthTbo, type EnvVar } from './support';
 
 Testing.setupJest();
 
@@ -15,7 +15,7 @@ describe('TboCloudRunService: the Cloud Run v2 service with its defaults', () =>
 
   test('name, location, project, ingress all, deletion protection on', () => {
     expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
-      name: 'tbo-service',
+      name: NAME,
       location: 'europe-west1',
       project: 'my-project',
       ingress: 'INGRESS_TRAFFIC_ALL',
@@ -56,7 +56,7 @@ describe('TboCloudRunService: the Cloud Run v2 service with its defaults', () =>
   });
 
   test('runs as its own service account', () => {
-    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: 'tbo-service-run', project: 'my-project' });
+    expect(json).toHaveResourceWithProperties(ServiceAccount, { account_id: `${NAME}-run`, project: 'my-project' });
     const [[saId]] = resourcesOf(json, 'google_service_account');
     expect(json).toHaveResourceWithProperties(CloudRunV2Service, {
       template: expect.objectContaining({ service_account: `\${google_service_account.${saId}.email}` }),
@@ -97,11 +97,12 @@ describe('TboCloudRunService: env comes from the shared contract only', () => {
     const json = Testing.synthScope((scope) => {
       tbo = new TboCloudRunService(scope, 'tbo', { ...BASE, config: { optimizationLevel: 'speed', logLevel: 'debug' } });
     });
-    // Cloud Run's own default under the user's config: drain within the 10 s before SIGKILL.
-    const expected = renderEnvironment({ drainTimeout: CLOUD_RUN_DRAIN_SECONDS, optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint, {
+    // Cloud Run's own defaults under the user's config: drain within the 10 s before SIGKILL; logs named after serviceName.
+    const expected = renderEnvironment({ drainTimeout: CLOUD_RUN_DRAIN_SECONDS, serviceName: NAME, optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint, {
       redisKeyPrefix: redisKeyPrefixFor(tbo.node.addr),
     });
     expect(expected.TBO_DRAIN_TIMEOUT).toBe('9');
+    expect(expected[SETTINGS.serviceName.env]).toBe(NAME);
     expect(expected).toMatchObject({ TBO_ADMIN_PORT: String(ADMIN_PORT), TBO_REDIS_KEY_PREFIX: tbo.redisKeyPrefix });
     expect(tbo.environment).toEqual(expected);
     const env = container(json).env;
@@ -269,12 +270,13 @@ describe('TboCloudRunService: options', () => {
     expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(0);
     expect(parse(json).output?.tbo_url).toBeUndefined();
     expect(parse(json).output?.tbo_secret_commands).toBeDefined();
+    expect(parse(json).output?.tbo_rollout_command).toBeUndefined();
     expect(resourcesOf(json, 'google_secret_manager_secret')).toHaveLength(5);
     expect(resourcesOf(json, 'google_secret_manager_secret_iam_member')).toHaveLength(5);
     expect(resourcesOf(json, 'google_redis_instance')).toHaveLength(1);
-    // The generated signing key has its version already, ready for the first revision.
+    // The generated signing key has its version already, ready for the first revision; the three secrets to fill have placeholders.
     expect(resourcesOf(json, 'random_password')).toHaveLength(1);
-    expect(resourcesOf(json, 'google_secret_manager_secret_version')).toHaveLength(2);
+    expect(resourcesOf(json, 'google_secret_manager_secret_version')).toHaveLength(5);
   });
 
   test('serviceName prefixes the service, account, secrets, network and Redis', () => {
@@ -286,6 +288,21 @@ describe('TboCloudRunService: options', () => {
     expect(onlyResource(json, 'google_redis_instance').name).toBe('gw-cache');
     expect(onlyResource(json, 'google_compute_network').name).toBe('gw-vpc');
     expect(onlyResource(json, 'google_compute_subnetwork').name).toBe('gw-egress');
+  });
+
+  test('maxConcurrency above config.maxConcurrentRequests warns (requests would queue in TBO\'s lanes, out of Cloud Run\'s sight)', () => {
+    const warnings = (props: Partial<TboCloudRunServiceProps>) => {
+      let tbo!: TboCloudRunService;
+      Testing.synthScope((scope) => {
+        tbo = new TboCloudRunService(scope, 'tbo', { ...BASE, alerts: false, ...props });
+      });
+      return tbo.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    };
+    expect(warnings({})).toEqual([]);
+    expect(warnings({ maxConcurrency: 500 })).toEqual([]);
+    expect(warnings({ maxConcurrency: 300, config: { maxConcurrentRequests: 200 }, memoryMiB: 4096 })).toEqual([
+      expect.stringContaining('maxConcurrency 300 exceeds config.maxConcurrentRequests 200 (TBO_MAX_CONCURRENT_REQUESTS)'),
+    ]);
   });
 
   test('serviceAccountId overrides the account id', () => {
@@ -306,7 +323,7 @@ describe('TboCloudRunService: options', () => {
     const json = Testing.synthScope((scope) => {
       new TboCloudRunService(scope, 'gateway-eu', BASE);
     });
-    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['gateway_eu_secret_commands', 'gateway_eu_url']);
+    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['gateway_eu_rollout_command', 'gateway_eu_secret_commands', 'gateway_eu_url']);
   });
 
   test('logical ids of the resources that existed before issue 10 are unchanged (renaming one replaces it in a live project)', () => {
@@ -339,7 +356,7 @@ describe('TboCloudRunService: options', () => {
       'google_secret_manager_secret_version.tbo_Redis_AuthSecret_Version_87A51837',
       'google_service_account.tbo_ServiceAccount_62780E86',
     ]));
-    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['tbo_secret_commands', 'tbo_url']);
+    expect(Object.keys(parse(json).output ?? {})).toEqual(expect.arrayContaining(['tbo_secret_commands', 'tbo_url']));
   });
 
   test('children are exposed as typed fields', () => {

@@ -27,9 +27,9 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     process.env.GOOGLE_PROJECT = 'acme-prod';
     process.env.GOOGLE_REGION = 'us-central1';
     process.env.TBO_IMAGE = 'us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0';
-    const { json } = synth();
+    const { json, stack } = synth();
     expect(json).toHaveProviderWithProperties(GoogleProvider, { project: 'acme-prod', region: 'us-central1' });
-    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { project: 'acme-prod', location: 'us-central1', name: 'tbo-service' });
+    expect(json).toHaveResourceWithProperties(CloudRunV2Service, { project: 'acme-prod', location: 'us-central1', name: stack.tbo.resolvedProps.serviceName });
     expect(json).toContain('"image": "us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0"');
   });
 
@@ -57,10 +57,13 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     expect(JSON.parse(json).terraform.backend).toEqual({ local: { path: 'terraform.tbo-gcp.tfstate' } });
   });
 
-  test('the construct with its defaults', () => {
-    const { stack } = synth();
-    expect(stack.tbo.resolvedProps).toMatchObject({ serviceName: 'tbo-service', minInstances: 2, maxInstances: 100, public: true, createService: true });
+  test('the construct with its defaults: names from its path, one deploy (placeholders, the service)', () => {
+    const { json, stack } = synth();
+    expect(stack.tbo.resolvedProps).toMatchObject({ minInstances: 2, maxInstances: 100, public: true, createService: true, secretPlaceholders: true });
+    expect(stack.tbo.resolvedProps.serviceName).toMatch(/^tbo-gcp-tbo-[0-9a-f]{6}$/);
     expect(stack.tbo.redis).toBeDefined();
+    expect(JSON.parse(json).output).toHaveProperty('tbo_rollout_command');
+    expect(stack.tbo.secrets.anthropicApiKey.placeholderVersion).toBeDefined();
   });
 
   test('TBO_CREATE_SERVICE=false synthesizes the first-deploy stage (secrets, no service)', () => {

@@ -4,7 +4,7 @@ import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { RedisInstance } from '@cdktf/provider-google/lib/redis-instance';
 import { Testing } from 'cdktf';
-import { resourcesOf, synthTbo } from './support';
+import { NAME, resourcesOf, synthTbo } from './support';
 
 Testing.setupJest();
 
@@ -13,9 +13,9 @@ describe('TboCloudRunService: the direct VPC egress network', () => {
     const json = synthTbo();
     const [[networkId]] = resourcesOf(json, 'google_compute_network');
     const [[subnetId]] = resourcesOf(json, 'google_compute_subnetwork');
-    expect(json).toHaveResourceWithProperties(ComputeNetwork, { name: 'tbo-service-vpc', auto_create_subnetworks: false, routing_mode: 'REGIONAL', project: 'my-project' });
+    expect(json).toHaveResourceWithProperties(ComputeNetwork, { name: `${NAME}-vpc`, auto_create_subnetworks: false, routing_mode: 'REGIONAL', project: 'my-project' });
     expect(json).toHaveResourceWithProperties(ComputeSubnetwork, {
-      name: 'tbo-service-egress',
+      name: `${NAME}-egress`,
       region: 'europe-west1',
       network: `\${google_compute_network.${networkId}.id}`,
       ip_cidr_range: '10.8.0.0/23',

@@ -4,7 +4,7 @@ import { RedisInstance } from '@cdktf/provider-google/lib/redis-instance';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { Testing } from 'cdktf';
 import { SETTINGS } from '../../lib/core';
-import { envByName, onlyResource, resourcesOf, synthTbo } from './support';
+import { NAME, envByName, onlyResource, resourcesOf, synthTbo, validationError } from './support';
 
 Testing.setupJest();
 
@@ -16,7 +16,7 @@ describe('TboCloudRunService: Memorystore for Redis by default', () => {
   test('STANDARD_HA, 1 GB, Redis 7, AUTH, TLS with server authentication, RDB snapshots, on the egress network', () => {
     const [[networkId]] = resourcesOf(json, 'google_compute_network');
     expect(json).toHaveResourceWithProperties(RedisInstance, {
-      name: 'tbo-service-cache',
+      name: `${NAME}-cache`,
       project: 'my-project',
       region: 'europe-west1',
       tier: 'STANDARD_HA',
@@ -43,7 +43,7 @@ describe('TboCloudRunService: Memorystore for Redis by default', () => {
 
   test('the AUTH secret version is made from the instance\'s auth_string (Terraform state holds it)', () => {
     const [[redisId]] = resourcesOf(json, 'google_redis_instance');
-    const [[authSecretId]] = resourcesOf(json, 'google_secret_manager_secret').filter(([, secret]) => secret.secret_id === 'tbo-service-redis-auth');
+    const [[authSecretId]] = resourcesOf(json, 'google_secret_manager_secret').filter(([, secret]) => secret.secret_id === `${NAME}-redis-auth`);
     const versions = resourcesOf(json, 'google_secret_manager_secret_version').filter(([, v]) => v.secret === `\${google_secret_manager_secret.${authSecretId}.id}`);
     expect(versions).toHaveLength(1);
     expect(versions[0][1].secret_data).toBe(`\${google_redis_instance.${redisId}.auth_string}`);
@@ -82,8 +82,9 @@ describe('TboCloudRunService: Redis options', () => {
     expect(resourcesOf(json, 'google_redis_instance')).toHaveLength(0);
     expect(resourcesOf(json, 'google_compute_network')).toHaveLength(0);
     expect(resourcesOf(json, 'google_compute_subnetwork')).toHaveLength(0);
-    // The only version left is the generated cache-signing key's.
-    expect(resourcesOf(json, 'google_secret_manager_secret_version').map(([, v]) => v.secret_data)).toEqual([expect.stringMatching(/^\$\{random_password\./)]);
+    // The only version with a payload in Terraform left is the generated cache-signing key's (the rest are write-only placeholders).
+    const payloads = resourcesOf(json, 'google_secret_manager_secret_version').map(([, v]) => v.secret_data).filter((d) => d !== undefined);
+    expect(payloads).toEqual([expect.stringMatching(/^\$\{random_password\./)]);
     expect(json).not.toContain('auth_string');
     expect((onlyResource(json, 'google_cloud_run_v2_service') as { template: object }).template).not.toHaveProperty('vpc_access');
     const env = envByName(json);
@@ -121,5 +122,25 @@ describe('TboCloudRunService: Redis options', () => {
     const env = envByName(json);
     expect(env.REDIS_HOST.value).toBe('redis.example.com');
     expect(env.REDIS_PASSWORD).toBeUndefined();
+  });
+
+  test('redis.connectMode: PRIVATE_SERVICE_ACCESS on an existing (Shared VPC) network', () => {
+    const json = synthTbo({
+      redis: { connectMode: 'PRIVATE_SERVICE_ACCESS' },
+      existingNetwork: 'projects/host-project/global/networks/shared',
+      existingSubnetwork: 'projects/host-project/regions/europe-west1/subnetworks/run',
+    });
+    expect(json).toHaveResourceWithProperties(RedisInstance, { connect_mode: 'PRIVATE_SERVICE_ACCESS', authorized_network: 'projects/host-project/global/networks/shared' });
+    expect(resourcesOf(json, 'google_compute_network')).toHaveLength(0);
+    expect(synthTbo()).toHaveResourceWithProperties(RedisInstance, { connect_mode: 'DIRECT_PEERING' });
+  });
+
+  test('redis.connectMode is validated: a known mode, and PRIVATE_SERVICE_ACCESS only with existingNetwork', () => {
+    expect(validationError({ redis: { connectMode: 'PEERING' as 'DIRECT_PEERING' } })).toContain(
+      'redis.connectMode: received "PEERING"; accepted values: DIRECT_PEERING, PRIVATE_SERVICE_ACCESS',
+    );
+    expect(validationError({ redis: { connectMode: 'PRIVATE_SERVICE_ACCESS' } })).toMatch(
+      /redis\.connectMode: received "PRIVATE_SERVICE_ACCESS"; needs existingNetwork .*private services access connection, which this construct does not create/,
+    );
   });
 });

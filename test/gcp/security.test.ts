@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App, Testing } from 'cdktf';
 import { TboGcpStack } from '../../app/gcp-stack';
 import { SECRET_ENV, SETTINGS } from '../../lib/core';
-import { TboSecret, type TboCloudRunServiceProps } from '../../lib/gcp';
+import { SECRET_PLACEHOLDER_PREFIX, TboSecret, type TboCloudRunServiceProps } from '../../lib/gcp';
 import { parse, synthTbo } from './support';
 
 Testing.setupJest();
@@ -108,13 +108,16 @@ describe('secret sentinel: a key passed through any path a user could never appe
   test('the secret payloads Terraform handles are the Memorystore AUTH string and the generated signing key, by reference (state holds them, files do not)', () => {
     const json = synthTbo({ openaiApiKey: true });
     const versions = Object.values(parse(json).resource?.google_secret_manager_secret_version ?? {});
-    expect(versions.map((v) => v.secret_data as string).sort()).toEqual([
+    expect(versions.filter((v) => v.secret_data !== undefined).map((v) => v.secret_data as string).sort()).toEqual([
       expect.stringMatching(/^\$\{google_redis_instance\.[A-Za-z0-9_]+\.auth_string\}$/),
       expect.stringMatching(/^\$\{random_password\.[A-Za-z0-9_]+\.result\}$/),
     ]);
-    expect(json).not.toMatch(/secret_data_wo/);
-    // Bringing both secrets leaves no payload in Terraform at all.
-    const none = synthTbo({ existingRedis: { host: '10.0.0.3', authSecret: 'redis-auth' }, existingCacheSigningKeySecret: 'tbo-signing' });
+    // The rest are the placeholders: write-only (never in state), a marker and a UUID Terraform makes at apply.
+    const placeholders = versions.filter((v) => v.secret_data === undefined);
+    expect(placeholders).toHaveLength(4);
+    for (const v of placeholders) expect(v).toMatchObject({ secret_data_wo: `${SECRET_PLACEHOLDER_PREFIX}:\${uuid()}`, secret_data_wo_version: 1 });
+    // Without placeholders and with both secrets brought, no payload is in Terraform at all.
+    const none = synthTbo({ secretPlaceholders: false, existingRedis: { host: '10.0.0.3', authSecret: 'redis-auth' }, existingCacheSigningKeySecret: 'tbo-signing' });
     expect(parse(none).resource?.google_secret_manager_secret_version).toBeUndefined();
     expect(parse(none).resource?.random_password).toBeUndefined();
   });

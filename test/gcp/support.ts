@@ -4,6 +4,15 @@ import { TboCloudRunService, type TboCloudRunServiceProps } from '../../lib/gcp'
 export const IMAGE = 'europe-west1-docker.pkg.dev/my-project/tbo/tbo-service:1.0.0';
 export const BASE: TboCloudRunServiceProps = { image: IMAGE, project: 'my-project', region: 'europe-west1' };
 
+/** The `serviceName` the construct `tbo` of {@link synthTbo} derives (every physical name starts with it). */
+export const NAME: string = (() => {
+  let name = '';
+  Testing.synthScope((scope) => {
+    name = new TboCloudRunService(scope, 'tbo', BASE).resolvedProps.serviceName;
+  });
+  return name;
+})();
+
 /** A synthesized stack (`cdk.tf.json`), parsed. */
 export interface Synthesized {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;

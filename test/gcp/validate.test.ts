@@ -1,8 +1,8 @@
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing } from 'cdktf';
-import { TboConfigValidationError } from '../../lib/core';
-import { requiredMemoryMiB, resolveCloudRunProps } from '../../lib/gcp';
-import { BASE, synthTbo, validationError } from './support';
+import { SETTINGS, TboConfigValidationError } from '../../lib/core';
+import { FALLBACK_SERVICE_NAME, requiredMemoryMiB, resolveCloudRunProps } from '../../lib/gcp';
+import { BASE, envByName, synthTbo, validationError } from './support';
 
 Testing.setupJest();
 
@@ -83,5 +83,19 @@ describe('TboCloudRunService: synth-time validation names the prop, the value an
   test('valid edge values pass', () => {
     expect(() => synthTbo({ minInstances: 0, maxInstances: 1, maxConcurrency: 1000, cpu: 8, memoryMiB: 32768, subnetCidr: '10.0.0.0/26', requestTimeoutSeconds: 1 })).not.toThrow();
     expect(() => synthTbo({ minInstances: 3, maxInstances: 3, maxConcurrency: 1, cpu: 4, memoryMiB: 512, requestTimeoutSeconds: 3600 })).not.toThrow();
+  });
+
+  test('serviceName: the prop, else the derived name, else tbo-service; it names the logs (TBO_SERVICE_NAME) unless config.serviceName does', () => {
+    expect(resolveCloudRunProps(BASE).serviceName).toBe(FALLBACK_SERVICE_NAME);
+    expect(FALLBACK_SERVICE_NAME).toBe('tbo-service');
+    expect(resolveCloudRunProps(BASE, undefined, 'derived-1a2b3c')).toMatchObject({ serviceName: 'derived-1a2b3c', config: { serviceName: 'derived-1a2b3c' } });
+    expect(resolveCloudRunProps({ ...BASE, serviceName: 'gw' }, undefined, 'derived-1a2b3c')).toMatchObject({ serviceName: 'gw', config: { serviceName: 'gw' } });
+    expect(resolveCloudRunProps({ ...BASE, serviceName: 'gw', config: { serviceName: 'Gateway.EU' } }).config.serviceName).toBe('Gateway.EU');
+    expect(envByName(synthTbo({ serviceName: 'gw' }))[SETTINGS.serviceName.env].value).toBe('gw');
+  });
+
+  test('secretPlaceholders defaults to true', () => {
+    expect(resolveCloudRunProps(BASE).secretPlaceholders).toBe(true);
+    expect(resolveCloudRunProps({ ...BASE, secretPlaceholders: false }).secretPlaceholders).toBe(false);
   });
 });

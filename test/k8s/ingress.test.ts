@@ -1,7 +1,7 @@
 import 'cdktf/lib/testing/adapters/jest';
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { Testing } from 'cdktf';
-import { blockOf, synthService } from './support/synth';
+import { blockOf, N, synthService } from './support/synth';
 
 Testing.setupJest();
 
@@ -13,10 +13,10 @@ describe('Ingress with the nginx profile (default when an ingress is given)', ()
 
   it('routes the host, TLS only, to the Service on port 80 through IngressClass nginx', () => {
     expect(json).toHaveResourceWithProperties(IngressV1, {
-      metadata: expect.objectContaining({ name: 'tbo-service' }),
+      metadata: expect.objectContaining({ name: N.service }),
       spec: {
         ingress_class_name: 'nginx',
-        tls: [{ hosts: [HOST], secret_name: 'tbo-tls' }],
+        tls: [{ hosts: [HOST], secret_name: N.tls }],
         rule: [
           {
             host: HOST,

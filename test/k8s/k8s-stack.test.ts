@@ -73,6 +73,17 @@ describe('TboKubernetesStack', () => {
     expect(json).not.toHaveResource(SecretV1);
   });
 
+  it('keeps the guide\'s names (namespace tbo-system, tbo-service, Secret tbo-secrets) and outputs what an operator needs', () => {
+    setEnv({ TBO_IMAGE: 'i' });
+    const { stack, json } = synthStack({ kubeconfig: '/k' });
+    expect([stack.tbo.name, stack.tbo.namespaceName, stack.tbo.secretName]).toEqual(['tbo', 'tbo-system', 'tbo-secrets']);
+    expect(JSON.parse(json).output).toEqual({
+      namespace: expect.objectContaining({ value: 'tbo-system' }),
+      secret_name: expect.objectContaining({ value: 'tbo-secrets' }),
+      internal_url: expect.objectContaining({ value: 'http://tbo-service.tbo-system.svc:80' }),
+    });
+  });
+
   it('passes props through', () => {
     const { stack, json } = synthStack({ kubeconfig: '/k', image: 'img', statePath: 'state/k8s.tfstate', service: { replicas: 3, redis: false } });
     expect(JSON.parse(json).terraform.backend.local.path).toMatch(/state\/k8s\.tfstate$/);

@@ -5,7 +5,7 @@ import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { renderEnvironment, SECRET_ENV } from '../../lib/core';
-import { blockOf, synthService } from './support/synth';
+import { blockOf, N, synthService } from './support/synth';
 
 Testing.setupJest();
 
@@ -18,18 +18,18 @@ const gatewayEnv = (json: string) =>
       .map((e) => [e.name, e.value]),
   );
 const configYaml = (json: string) => parse((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']);
-const redisLabels = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'tbo-redis', 'app.kubernetes.io/component': 'cache' };
-const gatewayLabels = { 'app.kubernetes.io/name': 'tbo', 'app.kubernetes.io/instance': 'tbo-service', 'app.kubernetes.io/component': 'gateway' };
+const redisLabels = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': N.redis, 'app.kubernetes.io/component': 'cache' };
+const gatewayLabels = { 'app.kubernetes.io/name': 'tbo', 'app.kubernetes.io/instance': N.service, 'app.kubernetes.io/component': 'gateway' };
 
 describe('in-cluster Redis (default)', () => {
   const json = synthService();
 
   it('is one StatefulSet pod of the official redis:7-alpine image with a 1Gi volume', () => {
     expect(json).toHaveResourceWithProperties(StatefulSetV1, {
-      metadata: expect.objectContaining({ name: 'tbo-redis' }),
+      metadata: expect.objectContaining({ name: N.redis }),
       spec: expect.objectContaining({
         replicas: '1',
-        service_name: 'tbo-redis',
+        service_name: N.redis,
         volume_claim_template: [
           { metadata: expect.objectContaining({ name: 'data' }), spec: { access_modes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
         ],
@@ -42,7 +42,7 @@ describe('in-cluster Redis (default)', () => {
     const c = redisPod(json).container[0];
     expect(c.command).toEqual(['redis-server']);
     expect(c.args).toEqual(['--appendonly', 'yes', '--dir', '/data', '--requirepass', `$(${SECRET_ENV.redisPassword})`, '--maxmemory', String(0.75 * 512 * 2 ** 20), '--maxmemory-policy', 'allkeys-lru']);
-    const fromSecret = { secret_key_ref: { name: 'api-secrets', key: 'redis-password', optional: false } };
+    const fromSecret = { secret_key_ref: { name: N.secret, key: 'redis-password', optional: false } };
     expect(c.env).toEqual([
       { name: SECRET_ENV.redisPassword, value_from: fromSecret },
       { name: 'REDISCLI_AUTH', value_from: fromSecret },
@@ -68,14 +68,14 @@ describe('in-cluster Redis (default)', () => {
 
   it('has a ClusterIP Service on 6379', () => {
     expect(json).toHaveResourceWithProperties(ServiceV1, {
-      metadata: expect.objectContaining({ name: 'tbo-redis' }),
+      metadata: expect.objectContaining({ name: N.redis }),
       spec: { type: 'ClusterIP', selector: redisLabels, port: [{ name: 'redis', port: 6379, target_port: '6379', protocol: 'TCP' }] },
     });
   });
 
   it('is reachable only from the gateway pods, and reaches nothing', () => {
     expect(json).toHaveResourceWithProperties(NetworkPolicyV1, {
-      metadata: expect.objectContaining({ name: 'tbo-redis' }),
+      metadata: expect.objectContaining({ name: N.redis }),
       spec: {
         pod_selector: { match_labels: redisLabels },
         policy_types: ['Ingress', 'Egress'],
@@ -85,8 +85,8 @@ describe('in-cluster Redis (default)', () => {
   });
 
   it('is what the gateway is configured with, in env and config.yaml', () => {
-    expect(gatewayEnv(json)).toMatchObject({ REDIS_HOST: 'tbo-redis.tbo-system.svc', REDIS_PORT: '6379', REDIS_TLS: 'false' });
-    expect(configYaml(json).redis).toMatchObject({ host: 'tbo-redis.tbo-system.svc', port: 6379 });
+    expect(gatewayEnv(json)).toMatchObject({ REDIS_HOST: N.redisHost, REDIS_PORT: '6379', REDIS_TLS: 'false' });
+    expect(configYaml(json).redis).toMatchObject({ host: N.redisHost, port: 6379 });
   });
 });
 
@@ -129,7 +129,7 @@ describe('redis: false', () => {
     expect(json).not.toHaveResource(StatefulSetV1);
     const env = gatewayEnv(json);
     // No Redis location; the instance's key prefix is still stated, so adding a Redis later keeps it.
-    expect(env).toEqual(renderEnvironment({}, undefined, { redisKeyPrefix: env.TBO_REDIS_KEY_PREFIX }));
+    expect(env).toEqual(renderEnvironment({ drainTimeout: 600, serviceName: N.namespace }, undefined, { redisKeyPrefix: env.TBO_REDIS_KEY_PREFIX }));
     expect(env.TBO_REDIS_KEY_PREFIX).toMatch(/^tbo-[0-9a-f]{12}$/);
     expect(env).not.toHaveProperty('REDIS_HOST');
     expect(env).not.toHaveProperty('REDIS_URL');

@@ -2,7 +2,7 @@ import 'cdktf/lib/testing/adapters/jest';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Testing } from 'cdktf';
 import { SECRET_ENV } from '../../lib/core';
-import { blockOf, synthService } from './support/synth';
+import { blockOf, N, synthService } from './support/synth';
 
 Testing.setupJest();
 
@@ -54,8 +54,8 @@ describe('Admin keys and cache signing key', () => {
     const refs = secretEnv(synthService({ secrets: { keys: { cacheSigningKey: 'hmac', adminKeys: 'ops' } } }));
     expect(refs).toEqual(
       expect.arrayContaining([
-        { name: SECRET_ENV.adminKeys, value_from: { secret_key_ref: { name: 'api-secrets', key: 'ops', optional: true } } },
-        { name: SECRET_ENV.cacheSigningKey, value_from: { secret_key_ref: { name: 'api-secrets', key: 'hmac', optional: true } } },
+        { name: SECRET_ENV.adminKeys, value_from: { secret_key_ref: { name: N.secret, key: 'ops', optional: true } } },
+        { name: SECRET_ENV.cacheSigningKey, value_from: { secret_key_ref: { name: N.secret, key: 'hmac', optional: true } } },
       ]),
     );
     expect(SECRET_ENV.cacheSigningKey).toBe('TBO_CACHE_SIGNING_KEY');
@@ -94,9 +94,9 @@ describe('Secret from values (option)', () => {
   const values = { anthropicApiKey: 'SENTINEL-anthropic-7f3a', jwtSecretKey: JWT, redisPassword: 'SENTINEL-redis-91c2' };
   const json = synthService({ secrets: { values } });
 
-  it('creates Secret api-secrets holding the given values under their keys', () => {
+  it('creates Secret <name>-secrets holding the given values under their keys', () => {
     expect(json).toHaveResourceWithProperties(SecretV1, {
-      metadata: expect.objectContaining({ name: 'api-secrets' }),
+      metadata: expect.objectContaining({ name: N.secret }),
       type: 'Opaque',
       data: { 'anthropic-key': values.anthropicApiKey, 'jwt-secret': JWT, 'redis-password': values.redisPassword },
     });

@@ -15,7 +15,7 @@ import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Testing, TerraformStack } from 'cdktf';
 import { ADMIN_PORT, redisKeyPrefixFor } from '../../lib/core';
 import { TboKubernetesService, type TboKubernetesServiceProps } from '../../lib/k8s';
-import { blockOf, blocksOf, IMAGE, synthService, synthWithConstruct } from './support/synth';
+import { blockOf, blocksOf, IMAGE, N, NAME, synthService, synthWithConstruct } from './support/synth';
 
 Testing.setupJest();
 
@@ -24,10 +24,10 @@ const NS_REF = expect.stringMatching(/^\$\{kubernetes_namespace_v1\.Tbo_Namespac
 describe('TboKubernetesService defaults', () => {
   const json = synthService();
 
-  it('creates namespace tbo-system, enforcing the restricted Pod Security Standard', () => {
+  it('creates its own namespace, named after the instance, enforcing the restricted Pod Security Standard', () => {
     expect(json).toHaveResourceWithProperties(NamespaceV1, {
       metadata: {
-        name: 'tbo-system',
+        name: N.namespace,
         labels: expect.objectContaining({
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/warn': 'restricted',
@@ -46,21 +46,21 @@ describe('TboKubernetesService defaults', () => {
     for (const block of namespaced) expect(block.metadata.namespace).toEqual(NS_REF);
   });
 
-  it('has a ConfigMap tbo-config with config.yaml', () => {
-    expect(json).toHaveResourceWithProperties(ConfigMapV1, { metadata: expect.objectContaining({ name: 'tbo-config' }), data: { 'config.yaml': expect.any(String) } });
+  it('has a ConfigMap <name>-config with config.yaml', () => {
+    expect(json).toHaveResourceWithProperties(ConfigMapV1, { metadata: expect.objectContaining({ name: N.config }), data: { 'config.yaml': expect.any(String) } });
   });
 
-  it('references Secret api-secrets and creates none', () => {
+  it('references Secret <name>-secrets and creates none', () => {
     expect(json).not.toHaveResource(SecretV1);
   });
 
   it('has its own ServiceAccount without a token', () => {
-    expect(json).toHaveResourceWithProperties(ServiceAccountV1, { metadata: expect.objectContaining({ name: 'tbo-service' }), automount_service_account_token: false });
+    expect(json).toHaveResourceWithProperties(ServiceAccountV1, { metadata: expect.objectContaining({ name: N.service }), automount_service_account_token: false });
   });
 
   it('runs 5 replicas of the image', () => {
     expect(json).toHaveResourceWithProperties(DeploymentV1, {
-      metadata: expect.objectContaining({ name: 'tbo-service' }),
+      metadata: expect.objectContaining({ name: N.service }),
       spec: expect.objectContaining({
         replicas: '5',
         template: expect.objectContaining({ spec: expect.objectContaining({ container: [expect.objectContaining({ image: IMAGE })] }) }),
@@ -70,7 +70,7 @@ describe('TboKubernetesService defaults', () => {
 
   it('has a ClusterIP Service 80 → 8000', () => {
     expect(json).toHaveResourceWithProperties(ServiceV1, {
-      metadata: expect.objectContaining({ name: 'tbo-service' }),
+      metadata: expect.objectContaining({ name: N.service }),
       spec: expect.objectContaining({ type: 'ClusterIP', port: [{ name: 'http', port: 80, target_port: '8000', protocol: 'TCP' }] }),
     });
   });
@@ -88,19 +88,19 @@ describe('TboKubernetesService defaults', () => {
 
   it('has default-deny, gateway and Redis NetworkPolicies', () => {
     expect(Object.values(blocksOf(json, 'kubernetes_network_policy_v1')).map((b) => (b.metadata as { name: string }).name).sort()).toEqual([
-      'tbo-default-deny',
-      'tbo-redis',
-      'tbo-service',
+      N.defaultDeny,
+      N.redis,
+      N.service,
     ]);
   });
 
   it('has the ResourceQuota, LimitRange, autoscaler, disruption budget and Redis', () => {
-    expect(json).toHaveResourceWithProperties(ResourceQuotaV1, { metadata: expect.objectContaining({ name: 'tbo-quota' }) });
-    expect(json).toHaveResourceWithProperties(LimitRangeV1, { metadata: expect.objectContaining({ name: 'tbo-limits' }) });
-    expect(json).toHaveResourceWithProperties(HorizontalPodAutoscalerV2, { metadata: expect.objectContaining({ name: 'tbo-service' }) });
-    expect(json).toHaveResourceWithProperties(PodDisruptionBudgetV1, { metadata: expect.objectContaining({ name: 'tbo-service' }) });
-    expect(json).toHaveResourceWithProperties(StatefulSetV1, { metadata: expect.objectContaining({ name: 'tbo-redis' }) });
-    expect(json).toHaveResourceWithProperties(ServiceV1, { metadata: expect.objectContaining({ name: 'tbo-redis' }) });
+    expect(json).toHaveResourceWithProperties(ResourceQuotaV1, { metadata: expect.objectContaining({ name: N.quota }) });
+    expect(json).toHaveResourceWithProperties(LimitRangeV1, { metadata: expect.objectContaining({ name: N.limits }) });
+    expect(json).toHaveResourceWithProperties(HorizontalPodAutoscalerV2, { metadata: expect.objectContaining({ name: N.service }) });
+    expect(json).toHaveResourceWithProperties(PodDisruptionBudgetV1, { metadata: expect.objectContaining({ name: N.service }) });
+    expect(json).toHaveResourceWithProperties(StatefulSetV1, { metadata: expect.objectContaining({ name: N.redis }) });
+    expect(json).toHaveResourceWithProperties(ServiceV1, { metadata: expect.objectContaining({ name: N.redis }) });
   });
 
   it('labels everything with the recommended labels', () => {
@@ -108,7 +108,7 @@ describe('TboKubernetesService defaults', () => {
       metadata: expect.objectContaining({
         labels: {
           'app.kubernetes.io/name': 'tbo',
-          'app.kubernetes.io/instance': 'tbo-service',
+          'app.kubernetes.io/instance': N.service,
           'app.kubernetes.io/component': 'gateway',
           'app.kubernetes.io/part-of': 'tbo',
           'app.kubernetes.io/managed-by': 'cdktf',
@@ -147,8 +147,9 @@ describe('TboKubernetesService fields', () => {
     expect(tbo.redis?.statefulSet).toBeInstanceOf(StatefulSetV1);
     expect(tbo.redis?.service).toBeInstanceOf(ServiceV1);
     expect(tbo.redis?.networkPolicy).toBeInstanceOf(NetworkPolicyV1);
-    expect(tbo.namespaceName).toBe('tbo-system');
-    expect(tbo.internalUrl).toBe('http://tbo-service.tbo-system.svc:80');
+    expect(tbo.name).toBe(NAME);
+    expect(tbo.namespaceName).toBe(NAME);
+    expect(tbo.internalUrl).toBe(`http://${N.service}.${NAME}.svc:80`);
     expect(tbo.serviceConfig.optimizationLevel).toBe('balanced');
   });
 
@@ -157,7 +158,7 @@ describe('TboKubernetesService fields', () => {
     for (const field of ['namespace', 'secret', 'ingress', 'defaultDenyPolicy', 'gatewayPolicy', 'resourceQuota', 'limitRange', 'autoscaler', 'disruptionBudget', 'redis'] as const) {
       expect([field, tbo[field]]).toEqual([field, undefined]);
     }
-    expect(tbo.secretName).toBe('api-secrets');
+    expect(tbo.secretName).toBe(N.secret);
   });
 });
 

@@ -15,6 +15,10 @@ export const EMF_METRICS = {
   circuitBreakerActive: 'CircuitBreakerActive',
   /** Sessions with a turn within the idle timeout. */
   activeSessions: 'ActiveSessions',
+  /** Requests waiting for an upstream slot on this instance (`tbo_queue_length`): the scale-out signal. */
+  queueLength: 'QueueLength',
+  /** Time spent in TBO per proxied request, excluding the upstream, seconds, as a distribution. */
+  overhead: 'Overhead',
 } as const;
 
 /** The one dimension of every EMF metric; its value is `TBO_SERVICE_NAME`. */

@@ -39,32 +39,40 @@ export class EmfExporter {
   }
 
   /** Builds one EMF document from what changed since the last flush, and writes it. */
-  async flush(now = Date.now()): Promise<void> {
-    await this.metrics.collect();
-    const histogram = await this.metrics.requestDuration.get();
+  /**
+   * What a histogram gained since the last flush, as an EMF distribution (each bucket's upper
+   * bound and how many observations it gained), and the number of observations gained.
+   */
+  private distribution(values: readonly BucketValue[], bucketMetric: string, include: (v: BucketValue) => boolean): { values: number[]; counts: number[]; total: number } {
     const cumulative = new Map<number, number>();
-    for (const v of histogram.values as BucketValue[]) {
-      if (v.metricName !== 'tbo_request_duration_seconds_bucket' || !PROXIED.test(String(v.labels.endpoint))) continue;
+    for (const v of values) {
+      if (v.metricName !== bucketMetric || !include(v)) continue;
       const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le);
       cumulative.set(le, (cumulative.get(le) ?? 0) + v.value);
     }
     const bounds = [...cumulative.keys()].sort((a, b) => a - b);
-    const values: number[] = [];
-    const counts: number[] = [];
+    const out = { values: [] as number[], counts: [] as number[], total: 0 };
     let below = 0;
-    let total = 0;
     for (const [i, le] of bounds.entries()) {
-      const key = `le:${le}`;
+      const key = `${bucketMetric}:${le}`;
       const delta = (cumulative.get(le) ?? 0) - (this.previous.get(key) ?? 0);
       this.previous.set(key, cumulative.get(le) ?? 0);
       const inBucket = delta - below;
       below = delta;
-      total = delta;
+      out.total = delta;
       if (inBucket > 0) {
-        values.push(Number.isFinite(le) ? le : (bounds[i - 1] ?? 1) * 2);
-        counts.push(inBucket);
+        out.values.push(Number.isFinite(le) ? le : (bounds[i - 1] ?? 1) * 2);
+        out.counts.push(inBucket);
       }
     }
+    return out;
+  }
+
+  async flush(now = Date.now()): Promise<void> {
+    await this.metrics.collect();
+    const latency = this.distribution((await this.metrics.requestDuration.get()).values as BucketValue[], 'tbo_request_duration_seconds_bucket', (v) => PROXIED.test(String(v.labels.endpoint)));
+    const overhead = this.distribution((await this.metrics.overheadSeconds.get()).values as BucketValue[], 'tbo_overhead_seconds_bucket', () => true);
+    const { values, counts, total } = latency;
     const gauge = async (g: { get(): Promise<{ values: { value: number }[] }> }) => (await g.get()).values[0]?.value ?? 0;
     const M = EMF_METRICS;
     // Hit rate over this interval only, and only when there was something to hit: an idle
@@ -88,6 +96,8 @@ export class EmfExporter {
               ...(efficiency > 0 ? [{ Name: M.bandwidthEfficiency, Unit: 'None' }] : []),
               { Name: M.circuitBreakerActive, Unit: 'None' },
               { Name: M.activeSessions, Unit: 'Count' },
+              { Name: M.queueLength, Unit: 'Count' },
+              ...(overhead.values.length ? [{ Name: M.overhead, Unit: 'Seconds' }] : []),
             ],
           },
         ],
@@ -98,8 +108,10 @@ export class EmfExporter {
       ...(efficiency > 0 ? { [M.bandwidthEfficiency]: efficiency } : {}),
       [M.circuitBreakerActive]: await gauge(this.metrics.circuitBreakerActive),
       [M.activeSessions]: await gauge(this.metrics.activeSessions),
+      [M.queueLength]: await gauge(this.metrics.queueLength),
     };
     if (values.length) doc[M.requestLatency] = { Values: values, Counts: counts };
+    if (overhead.values.length) doc[M.overhead] = { Values: overhead.values, Counts: overhead.counts };
     this.write(`${JSON.stringify(doc)}\n`);
   }
 }

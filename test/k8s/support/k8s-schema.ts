@@ -13,7 +13,11 @@ export type FieldType =
   | { readonly kind: 'array'; readonly items: FieldType }
   | { readonly kind: 'int-or-string' | 'quantity' | 'string' | 'number' | 'boolean' | 'unknown' };
 
-/** The kinds this project synthesizes: kubernetes-models module (under its package) and interface. */
+/**
+ * The kinds this project synthesizes: module and interface, under kubernetes-models unless the module
+ * starts with `@` (a package of its own: the Gateway API kinds, which are ESM-only, so their types are
+ * read here and their validation runs in a child process, see gateway-api.ts).
+ */
 export const KIND_MODULES = {
   Namespace: ['v1/Namespace', 'INamespace'],
   ConfigMap: ['v1/ConfigMap', 'IConfigMap'],
@@ -29,7 +33,15 @@ export const KIND_MODULES = {
   NetworkPolicy: ['networking.k8s.io/v1/NetworkPolicy', 'INetworkPolicy'],
   PodDisruptionBudget: ['policy/v1/PodDisruptionBudget', 'IPodDisruptionBudget'],
   HorizontalPodAutoscaler: ['autoscaling/v2/HorizontalPodAutoscaler', 'IHorizontalPodAutoscaler'],
+  HTTPRoute: ['@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute', 'IHTTPRoute'],
 } as const;
+
+/** The .d.ts file of a KIND_MODULES module. */
+function declarationFile(module: string): string {
+  const kubernetesModels = dirname(require.resolve('kubernetes-models/package.json'));
+  // Packages without a CommonJS entry (or an exported package.json) are found next to kubernetes-models.
+  return module.startsWith('@') ? join(kubernetesModels, '..', `${module}.d.ts`) : join(kubernetesModels, `${module}.d.ts`);
+}
 export type KnownKind = keyof typeof KIND_MODULES;
 
 /** Just enough of the standard library for the declarations (a full lib costs ~1.5 s to load). */
@@ -45,9 +57,8 @@ let loaded: { checker: ts.TypeChecker; roots: Map<KnownKind, ts.Type> } | undefi
 
 function load() {
   if (loaded) return loaded;
-  const root = dirname(require.resolve('kubernetes-models/package.json'));
   const files = new Map<KnownKind, string>(
-    (Object.entries(KIND_MODULES) as [KnownKind, readonly [string, string]][]).map(([kind, [module]]) => [kind, join(root, `${module}.d.ts`)]),
+    (Object.entries(KIND_MODULES) as [KnownKind, readonly [string, string]][]).map(([kind, [module]]) => [kind, declarationFile(module)]),
   );
   const options: ts.CompilerOptions = { noEmit: true, skipLibCheck: true, types: [], target: ts.ScriptTarget.ES2022, moduleResolution: ts.ModuleResolutionKind.Node10 };
   const host = ts.createCompilerHost(options);

@@ -150,7 +150,27 @@ describe('toManifest', () => {
   });
 
   it('refuses resource types it has no kind for', () => {
-    expect(() => toManifest('kubernetes_manifest', {})).toThrow(/no Kubernetes kind/);
+    expect(() => toManifest('kubernetes_cron_job_v1', {})).toThrow(/no Kubernetes kind/);
+    expect(() => toManifest('kubernetes_manifest', { manifest: { apiVersion: 'example.com/v1', kind: 'Widget' } })).toThrow(/kubernetes_manifest: no Kubernetes kind is known for example\.com\/v1 Widget/);
+  });
+
+  it('takes a kubernetes_manifest\'s manifest as it is, resolving references and checking its fields', () => {
+    const route = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'r', namespace: '${kubernetes_namespace_v1.ns.metadata[0].name}', labels: { a: 'b' } },
+      spec: { parentRefs: [{ name: 'gw', sectionName: 'https' }], rules: [{ backendRefs: [{ name: 's', port: 80 }], timeouts: { request: '630s' } }] },
+    };
+    const m = toManifest('kubernetes_manifest', { manifest: route, field_manager: { name: 'x' } } as never, resources);
+    expect(m).toEqual({ ...route, metadata: { ...route.metadata, namespace: 'tbo-system' } });
+    expect(() => validateManifest(m)).not.toThrow();
+    const typo = { ...route, spec: { ...route.spec, rules: [{ backendRef: [{ name: 's', port: 80 }] }] } };
+    expect(() => toManifest('kubernetes_manifest', { manifest: typo } as never, resources)).toThrow(/HTTPRoute\.spec\.rules\[0\]\.backendRef: no field/);
+  });
+
+  it('validates Gateway API kinds with @kubernetes-models/gateway-api (durations, required fields)', () => {
+    const bad = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'r' }, spec: { rules: [{ timeouts: { request: '10 minutes' } }] } };
+    expect(() => validateManifest(bad as never)).toThrow(/timeouts\/request must match pattern/);
   });
 
   it('leaves schema errors to kubernetes-models, which reports them', () => {

@@ -11,7 +11,9 @@
  *     run_as_user, ports), octal for mode bits ("0644" → 420);
  *   - `${type.name.path}` references are resolved against the other synthesized blocks;
  *   - provider-only fields (wait_for_rollout, timeouts, lifecycle, depends_on, …) are dropped;
- *   - a Secret's `data` (plain text for the provider) is base64-encoded, as the API expects.
+ *   - a Secret's `data` (plain text for the provider) is base64-encoded, as the API expects;
+ *   - a `kubernetes_manifest` already holds the manifest: only its references are resolved, and its
+ *     fields are checked against the kind's schema the same way.
  * Any key that fits no schema field is reported, never silently dropped.
  */
 import { kindSchema, type FieldType, type KnownKind } from './k8s-schema';
@@ -32,6 +34,11 @@ export const RESOURCE_KINDS: Readonly<Record<string, { readonly apiVersion: stri
   kubernetes_network_policy_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
   kubernetes_pod_disruption_budget_v1: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   kubernetes_horizontal_pod_autoscaler_v2: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+};
+
+/** Kinds a `kubernetes_manifest` may hold, by `apiVersion/kind`. */
+export const MANIFEST_KINDS: Readonly<Record<string, KnownKind>> = {
+  'gateway.networking.k8s.io/v1/HTTPRoute': 'HTTPRoute',
 };
 
 /** Resource arguments that configure the provider or Terraform, not the Kubernetes object. */
@@ -105,20 +112,26 @@ function numeric(value: string, octal: boolean): number | string {
   return octal && /^0\d+$/.test(value) ? Number.parseInt(value, 8) : Number(value);
 }
 
-function convert(value: Json, schema: FieldType, path: string, resources: Resources, problems: string[]): Json | undefined {
+/**
+ * Converts a value to its schema. `exact` (a `kubernetes_manifest`, already in the API's shape):
+ * field names must match exactly and values stay as they are; only references are resolved.
+ */
+function convert(value: Json, schema: FieldType, path: string, resources: Resources, problems: string[], exact = false): Json | undefined {
   if (value === null) return undefined;
   if (typeof value === 'string') value = resolveString(value, resources);
+  const recurse = (v: Json, s: FieldType, p: string) => convert(v, s, p, resources, problems, exact);
   switch (schema.kind) {
     case 'array': {
-      const items = Array.isArray(value) ? value : [value];
-      return items.map((item, i) => convert(item, schema.items, `${path}[${i}]`, resources, problems) ?? null);
+      const items = Array.isArray(value) || exact ? value : [value];
+      if (!Array.isArray(items)) return items;
+      return items.map((item, i) => recurse(item, schema.items, `${path}[${i}]`) ?? null);
     }
     case 'map': {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v, schema.value, `${path}.${k}`, resources, problems) ?? null]));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, recurse(v, schema.value, `${path}.${k}`) ?? null]));
     }
     case 'object': {
-      if (Array.isArray(value)) {
+      if (Array.isArray(value) && !exact) {
         if (value.length !== 1) {
           problems.push(`${path}: ${value.length} blocks where the schema (${schema.name}) has one object`);
           return undefined;
@@ -129,22 +142,22 @@ function convert(value: Json, schema: FieldType, path: string, resources: Resour
       const fields = schema.fields();
       const out: Record<string, Json> = {};
       for (const [key, v] of Object.entries(value)) {
-        const field = fieldFor(key, fields);
+        const field = exact ? (fields.has(key) ? key : undefined) : fieldFor(key, fields);
         if (!field) {
           problems.push(`${path}.${key}: no field of ${schema.name} matches`);
           continue;
         }
-        const converted = convert(v, fields.get(field)!, `${path}.${field}`, resources, problems);
+        const converted = recurse(v, fields.get(field)!, `${path}.${field}`);
         if (converted !== undefined) out[field] = converted;
       }
       return out;
     }
     case 'number':
-      return typeof value === 'string' ? numeric(value, /mode$/i.test(path)) : value;
+      return typeof value === 'string' && !exact ? numeric(value, /mode$/i.test(path)) : value;
     case 'int-or-string':
-      return typeof value === 'string' ? numeric(value, false) : value;
+      return typeof value === 'string' && !exact ? numeric(value, false) : value;
     case 'boolean':
-      return value === 'true' ? true : value === 'false' ? false : value;
+      return exact ? value : value === 'true' ? true : value === 'false' ? false : value;
     default:
       return value;
   }
@@ -152,6 +165,7 @@ function convert(value: Json, schema: FieldType, path: string, resources: Resour
 
 /** Maps one synthesized resource block to its manifest; throws naming every field it cannot place. */
 export function toManifest(type: string, block: Readonly<Record<string, Json>>, resources: Resources = {}): Manifest {
+  if (type === 'kubernetes_manifest') return fromManifestResource(block, resources);
   const target = RESOURCE_KINDS[type];
   if (!target) throw new ManifestMappingError(`${type}: no Kubernetes kind is known for this resource type`);
   const body: Record<string, Json> = {};
@@ -163,6 +177,18 @@ export function toManifest(type: string, block: Readonly<Record<string, Json>>, 
   const problems: string[] = [];
   const converted = convert({ ...body, apiVersion: target.apiVersion, kind: target.kind }, kindSchema(target.kind), target.kind, resources, problems);
   if (problems.length) throw new ManifestMappingError(`${type}: cannot map\n  - ${problems.join('\n  - ')}`);
+  return converted as unknown as Manifest;
+}
+
+/** A `kubernetes_manifest` block's manifest, references resolved, checked field by field against its kind. */
+function fromManifestResource(block: Readonly<Record<string, Json>>, resources: Resources): Manifest {
+  const body = block.manifest;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ManifestMappingError('kubernetes_manifest: no manifest');
+  const kind = MANIFEST_KINDS[`${String(body.apiVersion)}/${String(body.kind)}`];
+  if (!kind) throw new ManifestMappingError(`kubernetes_manifest: no Kubernetes kind is known for ${String(body.apiVersion)} ${String(body.kind)}`);
+  const problems: string[] = [];
+  const converted = convert(body, kindSchema(kind), kind, resources, problems, true);
+  if (problems.length) throw new ManifestMappingError(`kubernetes_manifest (${kind}): cannot map\n  - ${problems.join('\n  - ')}`);
   return converted as unknown as Manifest;
 }
 

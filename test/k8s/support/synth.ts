@@ -1,8 +1,24 @@
 /** Synthesis helpers for the k8s tests. */
 import { Testing, TerraformStack } from 'cdktf';
-import { TboKubernetesService, type TboKubernetesServiceProps } from '../../../lib/k8s';
+import { defaultInstanceName, TboKubernetesService, type TboKubernetesServiceProps } from '../../../lib/k8s';
 
 export const IMAGE = 'registry.example.com/tbo-service:1.0.0';
+
+/** The default `name` (and namespace) of the construct `Tbo` these helpers synthesize: path `stack/Tbo`. */
+export const NAME = defaultInstanceName('stack/Tbo', 'Tbo');
+/** The objects of that default instance. */
+export const N = {
+  namespace: NAME,
+  service: `${NAME}-service`,
+  config: `${NAME}-config`,
+  redis: `${NAME}-redis`,
+  secret: `${NAME}-secrets`,
+  tls: `${NAME}-tls`,
+  quota: `${NAME}-quota`,
+  limits: `${NAME}-limits`,
+  defaultDeny: `${NAME}-default-deny`,
+  redisHost: `${NAME}-redis.${NAME}.svc`,
+} as const;
 
 /** Synthesizes one TboKubernetesService (plus any extra props) and returns the JSON text. */
 export function synthService(props: Partial<TboKubernetesServiceProps> = {}): string {

@@ -13,17 +13,26 @@ import { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { validateGatewayApi } from './gateway-api';
 import type { KnownKind } from './k8s-schema';
 import type { Manifest } from './manifest';
 
 type Model = new (data: never) => { validate(): void };
 
-const MODELS: Readonly<Record<KnownKind, Model>> = {
+const MODELS: Readonly<Record<Exclude<KnownKind, 'HTTPRoute'>, Model>> = {
   Namespace, ConfigMap, Secret, ServiceAccount, Service, ResourceQuota, LimitRange, PersistentVolumeClaim,
   Deployment, StatefulSet, Ingress, NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler,
 };
 
-/** Throws kubernetes-models' validation error (types, required fields, enums, quantities). */
+/**
+ * Throws kubernetes-models' validation error (types, required fields, enums, quantities), or for
+ * Gateway API kinds @kubernetes-models/gateway-api's (patterns such as durations and host names too).
+ */
 export function validateManifest(manifest: Manifest): void {
+  if (manifest.kind === 'HTTPRoute') {
+    const [error] = validateGatewayApi([manifest]);
+    if (error) throw new Error(error);
+    return;
+  }
   new MODELS[manifest.kind](manifest as never).validate();
 }
