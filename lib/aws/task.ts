@@ -30,9 +30,9 @@ export function livenessCommand(): string[] {
  * The container environment: the config rendered by the shared contract (admin port, JWT issuer
  * and audience included), this deployment's Redis key prefix, and what this target owns.
  */
-export function containerEnvironment(config: TboServiceConfig | undefined, redis: TboRedis | undefined, redisKeyPrefix: string): Record<string, string> {
+export function containerEnvironment(config: TboServiceConfig | undefined, redis: TboRedis | undefined, redisKeyPrefix: string, memoryLimitMiB?: number): Record<string, string> {
   return {
-    ...renderEnvironment(config, redis?.endpoint, { redisKeyPrefix }),
+    ...renderEnvironment(config, redis?.endpoint, { redisKeyPrefix, memoryBytes: memoryLimitMiB === undefined ? undefined : memoryLimitMiB * 1024 ** 2 }),
     [SETTINGS.host.env]: '0.0.0.0',
     [SETTINGS.port.env]: String(SERVICE_PORT),
     [SETTINGS.metricsEmf.env]: 'true',
@@ -108,7 +108,7 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
       { containerPort: SERVICE_PORT, name: 'http' },
       { containerPort: ADMIN_PORT, name: 'admin' },
     ],
-    environment: containerEnvironment(inputs.config, inputs.redis, inputs.redisKeyPrefix),
+    environment: containerEnvironment(inputs.config, inputs.redis, inputs.redisKeyPrefix, r.memoryLimitMiB),
     secrets: containerSecrets(inputs.secrets, inputs.redis),
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: AWS_DEFAULTS.logStreamPrefix }),
     healthCheck: {

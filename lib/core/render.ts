@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { describeConfigIssues } from '../../service/src/config/issues';
 import { ADMIN_PORT, configSchema, REDIS_KEY_PREFIX_PATTERN, SETTINGS, type ServiceConfig, type SettingName } from '../../service/src/config/settings';
 import { TUNABLE_SETTING_NAMES, type TboServiceConfig } from './contract';
+import { inflightBodyBudgetBytes } from './sizing';
 
 /** Where the service finds Redis, as a deployment target provisions it. */
 export interface RedisEndpoint {
@@ -36,6 +37,11 @@ export interface DeploymentIdentity {
    * {@link redisKeyPrefixFor}. @default - the service's default prefix (`tbo`)
    */
   readonly redisKeyPrefix?: string;
+  /**
+   * The memory limit of one instance, bytes: the request-body budget (`TBO_MAX_INFLIGHT_BODY_BYTES`)
+   * is sized from it unless the config sets one. @default - the service's default budget
+   */
+  readonly memoryBytes?: number;
 }
 
 /**
@@ -100,9 +106,15 @@ export function renderEnvironment(config: TboServiceConfig = {}, redis?: RedisLo
     }
     env[SETTINGS.redisKeyPrefix.env] = deployment.redisKeyPrefix;
   }
+
   for (const key of TUNABLE_SETTING_NAMES) {
     const value = resolved[key] ?? (DEPLOYED_JWT_CLAIMS as Partial<Record<SettingName, string>>)[key];
     if (value !== undefined) env[SETTINGS[key].env] = text(value);
+  }
+  // A memory limit known at synth (deploy-time tokens are not positive numbers) sizes the body budget.
+  const memory = deployment.memoryBytes;
+  if (memory !== undefined && memory > 0 && config.maxInflightBodyBytes === undefined) {
+    env[SETTINGS.maxInflightBodyBytes.env] = String(inflightBodyBudgetBytes(resolved, memory));
   }
   for (const [key, value] of Object.entries(redisSettings(redis)) as [SettingName, unknown][]) {
     if (value !== undefined) env[SETTINGS[key].env] = text(value);

@@ -235,7 +235,7 @@ export class TboCloudRunService extends Construct {
     const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
 
     this.redisKeyPrefix = p.redisKeyPrefix;
-    this.environment = renderEnvironment(cloudRunServiceConfig(props.config, p.serviceName), this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix });
+    this.environment = renderEnvironment(cloudRunServiceConfig(props.config, p.serviceName), this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix, memoryBytes: p.memoryMiB * 1024 ** 2 });
     const outputPrefix = logicalIdPrefix(this);
 
     if (gmp) {

@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { DEFAULT_REDIS_KEY_PREFIX, PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
+import { BODY_MEMORY_FACTOR, DEFAULT_REDIS_KEY_PREFIX, PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
 import {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,
@@ -185,9 +185,9 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
   integer(v, 'maxConcurrency', props.maxConcurrency, 1, 1000);
   v.oneOf('cpu', props.cpu, CLOUD_RUN_CPUS);
   if (known(memoryMiB) && known(maxConcurrency) && known(cpu)) {
-    const needed = Math.max(CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB(config, maxConcurrency));
+    const needed = Math.max(CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB(config));
     v.check(Number.isInteger(memoryMiB) && memoryMiB >= needed, 'memoryMiB', memoryMiB,
-      `must be an integer ≥ ${needed} (config.cacheMaxBytes + maxConcurrency × config.maxBodyBytes + 256 MiB for the runtime, and Cloud Run's minimum of ${CLOUD_RUN_MIN_MEMORY_MIB})`);
+      `must be an integer ≥ ${needed} (config.cacheMaxBytes + ${BODY_MEMORY_FACTOR} × config.maxBodyBytes + 256 MiB for the runtime, and Cloud Run's minimum of ${CLOUD_RUN_MIN_MEMORY_MIB}; the rest becomes the request-body budget)`);
     const max = CLOUD_RUN_MAX_MEMORY_MIB[cpu as keyof typeof CLOUD_RUN_MAX_MEMORY_MIB];
     if (max !== undefined) v.check(memoryMiB <= max, 'memoryMiB', memoryMiB, `must be ≤ ${max} with cpu ${cpu} (Cloud Run's limit; raise cpu for more memory)`);
   }

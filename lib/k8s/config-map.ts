@@ -1,7 +1,7 @@
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import type { Construct } from 'constructs';
 import { renderConfigYaml, renderEnvironment, type RedisLocation } from '../core';
-import type { TboKubernetesPlan } from './plan';
+import { quantity, type TboKubernetesPlan } from './plan';
 
 function redisLocation(plan: TboKubernetesPlan): RedisLocation | undefined {
   if (plan.redis.mode === 'in-cluster') return { host: plan.redis.host, port: plan.redis.port };
@@ -19,7 +19,7 @@ export function renderK8sConfigYaml(plan: TboKubernetesPlan): string {
  * (secrets are added by reference elsewhere).
  */
 export function renderK8sEnvironment(plan: TboKubernetesPlan): Record<string, string> {
-  return renderEnvironment(plan.userConfig, redisLocation(plan), { redisKeyPrefix: plan.redisKeyPrefix });
+  return renderEnvironment(plan.userConfig, redisLocation(plan), { redisKeyPrefix: plan.redisKeyPrefix, memoryBytes: quantity(plan.resources.limits.memory) });
 }
 
 /** ConfigMap `tbo-config` holding `config.yaml`, mounted where the service reads it. */

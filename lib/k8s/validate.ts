@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Token } from 'cdktf';
-import { PropValidator, REDIS_KEY_PREFIX_PATTERN, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
+import { BODY_MEMORY_FACTOR, PropValidator, REDIS_KEY_PREFIX_PATTERN, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
 import * as d from './defaults';
 import { limitRangeProps, maxStreamDurationOf, peakPods, quantity, resolveQuota, resolveResources, type ResolvedResources } from './plan';
 import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboNetworkPeer, type TboResourceQuantities, type TboSecretSetting } from './props';
@@ -308,7 +308,7 @@ export function validateProps(props: TboKubernetesServiceProps, config: ServiceC
   if (tbo) {
     const needed = requiredMemoryBytes(config);
     v.check(quantity(tbo.limits.memory) >= needed, 'resources.limits.memory', tbo.limits.memory,
-      `must be at least ${formatBytes(needed)} (config.cacheMaxBytes + config.maxConcurrentRequests × config.maxBodyBytes + 256Mi for the runtime), or the pod is OOM-killed under load`);
+      `must be at least ${formatBytes(needed)} (config.cacheMaxBytes + ${BODY_MEMORY_FACTOR} × config.maxBodyBytes + 256Mi for the runtime; the rest becomes the request-body budget)`);
   }
   const { maxPods } = validateScaling(v, props);
   validateRedis(v, props);

@@ -102,7 +102,7 @@ describe('TboFargateService defaults: task', () => {
     const redis = s.tbo.redis!;
     const expected = {
       // Idle connections outlive the ALB's (idle timeout 600 s + 5 s): no 502 on a reused connection.
-      ...renderEnvironment({ keepAliveTimeout: 605, serviceName: s.tbo.serviceName }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }, { redisKeyPrefix: s.tbo.redisKeyPrefix }),
+      ...renderEnvironment({ keepAliveTimeout: 605, serviceName: s.tbo.serviceName }, { host: 'HOST', port: 'PORT', tls: true, cluster: false }, { redisKeyPrefix: s.tbo.redisKeyPrefix, memoryBytes: 1024 * 1024 ** 2 }),
       [SETTINGS.metricsEmf.env]: 'true',
       [SETTINGS.host.env]: '0.0.0.0',
       [SETTINGS.port.env]: String(SERVICE_PORT),

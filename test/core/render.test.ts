@@ -4,6 +4,9 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../service/src/config/load';
 import {
   ADMIN_PORT,
+  BODY_MEMORY_FACTOR,
+  inflightBodyBudgetBytes,
+  requiredMemoryBytes,
   DEPLOYED_JWT_CLAIMS,
   PROBE_PATHS,
   redisKeyPrefixFor,
@@ -60,6 +63,18 @@ describe('the deployment contract', () => {
     expect(renderEnvironment({ jwtIssuer: 'https://idp.example', jwtAudience: 'gw' })).toMatchObject({ JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'gw' });
     expect(loadConfig({ ...env, TBO_CONFIG_FILE: '' })).toMatchObject({ adminPort: 9464, redisKeyPrefix: a, jwtIssuer: 'tbo', jwtAudience: 'tbo' });
     expect(() => renderEnvironment({}, undefined, { redisKeyPrefix: '{all}' })).toThrow(/redisKeyPrefix: received "\{all\}"/);
+  });
+
+  it('sizes the request-body budget from the instance memory, unless the config sets one', () => {
+    const MiB = 1024 ** 2;
+    const config = resolveServiceConfig();
+    expect(config.maxBodyBytes).toBe(32 * MiB); // the Anthropic API's limit: images and PDFs fit
+    expect(requiredMemoryBytes(config)).toBe(64 * MiB + BODY_MEMORY_FACTOR * 32 * MiB + 256 * MiB);
+    // 1 GiB: what the cache and the runtime leave, divided by the memory each body byte costs.
+    expect(renderEnvironment({}, undefined, { memoryBytes: 1024 * MiB }).TBO_MAX_INFLIGHT_BODY_BYTES).toBe(String(Math.floor((1024 - 64 - 256) * MiB / BODY_MEMORY_FACTOR)));
+    expect(renderEnvironment({ maxInflightBodyBytes: 100 * MiB }, undefined, { memoryBytes: 1024 * MiB }).TBO_MAX_INFLIGHT_BODY_BYTES).toBe(String(100 * MiB));
+    expect(renderEnvironment().TBO_MAX_INFLIGHT_BODY_BYTES).toBe(String(256 * MiB)); // no memory given: the service's default
+    expect(inflightBodyBudgetBytes(config, 300 * MiB)).toBe(32 * MiB); // never below one largest body
   });
 
   it('renders the guide\'s config.yaml layout, which the service loads', () => {

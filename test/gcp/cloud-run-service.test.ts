@@ -100,6 +100,7 @@ describe('TboCloudRunService: env comes from the shared contract only', () => {
     // Cloud Run's own defaults under the user's config: drain within the 10 s before SIGKILL; logs named after serviceName.
     const expected = renderEnvironment({ drainTimeout: CLOUD_RUN_DRAIN_SECONDS, serviceName: NAME, optimizationLevel: 'speed', logLevel: 'debug' }, tbo.redisEndpoint, {
       redisKeyPrefix: redisKeyPrefixFor(tbo.node.addr),
+      memoryBytes: 2048 * 1024 ** 2, // the default memoryMiB: the request-body budget is sized from it
     });
     expect(expected.TBO_DRAIN_TIMEOUT).toBe('9');
     expect(expected[SETTINGS.serviceName.env]).toBe(NAME);

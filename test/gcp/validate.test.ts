@@ -74,8 +74,8 @@ describe('TboCloudRunService: synth-time validation names the prop, the value an
 
   test('the memory floor follows the config: a big in-memory cache needs more memory', () => {
     const config = { cacheMaxBytes: 3 * 1024 ** 3 };
-    const needed = requiredMemoryMiB(resolveCloudRunProps({ ...BASE, config, memoryMiB: 4096 }).config, 100);
-    expect(needed).toBe(3072 + 100 + 256);
+    const needed = requiredMemoryMiB(resolveCloudRunProps({ ...BASE, config, memoryMiB: 4096 }).config);
+    expect(needed).toBe(3072 + 3 * 32 + 256); // the cache, one largest body (32 MiB) three times over, the runtime
     expect(validationError({ config })).toContain(`memoryMiB: received 2048; must be an integer ≥ ${needed}`);
     expect(() => synthTbo({ config, memoryMiB: 4096 })).not.toThrow();
   });

@@ -55,7 +55,7 @@ describe('Deployment defaults', () => {
   it('takes its environment from the shared contract, with the in-cluster Redis and its own Redis key prefix', () => {
     const { tbo, json: synthesized } = synthWithConstruct();
     expect(tbo.redisKeyPrefix).toBe(redisKeyPrefixFor(tbo.node.addr));
-    expect(plainEnv(synthesized)).toEqual(renderEnvironment({ drainTimeout: 600, serviceName: NAME }, { host: N.redisHost, port: 6379 }, { redisKeyPrefix: tbo.redisKeyPrefix }));
+    expect(plainEnv(synthesized)).toEqual(renderEnvironment({ drainTimeout: 600, serviceName: NAME }, { host: N.redisHost, port: 6379 }, { redisKeyPrefix: tbo.redisKeyPrefix, memoryBytes: 1024 ** 3 }));
     expect(plainEnv(synthesized)).toMatchObject({ TBO_ADMIN_PORT: String(ADMIN_PORT), TBO_REDIS_KEY_PREFIX: expect.stringMatching(/^tbo-[0-9a-f]{12}$/), JWT_ISSUER: 'tbo', JWT_AUDIENCE: 'tbo' });
   });
 
@@ -176,7 +176,7 @@ describe('Deployment options', () => {
     const json = synthService({ config, redis: false });
     // What the target adds: the drain timeout (maxStreamDuration) and the service name (the instance's name).
     const deployed = { ...config, drainTimeout: 600, serviceName: NAME };
-    expect(plainEnv(json)).toEqual(renderEnvironment(deployed, undefined, { redisKeyPrefix: prefixOfTbo() }));
+    expect(plainEnv(json)).toEqual(renderEnvironment(deployed, undefined, { redisKeyPrefix: prefixOfTbo(), memoryBytes: 1024 ** 3 }));
     const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']));
     expect(yaml).toEqual(parse(renderConfigYaml(deployed)));
     expect(yaml.optimization.level).toBe('speed');

@@ -49,7 +49,7 @@ describe('Ingress with the nginx profile (default when an ingress is given)', ()
       'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
       'nginx.ingress.kubernetes.io/proxy-read-timeout': '630', // the service's 600 s upstream timeout + 30
       'nginx.ingress.kubernetes.io/proxy-send-timeout': '630',
-      'nginx.ingress.kubernetes.io/proxy-body-size': '1m', // the service's 1 MiB body limit
+      'nginx.ingress.kubernetes.io/proxy-body-size': '32m', // the service's 32 MiB body limit
       'nginx.ingress.kubernetes.io/ssl-redirect': 'true',
       'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true',
     });

@@ -129,7 +129,7 @@ describe('redis: false', () => {
     expect(json).not.toHaveResource(StatefulSetV1);
     const env = gatewayEnv(json);
     // No Redis location; the instance's key prefix is still stated, so adding a Redis later keeps it.
-    expect(env).toEqual(renderEnvironment({ drainTimeout: 600, serviceName: N.namespace }, undefined, { redisKeyPrefix: env.TBO_REDIS_KEY_PREFIX }));
+    expect(env).toEqual(renderEnvironment({ drainTimeout: 600, serviceName: N.namespace }, undefined, { redisKeyPrefix: env.TBO_REDIS_KEY_PREFIX, memoryBytes: 1024 ** 3 }));
     expect(env.TBO_REDIS_KEY_PREFIX).toMatch(/^tbo-[0-9a-f]{12}$/);
     expect(env).not.toHaveProperty('REDIS_HOST');
     expect(env).not.toHaveProperty('REDIS_URL');

@@ -63,7 +63,7 @@ describe('loadConfig: YAML file and environment', () => {
       redisPoolSize: 4,
     });
     // Everything the file does not set keeps its default.
-    expect(config).toMatchObject({ maxBodyBytes: 1024 ** 2, rateLimitPerMinute: 10_000, auth: 'auto', redisTls: false });
+    expect(config).toMatchObject({ maxBodyBytes: 32 * 1024 ** 2, rateLimitPerMinute: 10_000, auth: 'auto', redisTls: false });
   });
 
   it('lets every env var override its YAML setting', () => {

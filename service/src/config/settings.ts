@@ -216,8 +216,8 @@ export const SETTINGS = {
   },
   maxBodyBytes: {
     env: 'TBO_MAX_BODY_BYTES', yaml: 'security.max_body_bytes',
-    schema: int(1024, 64 * 1024 ** 2).default(1024 ** 2),
-    description: 'Largest accepted request body in bytes',
+    schema: int(1024, 64 * 1024 ** 2).default(32 * 1024 ** 2),
+    description: 'Largest accepted request body in bytes (the Anthropic API accepts 32 MB: images, PDFs)',
   },
   maxInflightBodyBytes: {
     env: 'TBO_MAX_INFLIGHT_BODY_BYTES', yaml: 'security.max_inflight_body_bytes',
