@@ -1,5 +1,5 @@
 /**
- * The turn-latency chart, hand-written SVG: the cumulative distribution of both runs (top) and
+ * The turn-latency chart, hand-written SVG: the cumulative distribution of every run (top) and
  * their histograms (bottom), on one log-scaled time axis.
  */
 
@@ -20,7 +20,7 @@ export interface ChartText {
 }
 
 const W = 960;
-const H = 730;
+const H = 745;
 const LEFT = 80;
 const RIGHT = 30;
 const CDF = { top: 96, bottom: 356 } as const;
@@ -106,12 +106,16 @@ export function latencyChart(series: readonly Series[], text: ChartText): string
   push(`<text transform="translate(22 ${(CDF.top + CDF.bottom) / 2}) rotate(-90)" text-anchor="middle">share of turns answered within x</text>`);
 
   // Legend, top left of the CDF (empty there: few turns are answered that fast at high shares).
-  push(`<rect x="${LEFT + 10}" y="${CDF.top + 10}" width="360" height="${16 + 20 * series.length}" fill="#ffffff" fill-opacity="0.92" stroke="#ccc"/>`);
-  series.forEach((s, i) => {
+  const legend = series.map((s) => {
     const sorted = [...s.seconds].sort((a, b) => a - b);
+    return `${s.label}: p50 ${timeLabel(percentileOf(sorted, 0.5))}, p95 ${timeLabel(percentileOf(sorted, 0.95))} (n = ${sorted.length})`;
+  });
+  const legendWidth = Math.max(360, 52 + Math.ceil(7.2 * Math.max(...legend.map((l) => l.length))));
+  push(`<rect x="${LEFT + 10}" y="${CDF.top + 10}" width="${legendWidth}" height="${16 + 20 * series.length}" fill="#ffffff" fill-opacity="0.92" stroke="#ccc"/>`);
+  series.forEach((s, i) => {
     const ly = CDF.top + 28 + 20 * i;
     push(`<line x1="${LEFT + 20}" y1="${ly - 4}" x2="${LEFT + 44}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/>`);
-    push(`<text x="${LEFT + 52}" y="${ly}">${esc(`${s.label}: p50 ${timeLabel(percentileOf(sorted, 0.5))}, p95 ${timeLabel(percentileOf(sorted, 0.95))} (n = ${sorted.length})`)}</text>`);
+    push(`<text x="${LEFT + 52}" y="${ly}">${esc(legend[i])}</text>`);
   });
 
   // Panel 2: histograms, bars of the runs side by side in log-spaced bins.
@@ -140,7 +144,7 @@ export function latencyChart(series: readonly Series[], text: ChartText): string
   push(`<text x="${LEFT}" y="${CDF.top - 10}" font-weight="bold">Cumulative distribution</text>`);
   push(`<text x="${LEFT + plotW / 2}" y="${HIST.bottom + 36}" text-anchor="middle">turn latency (log scale)</text>`);
   push(`<text transform="translate(22 ${(HIST.top + HIST.bottom) / 2}) rotate(-90)" text-anchor="middle">turns</text>`);
-  text.footnote.forEach((line, i) => push(`<text x="${LEFT}" y="${H - 30 + 15 * i}" font-size="11" fill="#555">${esc(line)}</text>`));
+  text.footnote.forEach((line, i) => push(`<text x="${LEFT}" y="${H - 45 + 15 * i}" font-size="11" fill="#555">${esc(line)}</text>`));
   push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -4,27 +4,32 @@ import { join } from 'node:path';
 import { latencyChart } from './chart';
 import { jsonWithRows } from './json-file';
 import { setupLine } from './print';
+import { runTitle } from './render';
 import type { ReportResult } from './result';
 import * as scenario from './scenario';
+import { DIRECT } from './targets';
 import { KIND_MEANING } from './workload';
 
-const COLORS = { tbo: '#1f77b4', direct: '#e6550d' } as const;
+/** One colour per TBO run, in the order of TBO_RUNS (cycled), and the direct run's. */
+const TBO_COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#17becf'] as const;
+const DIRECT_COLOR = '#e6550d';
 
 function chart(r: ReportResult): string {
   const { UPSTREAM_LATENCY: lat, THINK_SECONDS: think, TIME_SCALE: scale } = scenario;
-  const seconds = (turns: ReportResult['turns']['tbo']) => turns.filter((t) => t.ok).map((t) => t.latencyMs / 1000);
+  const seconds = (run: string) => (r.turns[run] ?? []).filter((t) => t.ok).map((t) => t.latencyMs / 1000);
   return latencyChart(
     [
-      { label: 'through TBO', color: COLORS.tbo, seconds: seconds(r.turns.tbo) },
-      { label: 'direct to upstream', color: COLORS.direct, seconds: seconds(r.turns.direct) },
+      ...r.outcome.tboRuns.map((x, i) => ({ label: `TBO ${runTitle(x.spec)}`, color: TBO_COLORS[i % TBO_COLORS.length], seconds: seconds(x.spec.label) })),
+      { label: 'direct to upstream', color: DIRECT_COLOR, seconds: seconds(DIRECT) },
     ],
     {
-      title: 'Turn latency: through TBO vs direct to the upstream',
+      title: 'Turn latency: through TBO, per cache policy, vs direct to the upstream',
       subtitle: `Same scripted replay, same upstream draws. ${r.plans.length} sessions × ${scenario.TURNS_PER_SESSION} turns, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC.`,
       band: { from: lat.minSeconds, to: lat.maxSeconds, label: `upstream latency range (${lat.minSeconds}–${lat.maxSeconds} s)` },
       footnote: [
-        `Think time scaled ×${scale} (${think.min * scale}–${think.max * scale} s); upstream latency not scaled. TBO's turns at a few ms are cache hits; coalesced answers wait`,
-        'for a call already in flight, so they land anywhere up to its latency. Every number is from this run: report/results/latest.json.',
+        `Think time scaled ×${scale} (${think.min * scale}–${think.max * scale} s); upstream latency not scaled. TBO runs are named by TBO_CACHE_SAMPLED; "t=0": requests`,
+        'at temperature 0, all others without one (sampled). Turns at a few ms are cache hits; coalesced answers wait for a call already in',
+        'flight, so they land anywhere up to its latency. Every number is from this run: report/results/latest.json.',
       ],
     },
   );
@@ -62,25 +67,30 @@ function json(r: ReportResult): string {
       sessionKinds: KIND_MEANING,
     },
     method: {
-      runs: 'both runs replay the same sessions at the same time, each against its own upstream process with the same seed',
-      upstream: 'test/support/fake-upstream.ts behind report/upstream-server.ts: latency and 529 drawn per call from SHA-256(seed, path, model, messages, times seen before)',
-      tbo: 'node service/dist/main.js, POST /v1/collaborate with context.session_id, complexity 1 (fast tier = the one model), defaults otherwise (2 retries on 529, exponential backoff with full jitter)',
+      runs: 'every run (one per TBO run, and the direct run) replays the same sessions at the same time, each against its own upstream process with the same seed',
+      upstream: 'test/support/fake-upstream.ts behind report/upstream-server.ts: latency and 529 drawn per call from SHA-256(seed, path, model, messages, times seen before)' +
+        (scenario.SAMPLED_ANSWERS_DIFFER ? '; every text answer gets a fixed-length tag drawn the same way, from the request and, for a sampled request (no temperature, or > 0), its occurrence: sampled answers differ from call to call' : ''),
+      tbo: 'node service/dist/main.js (one process per TBO run, TBO_CACHE_SAMPLED = the run\'s policy), POST /v1/collaborate with context.session_id, complexity 1 (fast tier = the one model), the run\'s temperature if any, defaults otherwise (2 retries on 529, exponential backoff with full jitter)',
+      tboRuns: scenario.TBO_RUNS,
       direct: 'POST /v1/messages on the upstream with the same model, messages and max_tokens; no retries but the person\'s own',
       turnLatency: 'first attempt sent → answer received, monotonic clock, in the client',
       bandwidth: 'bandwidth() from service/src/optimizer/bandwidth.ts over answered turns {requestAt: sending of the attempt that got the answer, completeAt: answer received}',
     },
+    comparison: r.comparison,
     summary: {
-      tbo: { ...r.outcome.tbo, sessions: undefined },
-      direct: { ...r.outcome.direct, sessions: undefined },
-      tboAddedLatencyOnMiss: r.outcome.paired,
+      ...Object.fromEntries(r.outcome.tboRuns.map((x) => [x.spec.label, { ...x.summary, sessions: undefined, tboAddedLatencyOnMiss: x.paired }])),
+      [DIRECT]: { ...r.outcome.direct, sessions: undefined },
     },
-    tboMetrics: r.outcome.tboCounters,
+    tboMetrics: Object.fromEntries(r.outcome.tboRuns.map((x) => [x.spec.label, x.counters])),
     upstream: r.upstreamCounters,
     checks: r.checks,
   };
   return jsonWithRows(head, {
     sessions: r.plans,
-    sessionStats: { tbo: r.outcome.tbo.sessions, direct: r.outcome.direct.sessions },
+    sessionStats: {
+      ...Object.fromEntries(r.outcome.tboRuns.map((x) => [x.spec.label, x.summary.sessions])),
+      [DIRECT]: r.outcome.direct.sessions,
+    },
     turns: r.turns,
   });
 }

@@ -1,7 +1,7 @@
 /** Everything one report run produced, as handed from run.ts to the text and the files. */
 import type { MachineFacts } from '../bench/cpu';
 import type { Check } from './checks';
-import type { Outcome } from './render';
+import type { ComparisonRow, Outcome } from './render';
 import type { TurnRecord } from './replay';
 import type { SessionPlan } from './workload';
 
@@ -11,10 +11,13 @@ export interface ReportResult {
   readonly replaySeconds: number;
   readonly machine: MachineFacts & { readonly loadAvgAtEnd: readonly number[]; readonly busyPctDuringReplay: number; readonly stealPctDuringReplay: number };
   readonly plans: readonly SessionPlan[];
-  readonly turns: { readonly tbo: readonly TurnRecord[]; readonly direct: readonly TurnRecord[] };
+  /** By run: each TBO run's label, and `direct`. */
+  readonly turns: Readonly<Record<string, readonly TurnRecord[]>>;
   readonly outcome: Outcome;
-  /** Raw counters of each run's upstream process. */
-  readonly upstreamCounters: { readonly tbo: Readonly<Record<string, number>>; readonly direct: Readonly<Record<string, number>> };
+  /** The policy comparison, one row per TBO run and one for the direct run. */
+  readonly comparison: readonly ComparisonRow[];
+  /** Raw counters of each run's upstream process, by run. */
+  readonly upstreamCounters: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly checks: readonly Check[];
   /** Failed "must" checks: the measurement is invalid. */
   readonly problems: readonly string[];

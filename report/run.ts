@@ -1,7 +1,8 @@
 /**
  * `npm run report`: the honest bandwidth report. One scripted replay workload, run at the same
- * time through TBO (the built service, `node service/dist/main.js`) and directly against the
- * upstream, each with its own copy of the same latency-controlled fake upstream, all on
+ * time through TBO (the built service, `node service/dist/main.js`) once per cache policy for
+ * sampled answers (scenario.ts `TBO_RUNS`, one TBO process each) and once directly against the
+ * upstream, each run with its own copy of the same latency-controlled fake upstream, all on
  * 127.0.0.1. Prints tables and writes report/results/latest.json and report/results/latency.svg.
  *
  * Exits 1 only when the measurement is invalid (a "must" cross-check failed), never for a result.
@@ -14,13 +15,13 @@ import { installCleanupHandlers, killAllNow, ROOT, runMain, SERVICE_MAIN, spawnB
 import { crossCheck } from './checks';
 import { writeResultFiles } from './files';
 import { reportText } from './print';
-import type { Outcome, UpstreamCounts } from './render';
+import { comparisonRows, type Outcome, type TboRunOutcome, type UpstreamCounts } from './render';
 import type { ReportResult } from './result';
 import { pairedMissOverhead } from './paired';
 import { replay, type TurnRecord } from './replay';
 import * as scenario from './scenario';
 import { summarize } from './summarize';
-import { directTarget, tboTarget } from './targets';
+import { DIRECT, directTarget, tboTarget } from './targets';
 import { readTboCounters } from './tbo-metrics';
 import { buildWorkload } from './workload';
 
@@ -75,31 +76,35 @@ async function main(): Promise<number> {
     const turnsPerRun = plans.reduce((a, p) => a + p.questions.length, 0);
 
     // Each run gets its own upstream process: same seed, same draws, separate "seen before" counts.
-    const [upTbo, upDirect] = await Promise.all([
-      spawnBenchServer('upstream-tbo', '../report/upstream-server.ts'),
+    const specs = scenario.TBO_RUNS;
+    const [upDirect, ...upTbo] = await Promise.all([
       spawnBenchServer('upstream-direct', '../report/upstream-server.ts'),
+      ...specs.map((_, i) => spawnBenchServer(`upstream-tbo-${i + 1}`, '../report/upstream-server.ts')),
     ]);
-    const tbo = await spawnTbo('tbo', {
+    const tbo = await Promise.all(specs.map((spec, i) => spawnTbo(`tbo-${i + 1}`, {
       TBO_CONFIG_FILE: configFile,
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      ANTHROPIC_BASE_URL: upTbo.url,
+      ANTHROPIC_BASE_URL: upTbo[i].url,
       TBO_API_KEYS: `report:${CLIENT_KEY}`,
       TBO_MODELS_FAST: `${scenario.PROVIDER}:${scenario.MODEL}`,
       TBO_MODEL_PRICES: JSON.stringify(scenario.PRICES),
-    }, join(tmp, 'tbo.log'));
-    log(`upstream (TBO run) pid ${upTbo.pid}, upstream (direct run) pid ${upDirect.pid}, tbo pid ${tbo.pid}`);
-    log(`replaying ${plans.length} sessions × ${scenario.TURNS_PER_SESSION} turns through TBO and directly, at the same time (think time ×${scenario.TIME_SCALE})`);
+      TBO_CACHE_SAMPLED: spec.policy,
+    }, join(tmp, `tbo-${i + 1}.log`))));
+    log(`direct run: upstream pid ${upDirect.pid}`);
+    specs.forEach((spec, i) => log(`TBO run "${spec.label}": TBO_CACHE_SAMPLED=${spec.policy}, requests ${spec.temperature === undefined ? 'without temperature' : `at temperature ${spec.temperature}`}; tbo pid ${tbo[i].pid}, upstream pid ${upTbo[i].pid}`));
+    log(`replaying ${plans.length} sessions × ${scenario.TURNS_PER_SESSION} turns through TBO (${specs.length} runs) and directly, all at the same time (think time ×${scenario.TIME_SCALE})`);
 
-    const done = { tbo: 0, direct: 0 };
-    const ticker = setInterval(() => log(`turns done: through TBO ${done.tbo}/${turnsPerRun}, direct ${done.direct}/${turnsPerRun}`), 10_000);
+    const done = new Map<string, number>([...specs.map((spec) => [spec.label, 0] as const), [DIRECT, 0]]);
+    const tick = (run: string) => () => done.set(run, (done.get(run) ?? 0) + 1);
+    const ticker = setInterval(() => log(`turns done (of ${turnsPerRun} each): ${[...done].map(([run, n]) => `${run} ${n}`).join(', ')}`), 10_000);
     const startWall = Date.now() + 250;
     const cpuBefore = machineCpu();
-    let tboTurns: TurnRecord[];
     let directTurns: TurnRecord[];
+    let tboTurns: TurnRecord[][];
     try {
-      [tboTurns, directTurns] = await Promise.all([
-        replay(plans, tboTarget(tbo.url, CLIENT_KEY), startWall, () => done.tbo++),
-        replay(plans, directTarget(upDirect.url, ANTHROPIC_KEY), startWall, () => done.direct++),
+      [directTurns, ...tboTurns] = await Promise.all([
+        replay(plans, directTarget(upDirect.url, ANTHROPIC_KEY), startWall, tick(DIRECT)),
+        ...specs.map((spec, i) => replay(plans, tboTarget(spec.label, tbo[i].url, CLIENT_KEY, spec.temperature), startWall, tick(spec.label))),
       ]);
     } finally {
       clearInterval(ticker);
@@ -108,19 +113,25 @@ async function main(): Promise<number> {
     const load = machineLoad(cpuBefore, machineCpu());
     log(`replay finished in ${replaySeconds.toFixed(1)} s`);
 
-    const [tboCounters, upTboStats, upDirectStats] = await Promise.all([readTboCounters(tbo.adminUrl), upTbo.stats(), upDirect.stats()]);
+    const [directStats, tboCounters, tboStats] = await Promise.all([
+      upDirect.stats(),
+      Promise.all(tbo.map((t) => readTboCounters(t.adminUrl))),
+      Promise.all(upTbo.map((u) => u.stats())),
+    ]);
     await stopAll();
 
-    const outcome: Outcome = {
-      tbo: summarize('tbo', plans, tboTurns),
-      direct: summarize('direct', plans, directTurns),
-      tboCounters,
-      upstream: { tbo: upstreamCounts(upTboStats.counters), direct: upstreamCounts(upDirectStats.counters) },
-      paired: pairedMissOverhead(tboTurns, directTurns),
-    };
-    const checks = crossCheck(outcome, tboTurns);
-    const problems = checks.filter((c) => c.level === 'must' && !c.ok).map((c) => `${c.name}: ${c.detail}`);
-    for (const r of [outcome.tbo, outcome.direct]) {
+    const direct = summarize(DIRECT, plans, directTurns);
+    const tboRuns = specs.map((spec, i): TboRunOutcome => ({
+      spec,
+      summary: summarize(spec.label, plans, tboTurns[i]),
+      counters: tboCounters[i],
+      upstream: upstreamCounts(tboStats[i].counters),
+      paired: pairedMissOverhead(tboTurns[i], directTurns),
+    }));
+    const outcome: Outcome = { tboRuns, direct, directUpstream: upstreamCounts(directStats.counters) };
+    const checks = tboRuns.flatMap((r, i) => crossCheck(r, direct, tboTurns[i]));
+    const problems = checks.filter((c) => c.level === 'must' && !c.ok).map((c) => `[${c.run}] ${c.name}: ${c.detail}`);
+    for (const r of [...tboRuns.map((x) => x.summary), direct]) {
       if (r.unanswered > 0) warnings.push(`${r.run}: ${r.unanswered} of ${r.turns} questions never got an answer; latency and bandwidth cover answered turns only`);
     }
 
@@ -130,9 +141,10 @@ async function main(): Promise<number> {
       replaySeconds,
       machine: { ...facts, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), busyPctDuringReplay: load.busyPct, stealPctDuringReplay: load.stealPct },
       plans,
-      turns: { tbo: tboTurns, direct: directTurns },
+      turns: Object.fromEntries([...specs.map((spec, i) => [spec.label, tboTurns[i]] as const), [DIRECT, directTurns]]),
       outcome,
-      upstreamCounters: { tbo: upTboStats.counters, direct: upDirectStats.counters },
+      comparison: comparisonRows(outcome),
+      upstreamCounters: Object.fromEntries([...specs.map((spec, i) => [spec.label, tboStats[i].counters] as const), [DIRECT, directStats.counters]]),
       checks,
       problems,
       warnings,

@@ -1,6 +1,7 @@
 /**
- * Every knob of the bandwidth report in one place. Both runs (through TBO, and direct to the
- * upstream) use exactly these values; the JSON result repeats them under `scenario`.
+ * Every knob of the bandwidth report in one place. Every run (through TBO, once per cache policy,
+ * and direct to the upstream) uses exactly these values; the JSON result repeats them under
+ * `scenario`.
  */
 
 /** Seeds the workload script and the upstream's latency and failure draws. */
@@ -46,6 +47,43 @@ export const PRICES: Readonly<Record<string, { readonly input: number; readonly 
   [MODEL]: { input: 0.001, output: 0.005 },
 };
 
+/** One replay through TBO: its own TBO process (and its own upstream), with one cache policy. */
+export interface TboRunSpec {
+  /** Names the run in the tables, the checks and latest.json. */
+  readonly label: string;
+  /** `TBO_CACHE_SAMPLED` of this run's TBO process. */
+  readonly policy: string;
+  /**
+   * `temperature` sent in every `/v1/collaborate` request. @default none, as the SDKs send: the
+   * API's default (1) applies, so every request is sampled
+   */
+  readonly temperature?: number;
+}
+
+/**
+ * The TBO runs, played at the same time as each other and as the one direct run: every policy for
+ * sampled answers, plus the default policy with deterministic requests (temperature 0), which
+ * `bypass` caches like any other request.
+ */
+export const TBO_RUNS: readonly TboRunSpec[] = [
+  { label: 'cache', policy: 'cache' },
+  { label: 'bypass', policy: 'bypass' },
+  { label: 'variants:3', policy: 'variants:3' },
+  { label: 'bypass, temperature 0', policy: 'bypass', temperature: 0 },
+];
+
+/** The TBO run the per-session table details: the deployment's default with the workload as the SDKs send it. */
+export const MAIN_RUN = 'bypass';
+
+/**
+ * A sampled answer (no temperature, or one above 0) differs from call to call, as a real model's
+ * does: the upstream appends a fixed-length tag drawn from the request and how many times it has
+ * seen it. A deterministic answer (temperature 0) gets a tag of the same length drawn from the
+ * request alone, the same every time. Without this, the N answers of `variants:N` would be the
+ * same echo and the sessions they go to would never diverge.
+ */
+export const SAMPLED_ANSWERS_DIFFER = true;
+
 /** Per-request client timeout, and the hard stop of the whole report. */
 export const CLIENT_TIMEOUT_MS = 30_000;
-export const DEADLINE_MS = 150_000;
+export const DEADLINE_MS = 240_000;

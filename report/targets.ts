@@ -1,10 +1,14 @@
 /**
- * Where a run sends its turns: TBO's `POST /v1/collaborate` (with `context.session_id`), or the
- * upstream's `POST /v1/messages` directly, with the same model, messages and max_tokens.
+ * Where a run sends its turns: TBO's `POST /v1/collaborate` (with `context.session_id`, and the
+ * run's temperature if it has one), or the upstream's `POST /v1/messages` directly, with the same
+ * model, messages and max_tokens.
  */
 import { CLIENT_TIMEOUT_MS, MAX_TOKENS, MODEL } from './scenario';
 
-export type RunName = 'tbo' | 'direct';
+/** `direct`, or the label of a TBO run (scenario.ts `TBO_RUNS`). */
+export type RunName = string;
+
+export const DIRECT: RunName = 'direct';
 
 export interface ChatMessage {
   readonly role: 'user' | 'assistant';
@@ -62,14 +66,16 @@ function failure(err: unknown): Reply {
   return { ok: false, status: 0, error: err instanceof Error ? err.message : String(err) };
 }
 
-export function tboTarget(baseUrl: string, clientKey: string): Target {
+/** `temperature`: sent in every request when set; without it the request is sampled (the API's default). */
+export function tboTarget(name: RunName, baseUrl: string, clientKey: string, temperature?: number): Target {
   return {
-    name: 'tbo',
+    name,
     async send(sessionId, messages) {
       try {
         const r = await post(`${baseUrl}/v1/collaborate`, { authorization: `Bearer ${clientKey}` }, {
           messages,
           max_tokens: MAX_TOKENS,
+          ...(temperature === undefined ? {} : { temperature }),
           context: { session_id: sessionId, complexity: 1 },
         });
         const cache = r.headers.get('x-tbo-cache') ?? undefined;
@@ -95,7 +101,7 @@ export function tboTarget(baseUrl: string, clientKey: string): Target {
 
 export function directTarget(upstreamUrl: string, apiKey: string): Target {
   return {
-    name: 'direct',
+    name: DIRECT,
     async send(_sessionId, messages) {
       try {
         const r = await post(`${upstreamUrl}/v1/messages`, { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' }, { model: MODEL, max_tokens: MAX_TOKENS, messages });

@@ -2,7 +2,9 @@
  * The report's upstream, as its own process: the fake Anthropic + OpenAI upstream
  * (test/support/fake-upstream.ts, in this process on a private loopback port) behind a thin
  * wrapper that gives every call its own latency and, for 1 % of calls, a 529 overloaded_error
- * (report/upstream-model.ts). Answers, usage and wire formats are the fake's own.
+ * (report/upstream-model.ts). Answers, usage and wire formats are the fake's own, except that
+ * every text answer gets a fixed-length tag appended, which for a sampled request (no temperature,
+ * or one above 0) differs from call to call (SAMPLED_ANSWERS_DIFFER in scenario.ts).
  *
  * Started with bench/processes.ts `spawnBenchServer`: prints `PORT <n>`, reports its counters
  * over IPC and exits when the parent goes away (bench/child.ts).
@@ -12,9 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { announce } from '../bench/child';
 import { anthropicProvider } from '../test/support/fake-anthropic';
 import { openaiProvider } from '../test/support/fake-openai';
+import { tokenCount } from '../test/support/fake-text';
 import { startFakeUpstream } from '../test/support/fake-upstream';
+import { SAMPLED_ANSWERS_DIFFER } from './scenario';
 import { percentile } from './stats';
-import { requestKey, upstreamDraw } from './upstream-model';
+import { answerTag, isSampled, requestKey, upstreamDraw } from './upstream-model';
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -30,18 +34,46 @@ function parse(raw: Buffer): unknown {
   }
 }
 
+/**
+ * An Anthropic Messages answer with `tag` appended to its text and its output tokens counted again;
+ * undefined for anything else (an error, a stream, a tool call), which is passed on unchanged.
+ */
+function tagged(payload: Buffer, tag: string): string | undefined {
+  const answer = parse(payload) as { content?: { type?: string; text?: unknown }[]; usage?: { output_tokens?: number } } | undefined;
+  const block = answer?.content?.length === 1 ? answer.content[0] : undefined;
+  if (!answer?.usage || block?.type !== 'text' || typeof block.text !== 'string') return undefined;
+  block.text += tag;
+  answer.usage.output_tokens = tokenCount(block.text);
+  return JSON.stringify(answer);
+}
+
+/** Sends the fake's answer on, tagged when `tag` is set and the answer is a text message. */
+function passOn(answer: http.IncomingMessage, res: http.ServerResponse, tag: string | undefined): void {
+  if (tag === undefined || answer.statusCode !== 200 || !String(answer.headers['content-type'] ?? '').startsWith('application/json')) {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+    return;
+  }
+  void readBody(answer).then((payload) => {
+    const text = tagged(payload, tag);
+    res.writeHead(200, { ...answer.headers, 'content-length': String(text === undefined ? payload.length : Buffer.byteLength(text)) });
+    res.end(text ?? payload);
+  }, (err: unknown) => res.destroy(err instanceof Error ? err : new Error(String(err))));
+}
+
 async function main(): Promise<void> {
   const fake = await startFakeUpstream();
   const agent = new http.Agent({ keepAlive: true });
   const seen = new Map<string, number>();
   const drawnMs: number[] = [];
-  const counts = { calls: 0, overloaded: 0, forwarded: 0, clientGone: 0, inFlight: 0, maxInFlight: 0 };
+  const counts = { calls: 0, overloaded: 0, forwarded: 0, sampled: 0, clientGone: 0, inFlight: 0, maxInFlight: 0 };
 
   const server = http.createServer((req, res) => {
     void (async () => {
       const raw = await readBody(req);
       const path = (req.url ?? '/').split('?')[0];
-      const key = requestKey(path, parse(raw));
+      const body = parse(raw);
+      const key = requestKey(path, body);
       const occurrence = seen.get(key) ?? 0;
       seen.set(key, occurrence + 1);
       const draw = upstreamDraw(key, occurrence);
@@ -64,10 +96,10 @@ async function main(): Promise<void> {
         return;
       }
       counts.forwarded++;
-      const upstream = http.request({ host: '127.0.0.1', port: fake.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const sampled = isSampled(body);
+      if (sampled) counts.sampled++;
+      const tag = SAMPLED_ANSWERS_DIFFER ? answerTag(key, sampled ? occurrence : undefined) : undefined;
+      const upstream = http.request({ host: '127.0.0.1', port: fake.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => passOn(answer, res, tag));
       upstream.on('error', (err) => {
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`report upstream: ${err.message}`);
