@@ -22,6 +22,8 @@ import { HealthChecker } from './optimizer/health';
 import { laneOptions, PriorityLanes } from './optimizer/lanes';
 import { LatencyWindow } from './optimizer/latency-window';
 import { ModelDirectory } from './optimizer/model-directory';
+import { MemoryOwnerStore, RedisOwnerStore, ResourceOwners } from './optimizer/ownership';
+import { Passthrough } from './optimizer/passthrough';
 import { parseCachePolicy, type CachePolicy } from './optimizer/cache-policy';
 import { ModelCatalog } from './optimizer/models';
 import { PriceTable } from './optimizer/pricing';
@@ -183,6 +185,7 @@ export class TboService {
       cacheCounts: () => ({ hits: this.metrics.cacheCounts.answered, lookups: this.metrics.cacheCounts.lookups }),
       clock,
       intervalMs: config.healthCheckInterval * 1000,
+      redis: this.redis?.health.bind(this.redis),
     });
 
     // Every credential the service holds, the Redis password from REDIS_URL included, is redacted from upstream text.
@@ -195,6 +198,8 @@ export class TboService {
       gateway: this.gateway,
       router,
       health,
+      owners: new ResourceOwners(new MemoryOwnerStore(clock), this.redis && new RedisOwnerStore(this.redis, config.redisKeyPrefix)),
+      passthrough: new Passthrough({ dispatcher: this.dispatcher, clock, metrics: this.metrics, timeoutMs }),
       models: new ModelDirectory({ dispatcher: this.dispatcher, clock, catalog, available, ttlMs: MODEL_LIST_TTL_MS, timeoutMs: Math.min(timeoutMs, MODEL_LIST_TIMEOUT_MS) }),
       performance: (principal: Principal) =>
         performanceReport(principal.kind === 'admin' ? 'global' : { tenant: principal.tenant }, {

@@ -292,7 +292,9 @@ describe.each(['anthropic', 'openai'] as const)('%s: 100 identical concurrent re
     expect(fake.requests[0].body.stream).toBe(true);
   });
 
-  it('mixed: a non-streaming leader answers streaming followers', async () => {
+  it('mixed: streaming followers of a non-streaming leader share a streamed call of their own', async () => {
+    // A non-streamed call has nothing to relay before the whole answer is done: streaming clients
+    // do not wait on it. The first starts a streamed call, the others join that one.
     const prompt = `mixed json leader ${provider}`;
     fake.setLatency(300);
     rig.valve.hold('request');
@@ -301,11 +303,11 @@ describe.each(['anthropic', 'openai'] as const)('%s: 100 identical concurrent re
     const followers = Array.from({ length: N - 1 }, () => client().stream(prompt).result);
     await waitFor(() => rig.arrivals.bodies >= N, { ...WAIT, what: `${N} requests to reach TBO` });
     rig.valve.open();
-    const answers = await Promise.all([leader, ...followers]);
-    expectShared(answers, prompt);
-    expect(answers[0].cache).toBe('miss');
-    expect(fake.calls).toBe(1);
-    expect(fake.requests[0].body.stream).toBeUndefined();
+    const [json, ...streams] = await Promise.all([leader, ...followers]);
+    expect(json).toMatchObject({ cache: 'miss', text: `echo: ${prompt}` });
+    expectShared(streams, prompt, N - 1);
+    expect(fake.calls).toBe(2);
+    expect(fake.requests.map((r) => String(r.body.stream)).sort()).toEqual(['true', 'undefined']);
   });
 });
 
@@ -371,11 +373,12 @@ describe('model "auto" routed by x-tbo-complexity', () => {
 
 describe('upstream errors', () => {
   it('are delivered to every coalesced waiter, streaming or not, and not cached', async () => {
-    // A final (non-retryable) upstream error, so the count of upstream calls is exact.
+    // A final (non-retryable) upstream error, so the count of upstream calls is exact: one for the
+    // JSON clients, one for the streaming clients (they never wait on a non-streamed call).
     const prompt = 'no such model for anyone';
     const client = clients.anthropic;
     fake.setLatency(300);
-    fake.failNext(1, { status: 404 });
+    fake.failNext(2, { status: 404 });
     rig.valve.hold('request');
     const leader = client.json(prompt).catch((e: unknown) => e);
     await waitFor(() => rig.valve.sends === 1, { ...WAIT, what: 'the leader\'s upstream call' });
@@ -385,13 +388,13 @@ describe('upstream errors', () => {
     await waitFor(() => rig.arrivals.bodies >= N, { ...WAIT, what: `${N} requests to reach TBO` });
     rig.valve.open();
     const outcomes = await Promise.all([leader, ...followers]);
-    expect(fake.calls).toBe(1);
+    expect(fake.calls).toBe(2);
     const described = outcomes.map((o) => (o instanceof Anthropic.NotFoundError ? `${o.status} ${o.type ?? ''}` : `not a NotFoundError: ${String(o)}`));
     expect(tally(described)).toEqual({ '404 not_found_error': N });
 
     const retry = await client.json(prompt);
     expect(retry).toMatchObject({ cache: 'miss', text: `echo: ${prompt}` });
-    expect(fake.calls).toBe(2);
+    expect(fake.calls).toBe(3);
   });
 
   it('a stream that breaks mid-way fails for every coalesced stream and is not cached', async () => {

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import * as tls from 'node:tls';
+import { certDir, describeCert } from '../support/certs';
 import { freePort } from '../support/ports';
 import { pingRedis, redisCli, startRedis, startRedisCluster, stopAll } from '../support/redis';
 
@@ -54,6 +56,40 @@ describe('redis single node', () => {
     await stopAll();
     expect([alive(a.pid), alive(b.pid)]).toEqual([false, false]);
     expect(await pingRedis(a.port)).toBe(false);
+  });
+});
+
+describe('redis single node over TLS', () => {
+  it('serves TLS only on its port, presents the given certificate, and stops', async () => {
+    const certs = await certDir();
+    try {
+      const ca = await certs.ca('Selftest CA');
+      const cert = await certs.serverCert(ca, { cn: '127.0.0.1' });
+      const text = await describeCert(cert.certFile);
+      expect(text).toMatch(/Issuer: CN = Selftest CA/);
+      expect(text).toMatch(/Subject: CN = 127\.0\.0\.1/);
+      expect(text).not.toMatch(/Subject Alternative Name/);
+      const withSan = await describeCert((await certs.serverCert(ca, { cn: 'x', san: ['IP:10.0.0.3'] })).certFile);
+      expect(withSan).toMatch(/X509v3 Subject Alternative Name: \n\s+IP Address:10\.0\.0\.3/);
+
+      const redis = await startRedis({ tls: { certFile: cert.certFile, keyFile: cert.keyFile, caFile: ca.certFile } });
+      expect(redis.url).toBe(`rediss://127.0.0.1:${redis.port}`);
+      expect(await pingRedis(redis.port, 500, { tls: true })).toBe(true);
+      expect(await pingRedis(redis.port)).toBe(false); // no plaintext
+      const presented = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: redis.port, ca: ca.pem, checkServerIdentity: () => undefined });
+        socket.once('secureConnect', () => {
+          resolve(socket.getPeerCertificate().subject.CN as string);
+          socket.destroy();
+        });
+        socket.once('error', reject);
+      });
+      expect(presented).toBe('127.0.0.1');
+      await redis.stop();
+      expect(alive(redis.pid)).toBe(false);
+    } finally {
+      await certs.remove();
+    }
   });
 });
 

@@ -1,14 +1,18 @@
 /**
  * A scriptable fake LLM upstream on 127.0.0.1 (node:http only) that speaks the real wire formats of
  * the Anthropic Messages API (`POST /v1/messages`) and OpenAI Chat Completions
- * (`POST /v1/chat/completions`). Answers are `echo: <last user message text>`.
+ * (`POST /v1/chat/completions`). Answers are `echo: <last user message text>`. The other APIs are
+ * in fake-endpoints.ts (models, token counting, embeddings, moderations), fake-batches.ts (Anthropic
+ * message batches) and fake-responses.ts (the OpenAI Responses API, JSON and typed SSE).
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicProvider } from './fake-anthropic';
-import { DEFAULT_FAKE_MODELS, FAKE_ENDPOINTS } from './fake-endpoints';
+import { fakeBatches, type FakeBatches } from './fake-batches';
+import { DEFAULT_FAKE_MODELS, FAKE_ENDPOINTS, type FakeEndpoint } from './fake-endpoints';
 import { openaiProvider } from './fake-openai';
+import { fakeResponses, type FakeResponses } from './fake-responses';
 import { isRecord, newId, type JsonObject } from './fake-text';
 
 /** Stream frames of one response and how many of them a truncated stream sends before the cut. */
@@ -84,6 +88,11 @@ export interface FakeUpstream {
   setLatency(ms: number): void;
   /** Delay between stream frames. */
   setStreamChunkDelay(ms: number): void;
+  /**
+   * Extra delay before a non-streamed chat answer (on top of `setLatency`): as with a real model, a
+   * JSON answer arrives only once the whole generation is done, while a stream starts at once.
+   */
+  setJsonLatency(ms: number): void;
   /** The next n calls never get a response; they end when the client aborts. */
   stallNext(n: number): void;
   /** The next n streams lose their socket after a couple of deltas. */
@@ -96,7 +105,11 @@ export interface FakeUpstream {
   setReplyModel(model: string | undefined): void;
   /** The models a provider lists (`GET /v1/models`); `undefined` restores the defaults (also `reset()`). */
   setModels(provider: 'anthropic' | 'openai', ids: readonly string[] | undefined): void;
-  /** Clears records and every scripted behaviour. */
+  /** Anthropic message batches the fake holds (`/v1/messages/batches`), and their lifecycle. */
+  readonly batches: FakeBatches;
+  /** OpenAI responses the fake stores (`/v1/responses`). */
+  readonly responses: FakeResponses;
+  /** Clears records, every scripted behaviour, batches and stored responses. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -117,12 +130,16 @@ class FakeUpstreamServer implements FakeUpstream {
   private readonly modelFailures = new Map<string, FailureSpec>();
   private latencyMs = 0;
   private chunkDelayMs = 0;
+  private jsonLatencyMs = 0;
   private stalls = 0;
   private truncations = 0;
   private scripted: ScriptedResponse[] = [];
   private readonly stalledModels = new Set<string>();
   private replyModel: string | undefined;
   private models = { ...DEFAULT_FAKE_MODELS };
+  readonly batches = fakeBatches();
+  readonly responses = fakeResponses();
+  private readonly endpoints: readonly FakeEndpoint[] = [...FAKE_ENDPOINTS, ...this.batches.endpoints, ...this.responses.endpoints];
   private closing = false;
   private readonly sockets = new Set<Socket>();
   private readonly server = http.createServer((req, res) => {
@@ -172,6 +189,10 @@ class FakeUpstreamServer implements FakeUpstream {
     this.chunkDelayMs = ms;
   }
 
+  setJsonLatency(ms: number): void {
+    this.jsonLatencyMs = ms;
+  }
+
   stallNext(n: number): void {
     this.stalls += n;
   }
@@ -205,12 +226,15 @@ class FakeUpstreamServer implements FakeUpstream {
     this.failures = [];
     this.latencyMs = 0;
     this.chunkDelayMs = 0;
+    this.jsonLatencyMs = 0;
     this.stalls = 0;
     this.modelFailures.clear();
     this.truncations = 0;
     this.scripted = [];
     this.stalledModels.clear();
     this.replyModel = undefined;
+    this.batches.reset();
+    this.responses.reset();
   }
 
   async close(): Promise<void> {
@@ -229,7 +253,7 @@ class FakeUpstreamServer implements FakeUpstream {
     });
     const [path, search = ''] = (req.url ?? '/').split('?');
     // The chat APIs, else the JSON-only endpoints (models, token counting, embeddings, moderations).
-    const endpoint = PROVIDERS.some((p) => p.path === path) ? undefined : FAKE_ENDPOINTS.find((e) => e.method === req.method && e.matches(path, req.headers));
+    const endpoint = PROVIDERS.some((p) => p.path === path) ? undefined : this.endpoints.find((e) => e.method === req.method && e.matches(path, req.headers));
     const provider = endpoint?.provider ?? PROVIDERS.find((p) => p.path === path);
     let raw: string;
     try {
@@ -273,23 +297,39 @@ class FakeUpstreamServer implements FakeUpstream {
       sendJson(res, failure.status, provider.error(failure.status), headers);
       return;
     }
-    const request = endpoint && { body, path, query: new URLSearchParams(search), models: this.models };
-    const problem = parsed === undefined && req.method === 'POST' ? 'request body is not valid JSON' : request ? endpoint?.invalid(request) : provider.invalid(body);
+    const request = endpoint && { body, path, query: new URLSearchParams(search), models: this.models, headers: req.headers };
+    const problem = parsed === undefined && req.method === 'POST' && !(endpoint?.bodyless && raw === '') ? 'request body is not valid JSON' : request ? endpoint?.invalid(request) : provider.invalid(body);
     if (problem !== undefined) {
       sendJson(res, 400, provider.error(400, problem), headers);
       return;
     }
     const answered = this.replyModel === undefined ? body : { ...body, model: this.replyModel };
+    let plan: StreamPlan;
     if (endpoint && request) {
       const reply = endpoint.reply({ ...request, body: answered });
-      sendJson(res, reply.status, reply.body, headers);
-      return;
-    }
-    if (body.stream !== true) {
+      if ('chunks' in reply) {
+        res.writeHead(reply.status, { ...headers, 'content-type': reply.contentType });
+        for (const [i, chunk] of reply.chunks.entries()) {
+          if (i > 0 && this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+          if (gone) return;
+          res.write(chunk);
+        }
+        res.end();
+        return;
+      }
+      if (!('stream' in reply)) {
+        sendJson(res, reply.status, reply.body, headers);
+        return;
+      }
+      plan = reply.stream;
+    } else if (body.stream !== true) {
+      if (this.jsonLatencyMs > 0) await sleep(this.jsonLatencyMs);
+      if (gone) return;
       sendJson(res, 200, provider.reply(answered), headers);
       return;
+    } else {
+      plan = provider.stream(answered);
     }
-    const plan = provider.stream(answered);
     const truncate = this.truncations > 0;
     if (truncate) this.truncations--;
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });

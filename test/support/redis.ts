@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
+import * as tls from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitFor } from './ports';
@@ -29,6 +30,17 @@ export interface RedisHandle {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the server again on the same port (stopping it first if it still runs). */
   restart(): Promise<void>;
+}
+
+/**
+ * PEM files of a TLS-only server: it listens with TLS on its port and nothing in plaintext
+ * (`--port 0 --tls-port P`), presents `certFile`/`keyFile`, and asks clients for no certificate.
+ */
+export interface RedisTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA redis-server loads (it needs one even when it asks clients for no certificate). */
+  readonly caFile: string;
 }
 
 export interface RedisNode {
@@ -54,18 +66,23 @@ interface Running {
 const running = new Map<number, Running>();
 const handles = new Set<RedisProcess>();
 
-/** Sends a raw `PING\r\n` and resolves true when the reply is `+PONG`. Never throws. */
-export async function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
-  return (await rawCommand(port, 'PING', timeoutMs))?.startsWith('+PONG') ?? false;
+/**
+ * Sends a raw `PING\r\n` and resolves true when the reply is `+PONG`. Never throws. With
+ * `tls: true` it speaks TLS without judging the server's certificate (it only asks whether the
+ * process answers; the tests judge certificates).
+ */
+export async function pingRedis(port: number, timeoutMs = 500, opts: { tls?: boolean } = {}): Promise<boolean> {
+  return (await rawCommand(port, 'PING', timeoutMs, opts.tls ?? false))?.startsWith('+PONG') ?? false;
 }
 
 /**
  * Sends one inline command over a raw socket and resolves its whole RESP reply (simple, error,
  * integer or bulk string), or undefined on a socket error, timeout or early close.
  */
-function rawCommand(port: number, command: string, timeoutMs = 500): Promise<string | undefined> {
+function rawCommand(port: number, command: string, timeoutMs = 500, overTls = false): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
+    // The start-up probe of a test server: liveness only, so no certificate check here.
+    const socket = overTls ? tls.connect({ host: HOST, port, rejectUnauthorized: false }) : net.connect({ host: HOST, port });
     let reply = Buffer.alloc(0);
     const finish = (result: string | undefined): void => {
       socket.destroy();
@@ -74,7 +91,7 @@ function rawCommand(port: number, command: string, timeoutMs = 500): Promise<str
     socket.setTimeout(timeoutMs, () => finish(undefined));
     socket.once('error', () => finish(undefined));
     socket.once('close', () => finish(undefined));
-    socket.once('connect', () => socket.write(`${command}\r\n`));
+    socket.once(overTls ? 'secureConnect' : 'connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (data: Buffer) => {
       reply = Buffer.concat([reply, data]);
       const headerEnd = reply.indexOf('\r\n');
@@ -86,8 +103,8 @@ function rawCommand(port: number, command: string, timeoutMs = 500): Promise<str
 }
 
 /** True when the server on `port` is process `pid` (and not another one that holds the port). */
-async function servedBy(port: number, pid: number): Promise<boolean> {
-  return (await rawCommand(port, 'INFO server'))?.includes(`process_id:${pid}\r\n`) ?? false;
+async function servedBy(port: number, pid: number, overTls = false): Promise<boolean> {
+  return (await rawCommand(port, 'INFO server', 500, overTls))?.includes(`process_id:${pid}\r\n`) ?? false;
 }
 
 /** Runs `redis-cli -h 127.0.0.1 -p PORT ...args` and returns its stdout. */
@@ -98,9 +115,12 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
   return stdout;
 }
 
-/** Starts one redis-server; with no port given it picks a free one (retrying on a lost race). */
-export async function startRedis(opts: { port?: number } = {}): Promise<RedisHandle> {
-  return startNode(opts.port, async () => []);
+/**
+ * Starts one redis-server; with no port given it picks a free one (retrying on a lost race). With
+ * `tls` it serves TLS only on that port, and its `url` is `rediss://127.0.0.1:P`.
+ */
+export async function startRedis(opts: { port?: number; tls?: RedisTlsFiles } = {}): Promise<RedisHandle> {
+  return startNode(opts.port, async () => [], opts.tls);
 }
 
 /** Starts `nodes` (default 3, minimum 3) cluster-enabled servers and joins them as masters. */
@@ -162,12 +182,13 @@ async function clusterReady(port: number, count: number): Promise<boolean> {
 async function startNode(
   fixedPort: number | undefined,
   extraArgs: (port: number) => Promise<string[]>,
+  tlsFiles?: RedisTlsFiles,
 ): Promise<RedisProcess> {
   const attempts = fixedPort === undefined ? 3 : 1;
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
     const port = fixedPort ?? (await freePort());
-    const node = new RedisProcess(port, await extraArgs(port));
+    const node = new RedisProcess(port, await extraArgs(port), tlsFiles);
     try {
       await node.start();
       return node;
@@ -186,8 +207,20 @@ class RedisProcess implements RedisHandle {
   constructor(
     readonly port: number,
     private readonly extraArgs: readonly string[],
+    private readonly tlsFiles?: RedisTlsFiles,
   ) {
-    this.url = `redis://${HOST}:${port}`;
+    this.url = `${tlsFiles ? 'rediss' : 'redis'}://${HOST}:${port}`;
+  }
+
+  /** `--port P`, or for TLS `--port 0 --tls-port P` and the certificate files. */
+  private listenArgs(): string[] {
+    if (!this.tlsFiles) return ['--port', String(this.port)];
+    const { certFile, keyFile, caFile } = this.tlsFiles;
+    return [
+      '--port', '0', '--tls-port', String(this.port),
+      '--tls-cert-file', certFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', caFile,
+      '--tls-auth-clients', 'no',
+    ];
   }
 
   get pid(): number {
@@ -196,7 +229,7 @@ class RedisProcess implements RedisHandle {
 
   async start(): Promise<void> {
     installExitHook();
-    const args = ['--bind', HOST, '--port', String(this.port), '--save', '', '--appendonly', 'no', ...this.extraArgs];
+    const args = ['--bind', HOST, ...this.listenArgs(), '--save', '', '--appendonly', 'no', ...this.extraArgs];
     const child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
     if (child.pid === undefined) {
       const [err] = (await once(child, 'error')) as [Error];
@@ -209,7 +242,8 @@ class RedisProcess implements RedisHandle {
     this.current = entry;
     this.lastPid = child.pid;
     const pid = child.pid;
-    await waitFor(async () => !isRunning(child) || ((await pingRedis(this.port)) && (await servedBy(this.port, pid))), {
+    const overTls = this.tlsFiles !== undefined;
+    await waitFor(async () => !isRunning(child) || ((await pingRedis(this.port, 500, { tls: overTls })) && (await servedBy(this.port, pid, overTls))), {
       what: `redis-server (pid ${child.pid}) on port ${this.port} to answer PING`,
     });
     if (!isRunning(child)) {

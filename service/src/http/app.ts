@@ -7,6 +7,8 @@ import { TboError } from '../errors';
 import type { Gateway } from '../optimizer/gateway';
 import type { HealthChecker } from '../optimizer/health';
 import type { ModelDirectory } from '../optimizer/model-directory';
+import type { ResourceOwners } from '../optimizer/ownership';
+import type { Passthrough } from '../optimizer/passthrough';
 import type { Router } from '../optimizer/routing';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -15,11 +17,13 @@ import { countTokens, embeddings, moderations } from '../protocols/endpoints';
 import { openai } from '../protocols/openai';
 import type { Authenticator, Principal } from './auth';
 import type { BodyBudget } from './body-budget';
+import { mountBatches } from './batches-route';
 import { bodyTooLarge, protocolFor, sendError, toTboError } from './error-response';
 import { collaborateRoute } from './collaborate-route';
 import { endpointRoute } from './endpoint-route';
 import { modelRoutes } from './models-route';
 import { proxyRoute } from './proxy-route';
+import { mountResponses } from './responses-route';
 import type { TenantRateLimiter } from './rate-limit';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -32,6 +36,10 @@ export interface AppContext {
   readonly health: HealthChecker;
   /** The providers' model lists (`GET /v1/models`). */
   readonly models: ModelDirectory;
+  /** Who created which upstream object (message batches, stored responses). */
+  readonly owners: ResourceOwners;
+  /** Calls to upstream object APIs (batches, stored responses), through the lanes. */
+  readonly passthrough: Passthrough;
   /** The `/v1/performance` report: one tenant's view, or the global view for an admin. */
   readonly performance: (principal: Principal) => Promise<Record<string, unknown>>;
   /** The highest priority (lowest number) a tenant may ask for. */
@@ -179,6 +187,9 @@ export function createApp(ctx: AppContext): express.Express {
   const models = modelRoutes(ctx.models, deps);
   v1.get('/models', models.list);
   v1.get('/models/:id', models.retrieve);
+  const owned = { ...deps, owners: ctx.owners, passthrough: ctx.passthrough };
+  mountBatches(v1, owned);
+  mountResponses(v1, owned);
   v1.post('/collaborate', collaborateRoute(deps));
   v1.get('/performance', async (_req: Request, res: Response) => {
     res.locals.route = '/v1/performance';

@@ -69,6 +69,11 @@ export interface GatewayOptions {
   readonly sampledPolicy: CachePolicy;
 }
 
+/** Where a shared flight for `key` is registered: one slot per delivery mode (see `Gateway.joinable`). */
+function slot(key: string, stream: boolean): string {
+  return stream ? `${key}|stream` : key;
+}
+
 /**
  * The optimizer's front door: exact-match cache, request coalescing, routing and resilient
  * upstream calls, bandwidth per session and cost, with every answer delivered in the form the
@@ -112,7 +117,7 @@ export class Gateway {
 
     if (key && mode === 'default') {
       // A flight that finished while Redis answered has already filled memory: check it again.
-      const value = (await cache.get(key, ttlSeconds))?.value ?? (this.flights.has(key) ? undefined : cache.peek(key, ttlSeconds));
+      const value = (await cache.get(key, ttlSeconds))?.value ?? (this.flights.has(slot(key, false)) || this.flights.has(slot(key, true)) ? undefined : cache.peek(key, ttlSeconds));
       if (gone) return;
       if (value !== undefined) {
         const entry = decodeEntry(value);
@@ -123,7 +128,7 @@ export class Gateway {
       }
     }
 
-    let flight = key && mode === 'default' ? this.flights.get(key) : undefined;
+    let flight = key && mode === 'default' ? this.joinable(key, call.stream) : undefined;
     const status: CacheStatus = flight ? 'coalesced' : mode === 'default' ? 'miss' : 'bypass';
     if (!flight) flight = this.launch(call, key, mode);
     flight.join();
@@ -135,13 +140,26 @@ export class Gateway {
     }
   }
 
+  /**
+   * The running flight a request for `key` may join. Coalescing stays within one delivery mode: a
+   * streaming client joins only a streaming flight, since a non-streamed upstream call has nothing
+   * to relay until the whole generation is done (the client would get its first byte only then,
+   * which is what streaming exists to avoid); it starts its own streamed flight instead, which later
+   * streaming clients join. A JSON client may join a streaming flight: it waits for the whole answer
+   * either way, and the answer assembled from the stream carries every field the JSON answer has.
+   */
+  private joinable(key: string, stream: boolean): Flight | undefined {
+    return this.flights.get(slot(key, stream)) ?? (stream ? undefined : this.flights.get(slot(key, true)));
+  }
+
   private launch(call: ProxyCall, key: string | undefined, mode: CacheMode): Flight {
     const shared = key !== undefined && mode === 'default';
+    const at = shared ? slot(key, call.stream) : '';
     const forget = () => {
-      if (shared && this.flights.get(key) === flight) this.flights.delete(key);
+      if (shared && this.flights.get(at) === flight) this.flights.delete(at);
     };
     const flight = new Flight(call.stream, this.opts.clock, forget);
-    if (shared) this.flights.set(key, flight);
+    if (shared) this.flights.set(at, flight);
     // The answer in this endpoint's stored form, computed once for every client of the flight
     // (they share the key, hence the endpoint).
     const value = flight.final.then((result) => call.responder.cacheValue(result.body, result.protocol));
@@ -177,6 +195,8 @@ export class Gateway {
       if (status === 'coalesced') this.saved(answer);
       return answer;
     };
+    // A JSON client (of any flight) gets the whole answer; a streaming client always has a streaming
+    // flight (it never joins a non-streamed one, see `joinable`) and follows it frame by frame.
     if (!(call.stream && flight.streaming)) {
       const result = await flight.final;
       const headers = this.timing(call, status, this.opts.clock.now() - waitStart, result.target, call.responder.upstreamHeaders(result.upstreamHeaders, result.facts));

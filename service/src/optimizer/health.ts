@@ -15,6 +15,30 @@ interface Connectivity {
   readonly checked_at: string;
 }
 
+/** The shared (Redis) cache tier as the health check sees it: the Redis pool's own report. */
+export interface SharedTierHealth {
+  readonly state: 'connected' | 'connecting' | 'disconnected';
+  /** Why it is not connected (no secrets); absent while connected. */
+  readonly lastError?: string;
+  /** When that error happened, ms since the epoch. */
+  readonly lastErrorAt?: number;
+}
+
+/**
+ * The Redis check: `degraded` whenever Redis is configured but not connected. The service then
+ * answers from its memory tier (intended: /ready stays 200), but instances no longer share
+ * answers, rate limits or sessions, which an alarm on this (or on `tbo_redis_up == 0`) must see.
+ */
+function sharedTierCheck(tier: SharedTierHealth): { readonly status: Status } & Record<string, unknown> {
+  if (tier.state === 'connected') return { status: 'healthy', state: tier.state };
+  return {
+    status: 'degraded',
+    state: tier.state,
+    ...(tier.lastError === undefined ? {} : { last_error: tier.lastError }),
+    ...(tier.lastErrorAt === undefined ? {} : { last_error_at: new Date(tier.lastErrorAt).toISOString() }),
+  };
+}
+
 /** Who the connectivity check calls as (no tenant can be named this: tenants cannot contain ':' or start with it). */
 export const HEALTH_CHECK_TENANT = ':health-check';
 
@@ -40,6 +64,8 @@ export class HealthChecker {
       readonly cacheCounts: () => { readonly hits: number; readonly lookups: number };
       readonly clock: Clock;
       readonly intervalMs: number;
+      /** The Redis tier's state; absent when Redis is not configured (no `redis` check then). */
+      readonly redis?: () => SharedTierHealth;
     },
   ) {}
 
@@ -52,9 +78,10 @@ export class HealthChecker {
       : { status: (hitRate > 0.1 ? 'healthy' : 'degraded') as Status, hit_rate: hitRate, lookups };
     const { degradation, sessions } = this.deps.sessions.aggregate();
     const bandwidth = { status: (degradation > 0.5 ? 'unhealthy' : degradation > 0.2 ? 'degraded' : 'healthy') as Status, degradation, sessions };
-    const statuses = [api.status, cache.status, bandwidth.status];
+    const redis = this.deps.redis && sharedTierCheck(this.deps.redis());
+    const statuses = [api.status, cache.status, bandwidth.status, ...(redis ? [redis.status] : [])];
     const status: Status = statuses.every((s) => s === 'healthy') ? 'healthy' : statuses.includes('unhealthy') ? 'unhealthy' : 'degraded';
-    return { status, checks: { api_connectivity: api, cache_performance: cache, bandwidth } };
+    return { status, checks: { api_connectivity: api, cache_performance: cache, bandwidth, ...(redis ? { redis } : {}) } };
   }
 
   private connectivity(): Promise<Connectivity> {

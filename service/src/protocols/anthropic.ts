@@ -37,6 +37,16 @@ const ERROR_TYPE: Readonly<Record<ErrorKind, string>> = {
   internal: 'api_error',
 };
 
+/** Usage fields only `message_start` carries; the rest are cumulative counters `message_delta` repeats. */
+const START_ONLY_USAGE = new Set(['cache_creation', 'service_tier', 'inference_geo', 'speed']);
+
+/**
+ * Rebuilds the `message` the same request would have got as JSON: `message_start`'s message with
+ * `message_delta`'s delta fields (stop reason, stop sequence, stop details, container) and usage
+ * counters (input, output, cache, server tool use …; absent or null ones keep the start's value, as
+ * the SDK merges them) and any other top-level field of it, every content block with its text,
+ * thinking and signature, tool input and citations.
+ */
 class AnthropicAssembler implements StreamAssembler {
   private message: Json | undefined;
   private readonly blocks: Json[] = [];
@@ -59,10 +69,10 @@ class AnthropicAssembler implements StreamAssembler {
     switch (ev.type) {
       case 'message_start':
         this.message = isObject(ev.message) ? { ...ev.message } : {};
+        if (isObject(this.message.usage)) this.message.usage = { ...this.message.usage };
         break;
       case 'content_block_start':
         this.blocks[index] = isObject(ev.content_block) ? { ...ev.content_block } : {};
-        if (this.blocks[index].type === 'tool_use' || this.blocks[index].type === 'server_tool_use') this.partialJson.set(index, '');
         break;
       case 'content_block_delta':
         this.applyDelta(index, isObject(ev.delta) ? ev.delta : {});
@@ -79,10 +89,7 @@ class AnthropicAssembler implements StreamAssembler {
         break;
       }
       case 'message_delta':
-        if (this.message) {
-          this.message = { ...this.message, ...(isObject(ev.delta) ? ev.delta : {}) };
-          if (isObject(ev.usage)) this.message.usage = { ...(isObject(this.message.usage) ? this.message.usage : {}), ...ev.usage };
-        }
+        if (this.message) this.applyMessageDelta(this.message, ev);
         break;
       case 'message_stop':
         this.complete = true;
@@ -96,6 +103,18 @@ class AnthropicAssembler implements StreamAssembler {
     return false;
   }
 
+  private applyMessageDelta(message: Json, ev: Json): void {
+    for (const key in ev) {
+      const value = ev[key];
+      if (key === 'type' || value === undefined) continue;
+      if (key === 'delta' && isObject(value)) Object.assign(message, value);
+      else if (key === 'usage' && isObject(value)) {
+        const usage = isObject(message.usage) ? message.usage : (message.usage = {});
+        for (const field in value) if (value[field] !== null && value[field] !== undefined) usage[field] = value[field];
+      } else message[key] = value;
+    }
+  }
+
   private applyDelta(index: number, delta: Json): void {
     const target = this.blocks[index];
     if (!target) return;
@@ -106,6 +125,7 @@ class AnthropicAssembler implements StreamAssembler {
       case 'text_delta': append('text', delta.text); break;
       case 'thinking_delta': append('thinking', delta.thinking); break;
       case 'signature_delta': target.signature = delta.signature; break;
+      // Any block with an input (tool_use, server_tool_use, mcp_tool_use …) streams it as JSON text.
       case 'input_json_delta': this.partialJson.set(index, `${this.partialJson.get(index) ?? ''}${String(delta.partial_json ?? '')}`); break;
       case 'citations_delta': target.citations = [...(Array.isArray(target.citations) ? target.citations : []), delta.citation]; break;
       default: break;
@@ -118,32 +138,32 @@ class AnthropicAssembler implements StreamAssembler {
   }
 }
 
+/** The events of one stored content block, in the delta types the live stream uses for it. */
 function blockFrames(content: Json, index: number): string[] {
   const frames: string[] = [];
   const start = (content_block: Json) => frames.push(sseFrame({ type: 'content_block_start', index, content_block }, 'content_block_start'));
   const delta = (d: Json) => frames.push(sseFrame({ type: 'content_block_delta', index, delta: d }, 'content_block_delta'));
-  switch (content.type) {
-    case 'text':
-      start({ ...content, text: '' });
-      if (content.text) delta({ type: 'text_delta', text: content.text });
-      break;
-    case 'tool_use':
-    case 'server_tool_use':
-      start({ ...content, input: {} });
-      delta({ type: 'input_json_delta', partial_json: JSON.stringify(content.input ?? {}) });
-      break;
-    case 'thinking':
-      start({ ...content, thinking: '', signature: '' });
-      if (content.thinking) delta({ type: 'thinking_delta', thinking: content.thinking });
-      if (content.signature) delta({ type: 'signature_delta', signature: content.signature });
-      break;
-    default:
-      start(content);
-      break;
+  const citations = Array.isArray(content.citations) && content.citations.length > 0 ? (content.citations as unknown[]) : undefined;
+  if (content.type === 'text') {
+    const { citations: _cited, ...block } = content;
+    start(citations ? { ...block, text: '' } : { ...content, text: '' });
+    for (const citation of citations ?? []) delta({ type: 'citations_delta', citation });
+    if (content.text) delta({ type: 'text_delta', text: content.text });
+  } else if (content.type === 'thinking') {
+    start({ ...content, thinking: '', signature: '' });
+    if (content.thinking) delta({ type: 'thinking_delta', thinking: content.thinking });
+    if (content.signature) delta({ type: 'signature_delta', signature: content.signature });
+  } else if (typeof content.type === 'string' && content.type.endsWith('tool_use') && isObject(content.input)) {
+    start({ ...content, input: {} });
+    delta({ type: 'input_json_delta', partial_json: JSON.stringify(content.input) });
+  } else {
+    start(content); // redacted thinking, tool results …: whole in their start event, as live
   }
   frames.push(sseFrame({ type: 'content_block_stop', index }, 'content_block_stop'));
   return frames;
 }
+
+const PING = sseFrame({ type: 'ping' }, 'ping');
 
 export const anthropic: Protocol = {
   provider: 'anthropic',
@@ -182,10 +202,25 @@ export const anthropic: Protocol = {
     const message = JSON.parse(finalBody) as Json;
     const usage = isObject(message.usage) ? message.usage : {};
     const content = Array.isArray(message.content) ? (message.content as Json[]) : [];
+    const { stop_reason: stopReason, stop_sequence: stopSequence, ...rest } = message;
+    // message_start: the message before its content, with the whole usage but no output yet.
+    const started: Json = { ...rest, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 } };
+    if ('stop_details' in message) started.stop_details = null;
+    // message_delta: how it stopped, and the usage counters (cumulative totals, as the API sends them).
+    const delta: Json = { stop_reason: stopReason ?? null, stop_sequence: stopSequence ?? null };
+    if ('stop_details' in message) delta.stop_details = message.stop_details;
+    if (message.container !== undefined && message.container !== null) delta.container = message.container;
+    const deltaUsage: Json = {};
+    for (const key in usage) if (!START_ONLY_USAGE.has(key)) deltaUsage[key] = usage[key];
+    deltaUsage.output_tokens = num(usage.output_tokens);
+    const blocks = content.map((c, i) => blockFrames(c, i));
+    // The API pings once, right after the first content_block_start.
+    if (blocks.length > 0) blocks[0].splice(1, 0, PING);
+    else blocks.push([PING]);
     return [
-      sseFrame({ type: 'message_start', message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 } } }, 'message_start'),
-      ...content.flatMap((c, i) => blockFrames(c, i)),
-      sseFrame({ type: 'message_delta', delta: { stop_reason: message.stop_reason ?? null, stop_sequence: message.stop_sequence ?? null }, usage: { output_tokens: num(usage.output_tokens) } }, 'message_delta'),
+      sseFrame({ type: 'message_start', message: started }, 'message_start'),
+      ...blocks.flat(),
+      sseFrame({ type: 'message_delta', delta, usage: deltaUsage }, 'message_delta'),
       sseFrame({ type: 'message_stop' }, 'message_stop'),
     ].join('');
   },

@@ -39,9 +39,31 @@ const ERROR_TYPE: Readonly<Record<ErrorKind, [type: string, code: string | null]
   internal: ['server_error', null],
 };
 
-interface ToolCall { id?: unknown; type: unknown; function: { name: string; arguments: string } }
-interface Choice { index: number; message: Json & { tool_calls?: ToolCall[] }; finish_reason: unknown; logprobs: unknown }
+interface ToolCall { id?: unknown; type: unknown; function: Json & { name: string; arguments: string } }
+interface Logprobs extends Json { content: unknown[] | null; refusal: unknown[] | null }
+interface Choice extends Json { index: number; message: Json & { tool_calls?: ToolCall[] }; finish_reason: unknown; logprobs: Logprobs | null }
 
+/** Top-level chunk fields that are not the completion's: the completion has its own `object` and one `usage`. */
+const CHUNK_ONLY = new Set(['choices', 'object', 'usage', 'obfuscation']);
+/** Choice fields the assembler merges itself; any other (e.g. a provider's filter results) is copied. */
+const CHOICE_MERGED = new Set(['index', 'delta', 'logprobs', 'finish_reason']);
+
+function appendText(target: Json, field: string, piece: string): void {
+  target[field] = `${typeof target[field] === 'string' ? target[field] : ''}${piece}`;
+}
+
+function appendArray(target: Json, field: string, items: readonly unknown[]): void {
+  const existing = target[field];
+  if (Array.isArray(existing)) existing.push(...items);
+  else target[field] = [...items];
+}
+
+/**
+ * Rebuilds the `chat.completion` the same request would have got as JSON: every top-level field the
+ * chunks carry (`service_tier`, `system_fingerprint`, …), per choice the message (content, refusal,
+ * tool calls, annotations, audio, any other delta field), `logprobs` with its `content` / `refusal`
+ * arrays concatenated across chunks, and the usage chunk's usage with its details.
+ */
 class OpenAiAssembler implements StreamAssembler {
   private head: Json | undefined;
   private readonly choices: Choice[] = [];
@@ -68,7 +90,10 @@ class OpenAiAssembler implements StreamAssembler {
       this.failed = true;
       return false;
     }
-    this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model, system_fingerprint: chunk.system_fingerprint, service_tier: chunk.service_tier };
+    const head = (this.head ??= {});
+    for (const key in chunk) {
+      if (!CHUNK_ONLY.has(key) && chunk[key] !== undefined) head[key] = chunk[key];
+    }
     if (chunk.usage) this.usage = chunk.usage;
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     for (const c of choices) if (isObject(c)) this.applyChoice(c);
@@ -78,25 +103,67 @@ class OpenAiAssembler implements StreamAssembler {
   private applyChoice(c: Json): void {
     const index = num(c.index);
     const choice = (this.choices[index] ??= { index, message: { role: 'assistant', content: null, refusal: null }, finish_reason: null, logprobs: null });
-    const delta = isObject(c.delta) ? c.delta : {};
-    if (typeof delta.role === 'string') choice.message.role = delta.role;
-    for (const field of ['content', 'refusal'] as const) {
-      if (typeof delta[field] === 'string') choice.message[field] = `${typeof choice.message[field] === 'string' ? choice.message[field] : ''}${delta[field]}`;
-    }
-    if (Array.isArray(delta.tool_calls)) {
-      const calls = (choice.message.tool_calls ??= []);
-      for (const tc of delta.tool_calls) {
-        if (!isObject(tc)) continue;
-        const call = (calls[num(tc.index)] ??= { type: 'function', function: { name: '', arguments: '' } });
-        if (tc.id) call.id = tc.id;
-        if (tc.type) call.type = tc.type;
-        const fn = isObject(tc.function) ? tc.function : {};
-        if (typeof fn.name === 'string') call.function.name += fn.name;
-        if (typeof fn.arguments === 'string') call.function.arguments += fn.arguments;
+    if (isObject(c.delta)) this.applyDelta(choice.message, c.delta);
+    if (c.finish_reason) choice.finish_reason = c.finish_reason;
+    if (isObject(c.logprobs)) {
+      const logprobs = (choice.logprobs ??= { content: null, refusal: null });
+      for (const key in c.logprobs) {
+        const value = c.logprobs[key];
+        if (key === 'content' || key === 'refusal') {
+          if (Array.isArray(value)) appendArray(logprobs, key, value);
+        } else if (value !== undefined) {
+          logprobs[key] = value;
+        }
       }
     }
-    if (c.finish_reason) choice.finish_reason = c.finish_reason;
-    if (c.logprobs) choice.logprobs = c.logprobs;
+    for (const key in c) {
+      if (!CHOICE_MERGED.has(key) && c[key] !== undefined) choice[key] = c[key];
+    }
+  }
+
+  private applyDelta(message: Choice['message'], delta: Json): void {
+    for (const key in delta) {
+      const value = delta[key];
+      if (value === undefined || value === null) continue;
+      switch (key) {
+        case 'role':
+          message.role = value;
+          break;
+        case 'tool_calls':
+          if (Array.isArray(value)) this.applyToolCalls((message.tool_calls ??= []), value);
+          break;
+        case 'function_call':
+        case 'audio':
+          // Objects whose string fields arrive in pieces (arguments, data, transcript).
+          if (isObject(value)) {
+            const target = isObject(message[key]) ? (message[key] as Json) : (message[key] = {});
+            for (const field in value) {
+              const piece = value[field];
+              if (typeof piece === 'string' && (field === 'arguments' || field === 'data' || field === 'transcript')) appendText(target, field, piece);
+              else if (piece !== undefined && piece !== null) target[field] = piece;
+            }
+          }
+          break;
+        default:
+          // content, refusal and any other text field (e.g. a provider's reasoning_content) arrive in
+          // pieces; arrays (annotations) in parts; anything else is the field's value.
+          if (typeof value === 'string') appendText(message, key, value);
+          else if (Array.isArray(value)) appendArray(message, key, value);
+          else message[key] = value;
+      }
+    }
+  }
+
+  private applyToolCalls(calls: ToolCall[], deltas: readonly unknown[]): void {
+    for (const tc of deltas) {
+      if (!isObject(tc)) continue;
+      const call = (calls[num(tc.index)] ??= { type: 'function', function: { name: '', arguments: '' } });
+      if (tc.id) call.id = tc.id;
+      if (tc.type) call.type = tc.type;
+      const fn = isObject(tc.function) ? tc.function : {};
+      if (typeof fn.name === 'string') call.function.name += fn.name;
+      if (typeof fn.arguments === 'string') call.function.arguments += fn.arguments;
+    }
   }
 
   result(): string | undefined {
@@ -104,6 +171,59 @@ class OpenAiAssembler implements StreamAssembler {
     if (this.choices.some((c) => !c || !c.finish_reason)) return undefined;
     return JSON.stringify({ ...this.head, object: 'chat.completion', choices: this.choices, usage: this.usage ?? null });
   }
+}
+
+/** The tokens of a logprobs list, when they spell `text` exactly (then each can be its own chunk, as live). */
+function tokensOf(entries: unknown, text: string): { token: string; entry: unknown }[] | undefined {
+  if (!Array.isArray(entries) || entries.length === 0) return undefined;
+  const tokens: { token: string; entry: unknown }[] = [];
+  for (const entry of entries) {
+    if (!isObject(entry) || typeof entry.token !== 'string') return undefined;
+    tokens.push({ token: entry.token, entry });
+  }
+  return tokens.map((t) => t.token).join('') === text ? tokens : undefined;
+}
+
+/**
+ * The chunks of one choice of a stored completion, in the shapes the live stream uses: the role
+ * chunk, the text (one chunk per token with its logprobs when the logprobs spell the text, as the
+ * API streams it; else one chunk holding the text and all its logprobs), the refusal likewise, the
+ * tool calls, the annotations, any other message field, then the finish chunk.
+ */
+function choiceChunks(c: Json, chunk: (choice: Json) => string): string[] {
+  const { index, message: rawMessage, logprobs: rawLogprobs, finish_reason: finish, ...choiceExtra } = c;
+  const message = isObject(rawMessage) ? rawMessage : {};
+  const logprobs = isObject(rawLogprobs) ? rawLogprobs : undefined;
+  const { role, content, refusal: _refusal, tool_calls: toolCalls, annotations, ...messageExtra } = message;
+  const frames: string[] = [];
+  const at = (delta: Json, lp: Json | null = null, finishReason: unknown = null, extra: Json = {}) =>
+    frames.push(chunk({ index, delta, logprobs: lp, finish_reason: finishReason, ...extra }));
+  const emptyLogprobs = logprobs && {
+    ...logprobs,
+    content: Array.isArray(logprobs.content) ? [] : (logprobs.content ?? null),
+    refusal: Array.isArray(logprobs.refusal) ? [] : (logprobs.refusal ?? null),
+  };
+  at({ role: role ?? 'assistant', content: typeof content === 'string' ? '' : null, refusal: null }, emptyLogprobs ?? null);
+  for (const field of ['content', 'refusal'] as const) {
+    const text = message[field];
+    const entries = logprobs?.[field];
+    const lp = (list: unknown[]) => ({ ...emptyLogprobs, [field]: list });
+    const tokens = typeof text === 'string' ? tokensOf(entries, text) : undefined;
+    if (tokens) {
+      for (const t of tokens) at({ [field]: t.token }, lp([t.entry]));
+    } else if ((typeof text === 'string' && text) || (Array.isArray(entries) && entries.length > 0)) {
+      at(typeof text === 'string' && text ? { [field]: text } : {}, Array.isArray(entries) && entries.length > 0 ? lp(entries) : null);
+    }
+  }
+  if (Array.isArray(toolCalls) && toolCalls.length > 0) {
+    at({ tool_calls: toolCalls.map((tc, i) => (isObject(tc) ? { index: i, ...tc } : tc)) });
+  }
+  if (Array.isArray(annotations) && annotations.length > 0) at({ annotations });
+  const rest: Json = {};
+  for (const key in messageExtra) if (messageExtra[key] !== null && messageExtra[key] !== undefined) rest[key] = messageExtra[key];
+  if (Object.keys(rest).length > 0) at(rest);
+  at({}, null, finish ?? 'stop', choiceExtra);
+  return frames;
 }
 
 export const openai: Protocol = {
@@ -146,21 +266,14 @@ export const openai: Protocol = {
 
   synthesizeStream(finalBody, includeUsage) {
     const completion = JSON.parse(finalBody) as Json;
-    const head = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model, system_fingerprint: completion.system_fingerprint ?? null };
-    const chunk = (choices: Json[], extra: Json = {}) => sseFrame({ ...head, choices, ...extra });
+    // Every chunk carries the completion's top-level fields (service_tier, system_fingerprint …) and
+    // `usage: null`, as the upstream's chunks do when usage was asked for (TBO always asks).
+    const head: Json = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model };
+    for (const key in completion) if (!(key in head) && key !== 'choices' && key !== 'usage') head[key] = completion[key];
+    const chunk = (choice: Json) => sseFrame({ ...head, choices: [choice], usage: null });
     const frames: string[] = [];
-    for (const c of (Array.isArray(completion.choices) ? completion.choices : []) as Json[]) {
-      const message = isObject(c.message) ? c.message : {};
-      const at = (delta: Json, finish: unknown = null) => chunk([{ index: c.index, delta, logprobs: null, finish_reason: finish }]);
-      frames.push(at({ role: message.role ?? 'assistant', content: '', refusal: null }));
-      if (typeof message.content === 'string' && message.content) frames.push(at({ content: message.content }));
-      if (typeof message.refusal === 'string' && message.refusal) frames.push(at({ refusal: message.refusal }));
-      if (Array.isArray(message.tool_calls)) {
-        frames.push(at({ tool_calls: (message.tool_calls as Json[]).map((tc, index) => ({ index, ...tc })) }));
-      }
-      frames.push(at({}, c.finish_reason ?? 'stop'));
-    }
-    if (includeUsage) frames.push(chunk([], { usage: completion.usage ?? null }));
+    for (const c of Array.isArray(completion.choices) ? completion.choices : []) if (isObject(c)) frames.push(...choiceChunks(c, chunk));
+    if (includeUsage) frames.push(sseFrame({ ...head, choices: [], usage: completion.usage ?? null }));
     frames.push('data: [DONE]\n\n');
     return frames.join('');
   },

@@ -45,7 +45,7 @@ export interface Protocol {
   /** Path appended to the provider's base URL. */
   readonly upstreamPath: string;
   /** HTTP method of the upstream call. @default 'POST' */
-  readonly upstreamMethod?: 'GET' | 'POST';
+  readonly upstreamMethod?: 'GET' | 'POST' | 'DELETE';
   /** Request schema: validates what TBO relies on, passes the rest through. */
   readonly schema: z.ZodType<Record<string, unknown>>;
   parse(body: Record<string, unknown>): ParsedRequest;

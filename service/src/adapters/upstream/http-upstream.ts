@@ -29,7 +29,7 @@ export class HttpUpstream implements Upstream {
     const res = await request(this.origin + this.basePath + req.path, {
       method: req.method ?? 'POST',
       headers: req.headers,
-      body: req.method === 'GET' ? undefined : req.body,
+      body: req.method === 'GET' || req.method === 'DELETE' ? undefined : req.body,
       signal: req.signal,
       dispatcher: this.agent,
     });

@@ -4,8 +4,8 @@ import type { Provider } from '../../protocols/types';
 export interface UpstreamRequest {
   readonly provider: Provider;
   readonly path: string;
-  /** @default 'POST' (a GET sends no body) */
-  readonly method?: 'GET' | 'POST';
+  /** @default 'POST' (a GET or DELETE sends no body) */
+  readonly method?: 'GET' | 'POST' | 'DELETE';
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer | string;
   readonly signal: AbortSignal;
