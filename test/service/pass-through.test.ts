@@ -77,6 +77,19 @@ describe('upstream response headers on live answers', () => {
   });
 });
 
+describe('client headers forwarded upstream', () => {
+  it('idempotency-key and the OpenAI project headers reach the upstream; only the ones that change the answer key the cache', async () => {
+    const sdk = new OpenAI({ apiKey: KEY, baseURL: `${tbo.url}/v1`, maxRetries: 0, organization: 'org-test', project: 'proj-test' });
+    await sdk.chat.completions.create(chat('forwarded'), { headers: { 'idempotency-key': 'attempt-1' } });
+    const sent = fake.requests[0].headers;
+    expect(sent).toMatchObject({ 'idempotency-key': 'attempt-1', 'openai-organization': 'org-test', 'openai-project': 'proj-test' });
+    const again = await sdk.chat.completions.create(chat('forwarded'), { headers: { 'idempotency-key': 'attempt-2' } }).withResponse();
+    expect(again.response.headers.get('x-tbo-cache')).toBe('hit'); // another attempt, the same question
+    const otherProject = await gpt().chat.completions.create(chat('forwarded'), { headers: { 'openai-project': 'proj-other', 'openai-organization': 'org-test' } }).withResponse();
+    expect(otherProject.response.headers.get('x-tbo-cache')).toBe('miss'); // another project may have other fine-tunes
+  });
+});
+
 describe('429 from the upstream', () => {
   it('is returned at once (one upstream call) with the upstream\'s retry-after, rate-limit headers and request id', async () => {
     fake.failNext(1, { status: 429, retryAfter: 7 });

@@ -33,7 +33,7 @@ export function endpointRoute(endpoint: Endpoint, deps: RouteDeps) {
       {
         endpoint: endpoint.route,
         keyBody: request.body,
-        keyHeaders: pickHeaders(req.headers, protocol.forwardedHeaders),
+        keyHeaders: pickHeaders(req.headers, protocol.keyHeaders),
         route,
         stream: false,
         priority: effectivePriority(hints.priority, deps.priorityCeiling(tenant)),

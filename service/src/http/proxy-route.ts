@@ -58,7 +58,7 @@ export function proxyRoute(route: string, protocol: Protocol, deps: RouteDeps) {
       {
         endpoint: route,
         keyBody: request.body,
-        keyHeaders: pickHeaders(req.headers, protocol.forwardedHeaders),
+        keyHeaders: pickHeaders(req.headers, protocol.keyHeaders),
         route: decision,
         stream: request.stream,
         priority: effectivePriority(hints.priority, deps.priorityCeiling(tenant)),

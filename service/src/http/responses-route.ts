@@ -133,7 +133,7 @@ export function mountResponses(v1: Router, deps: OwnedRouteDeps): void {
       {
         endpoint: ROUTE,
         keyBody: body,
-        keyHeaders: pickHeaders(req.headers, responses.forwardedHeaders),
+        keyHeaders: pickHeaders(req.headers, responses.keyHeaders),
         route: decision,
         stream: request.stream,
         priority: effectivePriority(hints.priority, deps.priorityCeiling(tenant)),

@@ -3,7 +3,9 @@ import type { ErrorKind } from '../errors';
 import { sseFrame, type SseFrame } from './sse';
 import { isObject, num, pickHeaders, type Json, type Protocol, type StreamAssembler } from './types';
 
-const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
+const KEYED = ['anthropic-version', 'anthropic-beta'] as const;
+/** Forwarded too, but not part of the cache key: it names the attempt, not the question. */
+const FORWARDED = [...KEYED, 'idempotency-key'] as const;
 const DEFAULT_VERSION = '2023-06-01';
 
 const block = z.looseObject({ type: z.string().min(1) });
@@ -180,6 +182,7 @@ export const anthropic: Protocol = {
   },
 
   forwardedHeaders: FORWARDED,
+  keyHeaders: KEYED,
   requestIdHeader: 'request-id',
   passedResponseHeaders: /^(request-id|retry-after|x-should-retry|anthropic-ratelimit-[a-z0-9-]+)$/,
 

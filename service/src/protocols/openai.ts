@@ -3,7 +3,9 @@ import type { ErrorKind } from '../errors';
 import { sseFrame, type SseFrame } from './sse';
 import { isObject, num, pickHeaders, type Json, type Protocol, type StreamAssembler } from './types';
 
-const FORWARDED = ['openai-beta', 'openai-organization', 'openai-project'] as const;
+const KEYED = ['openai-beta', 'openai-organization', 'openai-project'] as const;
+/** Forwarded too, but not part of the cache key: it names the attempt, not the question. */
+const FORWARDED = [...KEYED, 'idempotency-key'] as const;
 
 const schema = z.looseObject({
   model: z.string().min(1).max(256),
@@ -246,6 +248,7 @@ export const openai: Protocol = {
   },
 
   forwardedHeaders: FORWARDED,
+  keyHeaders: KEYED,
   requestIdHeader: 'x-request-id',
   passedResponseHeaders: /^(x-request-id|retry-after|retry-after-ms|x-should-retry|openai-processing-ms|openai-version|x-ratelimit-[a-z0-9-]+)$/,
 

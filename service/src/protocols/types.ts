@@ -51,11 +51,13 @@ export interface Protocol {
   parse(body: Record<string, unknown>): ParsedRequest;
   /** Body sent upstream (may ask for more than the client did, e.g. usage in OpenAI streams). */
   upstreamBody(request: ParsedRequest, raw: Buffer): Buffer | string;
-  /**
-   * Client headers passed upstream as they are. They can change the answer (API version, beta
-   * features, the billing project's fine-tunes), so they are part of the cache key too.
-   */
+  /** Client headers passed upstream as they are (an explicit allow-list). */
   readonly forwardedHeaders: readonly string[];
+  /**
+   * The forwarded headers that can change the answer (API version, beta features, the billing
+   * project's fine-tunes): part of the cache key. (`idempotency-key` is forwarded, not keyed.)
+   */
+  readonly keyHeaders: readonly string[];
   /** Headers that authenticate the service, plus the client's {@link forwardedHeaders}. */
   upstreamHeaders(apiKey: string, clientHeaders: Readonly<Record<string, string | string[] | undefined>>): Record<string, string>;
   /** The response header that carries the upstream's request id (what the SDK reports as the request id). */
