@@ -21,6 +21,12 @@ export interface RedisHealth {
 
 const MAX_ERROR_LENGTH = 300;
 
+type NetStream = Redis['stream'];
+
+function ignore(): void {
+  // an error on a connection being closed
+}
+
 /** A Redis command that takes longer than this fails, and the request carries on without Redis. */
 export const REDIS_COMMAND_TIMEOUT_MS = 250;
 
@@ -200,6 +206,13 @@ export class RedisPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(
+      this.clients.map((c) => {
+        // A connection closed mid TLS handshake can emit a second error on its socket (the server's
+        // alert) after ioredis's once-only listener has gone, which would be an uncaught exception.
+        for (const node of c instanceof Cluster ? c.nodes() : [c]) (node.stream as NetStream | undefined)?.on('error', ignore);
+        return c.quit().catch(() => c.disconnect());
+      }),
+    );
   }
 }

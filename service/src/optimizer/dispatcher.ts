@@ -102,10 +102,9 @@ export class Dispatcher {
   }
 
   async dispatch(req: DispatchRequest): Promise<Dispatched> {
-    const { clock } = this.opts;
-    const queuedAt = clock.now();
+    const queued = !this.opts.lanes.admitsNow(req.tenant);
     const release = await this.opts.lanes.acquire(req.priority, req.tenant, req.signal);
-    const applied = new Set<string>(clock.now() - queuedAt > 1 ? ['queued'] : []);
+    const applied = new Set<string>(queued ? ['queued'] : []);
     const note = (what: string) => applied.add(what);
     try {
       let lastError: Error | undefined;

@@ -78,9 +78,14 @@ export class PriorityLanes {
     return this.queue.length;
   }
 
+  /** True when a call for `tenant` would get a slot at once (nobody waits in between). */
+  admitsNow(tenant: string): boolean {
+    return this.active < this.opts.maxConcurrent && this.underCap(tenant);
+  }
+
   /** Waits for a slot; resolves with the function that gives it back (call it exactly once). */
   acquire(priority: number, tenant: string, signal?: AbortSignal): Promise<() => void> {
-    if (this.active < this.opts.maxConcurrent && this.underCap(tenant)) return Promise.resolve(this.grant(tenant, undefined));
+    if (this.admitsNow(tenant)) return Promise.resolve(this.grant(tenant, undefined));
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(this.overloaded('the request queue is full'));
     if (this.perTenant && (this.waitingBy.get(tenant) ?? 0) >= this.opts.maxQueuePerTenant) return Promise.reject(this.overloaded('this tenant\'s share of the request queue is full'));
     return new Promise((resolve, reject) => {
