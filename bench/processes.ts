@@ -49,6 +49,18 @@ function track(name: string, child: ChildProcess): Tracked {
   return entry;
 }
 
+/**
+ * Starts `node <args>` as a tracked child (killed with the bench, stopped by {@link stopPid}), stdout
+ * ignored, the tail of stderr kept. For measurements that need the bare process (e.g. cold start).
+ */
+export function spawnTracked(name: string, args: readonly string[], opts: { readonly cwd: string; readonly env: Record<string, string> }): { readonly child: ChildProcess; stderr(): string } {
+  const child = spawn(process.execPath, [...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  track(name, child);
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = tail(err + d.toString())));
+  return { child, stderr: () => err };
+}
+
 /** Synchronous last resort (process 'exit', signals, deadline): SIGKILL every child we started. */
 export function killAllNow(): void {
   for (const t of tracked) {

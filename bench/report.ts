@@ -1,5 +1,6 @@
 /** Turns measurements into the targets verdict and the tables (printed, and in BENCHMARKS.md). */
 import type { CardinalityResult } from './cardinality';
+import { COLD_START_LIMIT_MS, coldStartSummary, renderColdStart, type ColdStartResult } from './cold-start';
 import { renderComparison } from './comparison';
 import type { MemoryResult, RetainedMemoryResult } from './memory';
 import type { ChunkRecord, ScenarioResult } from './measure';
@@ -15,6 +16,8 @@ export const TARGETS = {
   portkeyCpuShare: 1 / 3,
   /** TBO's cache-miss throughput at 10 connections at least this multiple of Portkey's (same run). */
   portkeyThroughputFactor: 2,
+  /** Median start of the image's command to a 200 on /ready, ms. */
+  coldStartMs: COLD_START_LIMIT_MS,
 } as const;
 
 /** Figures for the same machine kind, from the brief, printed beside the measurements. */
@@ -142,6 +145,20 @@ export function evaluateTargets(byId: ReadonlyMap<string, ScenarioResult>, added
   return targets;
 }
 
+/** The cold-start target, from its measurement. */
+export function coldStartTarget(c: ColdStartResult): Target {
+  return {
+    id: 'cold-start',
+    label: `cold start: ${c.command} to a 200 on /ready (median of ${c.runs})`,
+    measured: c.ready.medianMs,
+    limit: TARGETS.coldStartMs,
+    unit: 'ms',
+    met: c.ready.medianMs <= TARGETS.coldStartMs,
+    primary: true,
+    note: `p90 ${fmt(c.ready.p90Ms, 0)} ms; node alone ${fmt(c.nodeFloor.medianMs, 0)} ms`,
+  };
+}
+
 export function renderScenarios(results: readonly ScenarioResult[], added: ReadonlyMap<string, Added>): string {
   const rows = results.map((r) => {
     const a = added.get(r.id);
@@ -171,7 +188,7 @@ export function renderScenarios(results: readonly ScenarioResult[], added: Reado
 }
 
 export function renderTargets(targets: readonly Target[]): string {
-  const digits = (t: Target) => (t.unit === 'ms' ? 3 : t.unit === 'req/s' ? 0 : 1);
+  const digits = (t: Target) => (t.unit === 'ms' ? (t.limit >= 10 ? 0 : 3) : t.unit === 'req/s' ? 0 : 1);
   return renderTable(
     ['target', 'measured', 'limit', 'status', 'calibrated*', 'status*', 'from'],
     targets.map((t) => [
@@ -326,6 +343,7 @@ export function renderReport(r: BenchResult): string {
     '',
     ...(r.comparison ? [`CPU per request against the previous build (bench/compare.ts, ${r.comparison.measuredAt.slice(0, 16).replace('T', ' ')} UTC, same build):`, renderComparison(r.comparison), ''] : []),
     ...(r.cardinality ? [`Bounded state (a fresh TBO; Δ = change from the baseline after the warm-up):`, renderCardinality(r.cardinality), cardinalitySummary(r.cardinality), ''] : []),
+    ...(r.coldStart ? [`Cold start (the image's start command, its runtime files only, ${r.coldStart.runs} runs):`, renderColdStart(r.coldStart), coldStartSummary(r.coldStart), ''] : []),
     renderMachine(r.machine),
     ...r.warnings.map((w) => `WARNING: ${w}`),
     ...r.problems.map((p) => `INVALID: ${p}`),

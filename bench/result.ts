@@ -1,9 +1,12 @@
 /** The shape of bench/results/latest.json: what `npm run bench` measured, and how. BENCHMARKS.md is made from it. */
 import type { CardinalityResult } from './cardinality';
+import type { ColdStartResult } from './cold-start';
 import type { ComparisonResult } from './comparison';
 import type { MachineFacts } from './cpu';
 import type { MemoryResult, RetainedMemoryResult } from './memory';
 import type { ScenarioResult } from './measure';
+import type { JoinStreamResults } from './join-stream';
+import type { BigBodiesResult } from './big-bodies';
 import type { OptimizerResults } from './optimizer';
 import type { Added, REFERENCE, TARGETS, Target } from './report';
 
@@ -85,4 +88,10 @@ export interface BenchResult {
   readonly comparison?: ComparisonResult;
   /** The optimizer's own scenarios (absent in runs made before they existed). */
   readonly optimizer?: OptimizerResults;
+  /** Start of the image's command to a 200 on /ready (absent in runs made before it existed). */
+  readonly coldStart?: ColdStartResult;
+  /** First byte of a stream arriving while a non-streamed call for the same request runs (absent in runs made before it existed). */
+  readonly joinStream?: JoinStreamResults;
+  /** RSS with 100 concurrent 8 MB bodies (absent in runs made before it existed). */
+  readonly bigBodies?: BigBodiesResult;
 }

@@ -13,6 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distSha256, savedComparisonFor } from './comparison';
 import { CARDINALITY_CONNECTIONS, CARDINALITY_DISTINCT, cardinalityEnv, measureCardinality } from './cardinality';
+import { COLD_START_RUNS, measureColdStart } from './cold-start';
 import { machineCpu, machineFacts, machineLoad, procStatusBytes } from './cpu';
 import { inspectorUrl } from './inspector';
 import { measureMemory, measureRetained, type MemoryResult } from './memory';
@@ -20,10 +21,13 @@ import { runScenarios, SETTLE_MS, type Scenario } from './measure';
 import { cacheCounts } from './metrics';
 import { portkeyHeaders, spawnPortkey } from './portkey';
 import { installCleanupHandlers, killAllNow, ROOT, runMain, SERVICE_MAIN, spawnBenchServer, spawnTbo, stopAll, stopPid, type Measured } from './processes';
-import { addedOver, evaluateTargets, REFERENCE, renderReport, TARGETS, type Added } from './report';
+import { addedOver, coldStartTarget, evaluateTargets, REFERENCE, renderReport, TARGETS, type Added } from './report';
 import { CHAT_PATH, chatBody, smallPrompt, Tags } from './requests';
 import type { BenchResult, LoadAverageSummary, ProcessMemory } from './result';
 import { optimizerTables, runOptimizerBench } from './optimizer';
+import { joinStreamTable, runJoinStreamBench } from './join-stream';
+import { embeddingsScenarios, primeEmbeddings, renderEmbeddingsCpu } from './embeddings';
+import { renderBigBodies, runBigBodiesBench } from './big-bodies';
 import { OPENAI_KEY, post, primeAndCheck, TBO_KEY, tboEnv } from './tbo-env';
 import { BENCHMARKS_PATH, writeBenchmarks } from './write-benchmarks';
 
@@ -120,6 +124,7 @@ async function main(): Promise<number> {
     const viaPortkey = portkeyHeaders(upstream.url, OPENAI_KEY);
     await primeAndCheck(tboInfo, tboHeaders, hitBody, tags);
     await primeAndCheck(tboWarn, tboHeaders, hitBody, tags);
+    await primeEmbeddings(tboInfo, tboHeaders, tags);
     const peerAnswer = await post(`${portkey.url}${CHAT_PATH}`, viaPortkey, hitBody);
     const expected = (JSON.parse(sample.text) as { choices: { message: { content: string } }[] }).choices[0].message.content;
     const got = peerAnswer.status === 200 ? (JSON.parse(peerAnswer.text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content : undefined;
@@ -132,6 +137,7 @@ async function main(): Promise<number> {
       { id: 'direct', label: 'fake upstream called directly (distinct requests)', url: `${upstream.url}${CHAT_PATH}`, headers: upstreamHeaders, body: distinct, server: upstream, upstreamCallsPerRequest: 1 },
       { id: 'tbo-miss', label: 'TBO cache miss, log info (default)', url: `${tboInfo.url}${CHAT_PATH}`, headers: tboHeaders, body: distinct, server: tboInfo, upstreamCallsPerRequest: 1 },
       { id: 'tbo-hit', label: 'TBO cache hit, log info (default)', url: `${tboInfo.url}${CHAT_PATH}`, headers: tboHeaders, body: hitBody, server: tboInfo, upstreamCallsPerRequest: 0 },
+      ...embeddingsScenarios(tboInfo, tboHeaders, tags),
       { id: 'portkey', label: `Portkey ${portkey.version} proxying to the fake upstream (distinct requests)`, url: `${portkey.url}${CHAT_PATH}`, headers: viaPortkey, body: distinct, server: portkey, upstreamCallsPerRequest: 1 },
       { id: 'tbo-miss-warn', label: 'TBO cache miss, TBO_LOG_LEVEL=warn', url: `${tboWarn.url}${CHAT_PATH}`, headers: tboHeaders, body: distinct, server: tboWarn, upstreamCallsPerRequest: 1 },
       { id: 'tbo-hit-warn', label: 'TBO cache hit, TBO_LOG_LEVEL=warn', url: `${tboWarn.url}${CHAT_PATH}`, headers: tboHeaders, body: hitBody, server: tboWarn, upstreamCallsPerRequest: 0 },
@@ -217,6 +223,17 @@ async function main(): Promise<number> {
     const optimizer = await runOptimizerBench(tmp);
     if (optimizer.lanes.non2xx + optimizer.lanes.errors > 0) problems.push(`optimizer lanes: ${optimizer.lanes.non2xx + optimizer.lanes.errors} failed requests below the queue bound`);
     await stopAll();
+    log('join-stream: first byte of a stream that arrives while a non-streamed call for the same request runs');
+    const joinStream = await runJoinStreamBench(tmp, { log });
+    for (const p of joinStream.problems) problems.push(`join-stream: ${p}`);
+    await stopAll();
+    log('big bodies: RSS with 100 concurrent 8 MB image bodies (upstream answers after 3 s)');
+    const bigBodies = await runBigBodiesBench(tmp, configFile, log);
+    for (const p of bigBodies.problems) problems.push(`big bodies: ${p}`);
+    await stopAll();
+    log(`cold start: the image's start command to a 200 on /ready, ${COLD_START_RUNS} runs (nothing else of the bench running)`);
+    const coldStart = await measureColdStart({ log });
+    for (const p of coldStart.problems) problems.push(`cold start: ${p}`);
 
     const added = new Map<string, Added>();
     for (const r of results) {
@@ -224,7 +241,7 @@ async function main(): Promise<number> {
       const base = byId.get(`${r.upstreamCallsPerRequest > 0 ? 'direct' : 'express'}${r.connections === 1 ? '' : `-c${r.connections}`}`);
       if (base) added.set(r.id, addedOver(r, base));
     }
-    const targets = evaluateTargets(byId, added, memory);
+    const targets = [...evaluateTargets(byId, added, memory), coldStartTarget(coldStart)];
     if (distSha256(SERVICE_MAIN) !== buildAtStart) warnings.push('service/dist changed during the run (rebuilt by someone): processes started later ran another build');
     // CPU per request against the previous build: bench/compare.ts, when it measured exactly this build.
     const saved = savedComparisonFor(SERVICE_MAIN);
@@ -284,12 +301,21 @@ async function main(): Promise<number> {
       cardinality,
       comparison: saved.comparison,
       optimizer,
+      coldStart,
+      joinStream,
+      bigBodies,
     };
 
     console.log('');
     console.log(renderReport(json));
     console.log('');
     console.log(optimizerTables(optimizer));
+    console.log('');
+    console.log(joinStreamTable(joinStream));
+    console.log('');
+    console.log(renderEmbeddingsCpu(results));
+    console.log('');
+    console.log(renderBigBodies(bigBodies));
     const outDir = join(ROOT, 'bench', 'results');
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);

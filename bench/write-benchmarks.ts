@@ -3,7 +3,11 @@
  * it at the end of a valid run; `npx tsx bench/write-benchmarks.ts [result.json]` re-renders it
  * from bench/results/latest.json (or the given file).
  */
+import { coldStartSummary, renderColdStart } from './cold-start';
 import { renderComparison } from './comparison';
+import { joinStreamTable } from './join-stream';
+import { embeddingsMarkdown } from './embeddings';
+import { bigBodiesMarkdown } from './big-bodies';
 import { optimizerTables } from './optimizer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,7 +32,7 @@ export function renderBenchmarks(r: BenchResult): string {
   const verdict = (id: string) => {
     const t = target(id);
     if (!t) return '(not measured)';
-    const digits = t.unit === 'req/s' ? 0 : t.unit === 'ms' ? 3 : 1;
+    const digits = t.unit === 'req/s' ? 0 : t.unit === 'ms' ? (t.limit >= 10 ? 0 : 3) : 1;
     return `**${t.met ? 'met' : 'not met'}**: ${fmt(t.measured, digits)} ${t.unit}, limit ${t.atLeast ? '≥' : '≤'} ${fmt(t.limit, digits)} ${t.unit}${t.note ? ` (${t.note})` : ''}`;
   };
   const requests = [...new Set(r.scenarios.map((s) => s.requests))].sort((a, b) => a - b);
@@ -162,6 +166,22 @@ export function renderBenchmarks(r: BenchResult): string {
           '',
         ]
       : []),
+    ...(r.coldStart
+      ? [
+          '## Cold start',
+          '',
+          `Paid on every scale-out: the time from starting the service with the image's own command (${code(r.coldStart.command)}, service/Dockerfile's ${code('CMD')}) to its first`,
+          `200 on ${code('/ready')}, in a directory holding only what the image's runtime stage copies from its build stage (${r.coldStart.runtimeFiles.map(code).join(', ')}).`,
+          `Target: median at most ${r.coldStart.limitMs} ms, ${verdict('cold-start')}. A bare node HTTP server, started and polled the same way, is the floor.`,
+          '',
+          renderColdStart(r.coldStart),
+          '',
+          coldStartSummary(r.coldStart),
+          '',
+          `Method: ${r.coldStart.method}.`,
+          '',
+        ]
+      : []),
     '## Reproduce',
     '',
     '```sh',
@@ -169,6 +189,7 @@ export function renderBenchmarks(r: BenchResult): string {
     'npm run bench                      # builds the service, runs everything (3–5 minutes), writes this file',
     'npx tsx bench/write-benchmarks.ts  # re-renders this file from bench/results/latest.json',
     'npx tsx bench/compare.ts <dir>     # CPU per request against another build (see bench/README.md), before npm run bench',
+    'npx tsx bench/cold-start-run.ts    # the cold-start step alone (prints, writes nothing)',
     '```',
     '',
     ...(r.optimizer
@@ -185,6 +206,24 @@ export function renderBenchmarks(r: BenchResult): string {
           '',
         ]
       : []),
+    ...(r.joinStream
+      ? [
+          '## A stream that arrives while a non-streamed call for the same request runs',
+          '',
+          'It is not coalesced onto that call (which has nothing to relay before the whole answer is done): it starts a streamed call of its own,',
+          'which later streams join. "JSON call left" is how long the non-streamed call still ran after the joiner arrived: the first byte it would',
+          'have waited for on that call.',
+          '',
+          '```',
+          joinStreamTable(r.joinStream),
+          '```',
+          '',
+          `Method: ${r.joinStream.method}.`,
+          '',
+        ]
+      : []),
+    ...embeddingsMarkdown(r.scenarios),
+    ...(r.bigBodies ? bigBodiesMarkdown(r.bigBodies) : []),
     'See bench/README.md for how the numbers are taken.',
     '',
   ];
