@@ -214,6 +214,8 @@ describe('fault injection under load', () => {
           TBO_MODELS_FAST: 'anthropic:fast-a',
           TBO_MODELS_BALANCED: 'anthropic:balanced-a',
           TBO_MODELS_STRONGEST: 'anthropic:strong-a',
+          // The load names strong-a; this scenario is about failing over, which a named model does only when allowed.
+          TBO_FALLBACK_NAMED: 'true',
           TBO_BREAKER_WINDOW: '20',
           TBO_BREAKER_COOLDOWN: '1',
           TBO_TTFT_TIMEOUT: '0.5',
