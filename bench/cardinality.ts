@@ -103,6 +103,9 @@ export function cardinalityEnv(upstreamUrl: string, configFile: string): { env: 
       TBO_API_KEYS: `bench:${TENANT_KEY}`,
       TBO_ADMIN_KEYS: ADMIN_KEY,
       API_RATE_LIMIT: '100000000',
+      // The steps count misses and hits of sampled requests (temperature 0.2): replay them, as the
+      // other bench processes do (tbo-env.ts), rather than the default bypass.
+      TBO_CACHE_SAMPLED: 'cache',
     },
     tenantKey: TENANT_KEY,
     adminKey: ADMIN_KEY,

@@ -4,8 +4,8 @@
  * Rendering touches only lines marked `# @render T`, and on each only the token T: there is one
  * nginx.conf, and what the tests run is that file with container addresses swapped for ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,7 +88,28 @@ export interface NginxProcess {
   errors(): string;
   /** The access log line of a request, waiting briefly for nginx's log phase. */
   logOf(requestId: string): Promise<AccessLogLine>;
+  /**
+   * Writes `conf` over the running config and runs `nginx -s reload`, as a deploy does; resolves
+   * once a worker of the new config runs (old workers finish their requests and exit on their own).
+   */
+  reload(conf: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Pids of the processes whose parent is `ppid` (from /proc: nginx's workers, for a master). */
+function childPids(ppid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) pids.push(Number(entry));
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return pids;
 }
 
 /**
@@ -176,6 +197,19 @@ async function launch(port: number, conf: string): Promise<NginxProcess> {
     async logOf(requestId: string): Promise<AccessLogLine> {
       await waitFor(() => (readLog(), byId.has(requestId)), { what: `nginx access log line of ${requestId}`, timeoutMs: 5_000, intervalMs: 5 });
       return byId.get(requestId) as AccessLogLine;
+    },
+    async reload(next: string): Promise<void> {
+      const before = new Set(childPids(pid));
+      await writeFile(join(dir, 'nginx.conf'), next);
+      const signal = spawnSync(NGINX, nginxArgs(dir, ['-s', 'reload']), { encoding: 'utf8', timeout: 10_000 });
+      if (signal.status !== 0) throw new Error(`nginx -s reload exited ${signal.status}: ${signal.stderr}`);
+      await waitFor(
+        () => {
+          if (!running(child)) throw new Error(`nginx exited on reload: ${stderr}`);
+          return childPids(pid).some((p) => !before.has(p));
+        },
+        { what: `a worker of nginx (pid ${pid}) with the reloaded config`, timeoutMs: 10_000 },
+      );
     },
     stop,
   };

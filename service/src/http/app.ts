@@ -111,7 +111,10 @@ function errorHandler(ctx: AppContext) {
     if (error instanceof TboError && error.kind === 'internal') ctx.logger.error({ err, req_id: res.locals.requestId }, 'unhandled error');
     // An answer given before the body was read closes the connection: draining an unread body
     // (possibly gigabytes from a caller without credentials) to keep the connection is not worth it.
-    if (!req.complete) res.setHeader('connection', 'close');
+    // Except "come back shortly" (the body budget is full): that body was declared within the limit
+    // and is authenticated, and reading it to discard costs no memory, while closing under a client
+    // still sending would reset the connection before it reads the 503.
+    if (!req.complete && !(error instanceof TboError && error.kind === 'overloaded')) res.setHeader('connection', 'close');
     sendError(res, protocolFor(req), error, String(res.locals.requestId ?? ''), ctx.redact);
   };
 }
