@@ -16,6 +16,7 @@ import { startRedis, type RedisHandle } from '../support/redis';
 import { spawnTbo, upstreamEnv, type TboProcess } from '../support/tbo';
 import { closeClients, send, type Reply } from './client';
 import { loopbackValues, readNginxConf, renderNginxConf, startNginx, type AccessLogLine, type NginxProcess } from './nginx';
+import { portOf, servedBy as servedByOneOf, streamText } from './fleet';
 import { guard } from './processes';
 
 const TENANT = 'roll';
@@ -77,15 +78,9 @@ afterAll(async () => {
   await fake?.close();
 }, 30_000);
 
-function portOf(proc: TboProcess): number {
-  return Number(new URL(proc.url).port);
-}
 
 /** Index (0-2) of the instance that finally served a logged request, -1 when none did. */
-function servedBy(line: AccessLogLine): number {
-  const last = line.upstream.split(', ').at(-1) ?? '';
-  return instances.findIndex((proc) => `127.0.0.1:${portOf(proc)}` === last);
-}
+const servedBy = (line: AccessLogLine) => servedByOneOf(line, instances);
 
 /** Proxied requests an instance has answered the headers of (every cache outcome), from its admin /metrics. */
 async function proxied(proc: TboProcess): Promise<number> {
@@ -97,16 +92,6 @@ async function proxied(proc: TboProcess): Promise<number> {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-/** Text of an Anthropic SSE body, and whether it ended with message_stop. */
-function streamText(body: string): { readonly text: string; readonly complete: boolean } {
-  let text = '';
-  for (const line of body.split('\n')) {
-    if (!line.startsWith('data: ')) continue;
-    const data = JSON.parse(line.slice(6)) as { type?: string; delta?: { text?: string } };
-    if (data.type === 'content_block_delta') text += data.delta?.text ?? '';
-  }
-  return { text, complete: body.includes('event: message_stop') };
-}
 
 function messages(prompt: string, opts: { stream?: boolean; from: string; id: string; connection?: string }): Promise<Reply> {
   return send(nginx.port, {

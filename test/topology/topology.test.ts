@@ -19,6 +19,7 @@ import { redisCli, startRedis, type RedisHandle } from '../support/redis';
 import { REPO_ROOT, spawnTbo, upstreamEnv, type TboProcess } from '../support/tbo';
 import { closeClients, pool, send, type Reply, type SendOptions } from './client';
 import { loopbackValues, readNginxConf, renderNginxConf, startNginx, type AccessLogLine, type NginxProcess } from './nginx';
+import { portOf, servedBy as servedByOneOf, streamText } from './fleet';
 import { guard } from './processes';
 
 const RATE_LIMIT = 200;
@@ -86,19 +87,13 @@ afterAll(async () => {
   await fake?.close();
 }, 30_000);
 
-function portOf(proc: TboProcess): number {
-  return Number(new URL(proc.url).port);
-}
 
 function adminPortOf(proc: TboProcess): number {
   return Number(new URL(proc.adminUrl).port);
 }
 
 /** Index (0-2) of the instance that finally served a logged request, -1 when none did. */
-function servedBy(line: AccessLogLine): number {
-  const last = line.upstream.split(', ').at(-1) ?? '';
-  return instances.findIndex((proc) => `127.0.0.1:${portOf(proc)}` === last);
-}
+const servedBy = (line: AccessLogLine) => servedByOneOf(line, instances);
 
 let requestCount = 0;
 function requestId(): string {
@@ -128,16 +123,6 @@ function collaborate(tenant: string, prompt: string, sessionId: string): Promise
   return call(tenant, { path: '/v1/collaborate', json: { messages: [{ role: 'user', content: prompt }], context: { session_id: sessionId } } });
 }
 
-/** Text of an Anthropic SSE body, and whether it ended with message_stop. */
-function streamText(body: string): { readonly text: string; readonly complete: boolean } {
-  let text = '';
-  for (const line of body.split('\n')) {
-    if (!line.startsWith('data: ')) continue;
-    const data = JSON.parse(line.slice(6)) as { type?: string; delta?: { text?: string } };
-    if (data.type === 'content_block_delta') text += data.delta?.text ?? '';
-  }
-  return { text, complete: body.includes('event: message_stop') };
-}
 
 /** One counter of an instance's own /metrics (on its admin listener, not through nginx). */
 async function metric(proc: TboProcess, name: string, labels: Readonly<Record<string, string>>): Promise<number> {

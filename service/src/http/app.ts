@@ -111,10 +111,12 @@ function errorHandler(ctx: AppContext) {
     if (error instanceof TboError && error.kind === 'internal') ctx.logger.error({ err, req_id: res.locals.requestId }, 'unhandled error');
     // An answer given before the body was read closes the connection: draining an unread body
     // (possibly gigabytes from a caller without credentials) to keep the connection is not worth it.
-    // Except "come back shortly" (the body budget is full): that body was declared within the limit
-    // and is authenticated, and reading it to discard costs no memory, while closing under a client
-    // still sending would reset the connection before it reads the 503.
-    if (!req.complete && !(error instanceof TboError && error.kind === 'overloaded')) res.setHeader('connection', 'close');
+    // Except "come back shortly" (the body budget is full) for a body of declared size: it is
+    // within the limit and authenticated, reading it to discard costs no memory, while closing under
+    // a client still sending would reset the connection before it reads the 503. A chunked body has
+    // no bound to drain to, so it still closes.
+    const drainable = error instanceof TboError && error.kind === 'overloaded' && req.headers['content-length'] !== undefined;
+    if (!req.complete && !drainable) res.setHeader('connection', 'close');
     sendError(res, protocolFor(req), error, String(res.locals.requestId ?? ''), ctx.redact);
   };
 }
