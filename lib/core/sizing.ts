@@ -7,8 +7,9 @@ export const RUNTIME_BASELINE_BYTES = 256 * MiB;
 
 /**
  * Resident memory per byte of request body in flight: the body as received, the parsed request
- * and the canonical form the cache key hashes. Measured: 100 concurrent 8 MB image bodies raised
- * the service's RSS by 2.7 × their size (93 → 2275 MiB); rounded up.
+ * and the canonical form the cache key hashes. `npm run bench` ("Resident memory with 100
+ * concurrent 8 MB bodies" in BENCHMARKS.md) measures 2.0–2.4 × with all bodies admitted; 3 leaves
+ * room for what rejected requests cost meanwhile.
  */
 export const BODY_MEMORY_FACTOR = 3;
 
