@@ -2,6 +2,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { settingFromEnv } from './env';
+import type { TboServiceConfig } from '../lib/core';
 import { TboCloudRunService, type TboCloudRunServiceProps } from '../lib/gcp';
 
 /** Placeholders synthesized when the environment does not say; `cdktf deploy` with them fails at GCP. */
@@ -10,6 +11,25 @@ export const GCP_PLACEHOLDERS = {
   region: 'replace-with-your-gcp-region',
   image: 'replace-with-your-tbo-image',
 } as const;
+
+/**
+ * Where the example's models are served: `public`, the service's default routes (the Anthropic and
+ * OpenAI APIs, with keys in Secret Manager); `vertex`, every route on Vertex AI with the service
+ * account's own identity ({@link VERTEX_ROUTES}), no model key at all.
+ */
+export const GCP_EXAMPLE_BACKENDS = ['public', 'vertex'] as const;
+export type GcpExampleBackend = (typeof GCP_EXAMPLE_BACKENDS)[number];
+
+/**
+ * The routing tiers of the `vertex` variant, in the shape of the service's defaults: Claude through
+ * Vertex AI for the Anthropic SDK, and a Gemini model of the same tier through Vertex AI's
+ * OpenAI-compatible endpoint for the OpenAI SDK.
+ */
+export const VERTEX_ROUTES = {
+  modelsFast: 'vertex:claude-haiku-4-5,vertex-openai:gemini-2.5-flash-lite',
+  modelsBalanced: 'vertex:claude-sonnet-4-5,vertex-openai:gemini-2.5-flash',
+  modelsStrongest: 'vertex:claude-opus-4-1,vertex-openai:gemini-2.5-pro',
+} as const satisfies TboServiceConfig;
 
 /** Properties of {@link TboGcpStack}. */
 export interface TboGcpStackProps {
@@ -28,7 +48,11 @@ export interface TboGcpStackProps {
   readonly createService?: boolean;
   /** Local state file. @default - `terraform.<stack id>.tfstate` in the working directory */
   readonly statePath?: string;
-  /** Further {@link TboCloudRunService} props. @default - the construct's defaults */
+  /** Where the models are served. @default - env `TBO_BACKEND`, else 'public' */
+  readonly backend?: GcpExampleBackend;
+  /** Vertex AI location of the `vertex` variant. @default - env `CLOUD_ML_REGION` (the variable the Anthropic Vertex SDK reads), else 'global' */
+  readonly vertexRegion?: string;
+  /** Further {@link TboCloudRunService} props (merged over the variant's routes and Vertex AI location). @default - the construct's defaults */
   readonly service?: Omit<Partial<TboCloudRunServiceProps>, 'image' | 'project' | 'region' | 'createService'>;
 }
 
@@ -37,6 +61,8 @@ export interface TboGcpStackProps {
  * with its defaults (its names derive from its path: `tbo-gcp-tbo-<6 hex>`). Project, region and
  * image come from `GOOGLE_PROJECT`, `GOOGLE_REGION` and `TBO_IMAGE`. One `cdktf deploy` brings it
  * up; then fill the secrets (`tbo_secret_commands` output) and roll it (`tbo_rollout_command`).
+ * `TBO_BACKEND=vertex` routes every model to Vertex AI instead (`CLOUD_ML_REGION` for its location):
+ * the service account is granted online prediction there, and no Anthropic key secret is made.
  */
 export class TboGcpStack extends TerraformStack {
   /** The Google provider. */
@@ -54,12 +80,28 @@ export class TboGcpStack extends TerraformStack {
 
     this.provider = new GoogleProvider(this, 'google', { project, region });
     this.backend = new LocalBackend(this, props.statePath ? { path: props.statePath } : {});
+    const variant = exampleBackend(props.backend) === 'vertex'
+      ? {
+          config: { ...VERTEX_ROUTES, ...props.service?.config },
+          vertex: { region: props.vertexRegion ?? (process.env.CLOUD_ML_REGION?.trim() || undefined), ...props.service?.vertex },
+        }
+      : {};
     this.tbo = new TboCloudRunService(this, 'tbo', {
       ...props.service,
+      ...variant,
       image,
       project,
       region,
       createService: props.createService ?? process.env.TBO_CREATE_SERVICE?.trim().toLowerCase() !== 'false',
     });
   }
+}
+
+/** The `backend` prop, else `TBO_BACKEND`, else 'public'; an unknown value is an error naming the accepted ones. */
+function exampleBackend(prop: GcpExampleBackend | undefined): GcpExampleBackend {
+  const value = prop ?? (process.env.TBO_BACKEND?.trim().toLowerCase() || 'public');
+  if (!(GCP_EXAMPLE_BACKENDS as readonly string[]).includes(value)) {
+    throw new Error(`TBO_BACKEND: received ${JSON.stringify(value)}; accepted values: ${GCP_EXAMPLE_BACKENDS.join(', ')}`);
+  }
+  return value as GcpExampleBackend;
 }

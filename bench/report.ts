@@ -77,7 +77,7 @@ export function addedOver(s: ScenarioResult, base: ScenarioResult): Added {
 const MiB = 2 ** 20;
 
 /** Lowest and highest ratio f(a) / f(b) over the rounds both scenarios ran in (their chunks ran in the same round). */
-function perRoundRatio(a: ScenarioResult | undefined, b: ScenarioResult | undefined, f: (c: ChunkRecord) => number): readonly [number, number] {
+export function perRoundRatio(a: Pick<ScenarioResult, 'chunks'> | undefined, b: Pick<ScenarioResult, 'chunks'> | undefined, f: (c: ChunkRecord) => number): readonly [number, number] {
   if (!a || !b) return [NaN, NaN];
   const ratios = a.chunks.flatMap((ca) => {
     const cb = b.chunks.find((c) => c.round === ca.round);

@@ -57,6 +57,8 @@ export interface BenchMethod {
   readonly retained: string;
   /** How the bounded-state steps were run (absent in runs made before they existed). */
   readonly cardinality?: string;
+  /** How the streamed-messages rows (Anthropic API and Bedrock) were run (absent in runs made before they existed). */
+  readonly messagesStreamed?: string;
 }
 
 export interface BenchResult {

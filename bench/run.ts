@@ -27,6 +27,7 @@ import type { BenchResult, LoadAverageSummary, ProcessMemory } from './result';
 import { optimizerTables, runOptimizerBench } from './optimizer';
 import { joinStreamTable, runJoinStreamBench } from './join-stream';
 import { embeddingsScenarios, primeEmbeddings, renderEmbeddingsCpu } from './embeddings';
+import { BEDROCK_METHOD, bedrockEndpointOf, bedrockScenarios, bedrockTboEnv, isBedrockScenario, primeBedrock, renderBedrockCpu } from './bedrock';
 import { renderBigBodies, runBigBodiesBench } from './big-bodies';
 import { OPENAI_KEY, post, primeAndCheck, TBO_KEY, tboEnv } from './tbo-env';
 import { BENCHMARKS_PATH, writeBenchmarks } from './write-benchmarks';
@@ -95,26 +96,30 @@ async function main(): Promise<number> {
 
   try {
     log(`${facts.cpuModel}, ${facts.cores} cores, node ${facts.node}, load avg ${facts.loadAvgAtStart.join(' ')}`);
-    const upstream = await spawnBenchServer('upstream', 'upstream-server.ts');
+    // The fake upstream with a fake Bedrock Runtime on a second port of the same process (the streamed-messages rows).
+    const upstream = await spawnBenchServer('upstream', 'bedrock-upstream-server.ts');
     const hitBody = chatBody(smallPrompt('HIT-000000001'));
     const sample = await post(`${upstream.url}${CHAT_PATH}`, { authorization: `Bearer ${OPENAI_KEY}` }, hitBody);
     if (sample.status !== 200) throw new Error(`upstream answered ${sample.status}: ${sample.text}`);
 
-    const [express, passthrough, tboInfo, tboWarn, portkey] = await Promise.all([
+    const [express, passthrough, tboInfo, tboWarn, tboMessages, portkey] = await Promise.all([
       spawnBenchServer('express', 'express-server.ts', { BENCH_RESPONSE_JSON: sample.text }),
       spawnBenchServer('passthrough', 'passthrough-server.ts', { BENCH_UPSTREAM_URL: upstream.url }),
       spawnTbo('tbo', tboEnv(upstream.url, configFile), join(tmp, 'tbo-info.log')),
       spawnTbo('tbo-warn', tboEnv(upstream.url, configFile, 'warn'), join(tmp, 'tbo-warn.log')),
+      // Its own process: the streamed rows' misses must not share the 10 000-entry cache with tbo's hit entry.
+      spawnTbo('tbo-messages', bedrockTboEnv(upstream.url, bedrockEndpointOf(upstream), configFile), join(tmp, 'tbo-messages.log')),
       spawnPortkey('portkey', join(tmp, 'portkey.log')),
     ]);
-    log(`processes up: upstream ${upstream.pid}, express ${express.pid}, passthrough ${passthrough.pid}, tbo ${tboInfo.pid}, tbo-warn ${tboWarn.pid}, portkey ${portkey.version} ${portkey.pid} (loopback only)`);
+    log(`processes up: upstream ${upstream.pid}, express ${express.pid}, passthrough ${passthrough.pid}, tbo ${tboInfo.pid}, tbo-warn ${tboWarn.pid}, tbo-messages ${tboMessages.pid}, portkey ${portkey.version} ${portkey.pid} (loopback only)`);
 
     const servers: readonly (Measured & { readonly what: string })[] = [
-      { ...upstream, what: 'fake upstream (bench-owned, node --import tsx)' },
+      { ...upstream, what: 'fake upstream and fake Bedrock Runtime (bench-owned, node --import tsx)' },
       { ...express, what: 'bare express 5 handler (bench-owned, node --import tsx)' },
       { ...passthrough, what: 'express 5 + undici pass-through (bench-owned, node --import tsx)' },
       { ...tboInfo, what: 'TBO, log info (node service/dist/main.js)' },
       { ...tboWarn, what: 'TBO, TBO_LOG_LEVEL=warn' },
+      { ...tboMessages, what: 'TBO, log info, Anthropic API and Bedrock routes (streamed messages)' },
       { ...portkey, what: `Portkey gateway ${portkey.version} (node build/start-server.js)` },
     ];
     const rssIdle = new Map(servers.map((p) => [p.name, procStatusBytes(p.pid, 'VmRSS')]));
@@ -125,11 +130,13 @@ async function main(): Promise<number> {
     await primeAndCheck(tboInfo, tboHeaders, hitBody, tags);
     await primeAndCheck(tboWarn, tboHeaders, hitBody, tags);
     await primeEmbeddings(tboInfo, tboHeaders, tags);
+    await primeBedrock(tboMessages, upstream, tags);
     const peerAnswer = await post(`${portkey.url}${CHAT_PATH}`, viaPortkey, hitBody);
     const expected = (JSON.parse(sample.text) as { choices: { message: { content: string } }[] }).choices[0].message.content;
     const got = peerAnswer.status === 200 ? (JSON.parse(peerAnswer.text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content : undefined;
     if (got !== expected) throw new Error(`portkey: expected the upstream's answer, got ${peerAnswer.status}: ${peerAnswer.text.slice(0, 300)}`);
-    const countsBefore = await Promise.all([cacheCounts(tboInfo.adminUrl), cacheCounts(tboWarn.adminUrl)]);
+    const checked = [tboInfo, tboWarn, tboMessages];
+    const countsBefore = await Promise.all(checked.map((tbo) => cacheCounts(tbo.adminUrl)));
 
     const distinct = () => chatBody(smallPrompt(tags.next()));
     const c10 = { connections: 10, measure: MEASURE_C10 } as const;
@@ -139,6 +146,8 @@ async function main(): Promise<number> {
       { id: 'tbo-hit', label: 'TBO cache hit, log info (default)', url: `${tboInfo.url}${CHAT_PATH}`, headers: tboHeaders, body: hitBody, server: tboInfo, upstreamCallsPerRequest: 0 },
       // Fewer requests than the chat rows: their misses share the 10 000-entry cache with the chat hit entry (checked below).
       ...embeddingsScenarios(tboInfo, tboHeaders, tags, { measure: 2_500 }),
+      // Streamed misses (Bedrock's most) take longer than the JSON rows: 5 000 each keep the rounds within their time budget.
+      ...bedrockScenarios(tboMessages, tags, { measure: 5_000 }),
       { id: 'portkey', label: `Portkey ${portkey.version} proxying to the fake upstream (distinct requests)`, url: `${portkey.url}${CHAT_PATH}`, headers: viaPortkey, body: distinct, server: portkey, upstreamCallsPerRequest: 1 },
       { id: 'tbo-miss-warn', label: 'TBO cache miss, TBO_LOG_LEVEL=warn', url: `${tboWarn.url}${CHAT_PATH}`, headers: tboHeaders, body: distinct, server: tboWarn, upstreamCallsPerRequest: 1 },
       { id: 'tbo-hit-warn', label: 'TBO cache hit, TBO_LOG_LEVEL=warn', url: `${tboWarn.url}${CHAT_PATH}`, headers: tboHeaders, body: hitBody, server: tboWarn, upstreamCallsPerRequest: 0 },
@@ -177,9 +186,9 @@ async function main(): Promise<number> {
     }));
 
     // TBO's own view must match: every measured miss request a miss, every hit request a hit.
-    const countsAfter = await Promise.all([cacheCounts(tboInfo.adminUrl), cacheCounts(tboWarn.adminUrl)]);
+    const countsAfter = await Promise.all(checked.map((tbo) => cacheCounts(tbo.adminUrl)));
     const byId = new Map(results.map((r) => [r.id, r]));
-    const cacheCheck = [tboInfo, tboWarn].map((tbo, i) => {
+    const cacheCheck = checked.map((tbo, i) => {
       const miss = countsAfter[i].miss - countsBefore[i].miss;
       const hit = countsAfter[i].hit - countsBefore[i].hit;
       const expectedOf = (calls: 0 | 1) =>
@@ -191,8 +200,8 @@ async function main(): Promise<number> {
     });
     for (const r of results) for (const p of r.problems) problems.push(`${r.id}: ${p}`);
 
-    await Promise.all([stopPid(express.pid), stopPid(passthrough.pid), stopPid(tboInfo.pid), stopPid(tboWarn.pid), stopPid(portkey.pid)]); // flushes logs
-    const logging = { tbo: logFileStats(tboInfo.logPath), 'tbo-warn': logFileStats(tboWarn.logPath), portkey: logFileStats(portkey.logPath) };
+    await Promise.all([stopPid(express.pid), stopPid(passthrough.pid), stopPid(tboInfo.pid), stopPid(tboWarn.pid), stopPid(tboMessages.pid), stopPid(portkey.pid)]); // flushes logs
+    const logging = { tbo: logFileStats(tboInfo.logPath), 'tbo-warn': logFileStats(tboWarn.logPath), 'tbo-messages': logFileStats(tboMessages.logPath), portkey: logFileStats(portkey.logPath) };
 
     log(`measuring RSS with ${MEMORY_ENTRIES} cached entries on a fresh TBO`);
     const tboMem = await spawnTbo('tbo-memory', tboEnv(upstream.url, configFile), join(tmp, 'tbo-memory.log'));
@@ -238,7 +247,8 @@ async function main(): Promise<number> {
 
     const added = new Map<string, Added>();
     for (const r of results) {
-      if (r.id.startsWith('direct') || r.id.startsWith('express')) continue;
+      // The streamed-messages rows have no streamed direct-upstream baseline: no added latency.
+      if (r.id.startsWith('direct') || r.id.startsWith('express') || isBedrockScenario(r.id)) continue;
       const base = byId.get(`${r.upstreamCallsPerRequest > 0 ? 'direct' : 'express'}${r.connections === 1 ? '' : `-c${r.connections}`}`);
       if (base) added.set(r.id, addedOver(r, base));
     }
@@ -283,7 +293,8 @@ async function main(): Promise<number> {
         rss: 'VmRSS from /proc/<pid>/status after start-up (idle) and right after the measured rounds, VmHWM (peak); bench-owned servers run under node --import tsx, which adds its loader to their RSS',
         tbo: 'node service/dist/main.js, NODE_ENV=production, TBO_HOST=127.0.0.1, TBO_API_KEYS=bench:<key> (client auth on), API_RATE_LIMIT=100000000, empty TBO_CONFIG_FILE, log level unset (info) or TBO_LOG_LEVEL=warn; stdout (JSON logs) to a file',
         portkey: `@portkey-ai/gateway ${portkey.version} (dev dependency): node --import bench/loopback-listen.mjs build/start-server.js --port=N --headless, NODE_ENV=production, stdout to a file; the preload forces listen() onto 127.0.0.1 and the bench checks its listening sockets in /proc; requests carry x-portkey-provider: openai, x-portkey-custom-host: <fake upstream>/v1 and the upstream key as Authorization; no cache, retries or config (Portkey's defaults)`,
-        upstream: 'test/support/fake-upstream.ts in its own process, no artificial latency; its request records are cleared every 250 ms',
+        upstream: 'test/support/fake-upstream.ts in its own process (bench/bedrock-upstream-server.ts, which also answers as Bedrock Runtime on a second port for the streamed-messages rows), no artificial latency; its request records are cleared every 250 ms',
+        messagesStreamed: BEDROCK_METHOD,
         ceiling: 'bare express 5 (service/node_modules), etag and x-powered-by off as in TBO, res.json of the same answer, body not read',
         calibration: 'express 5 + undici 7 (service/node_modules): express.raw body, undici.request to the fake upstream, relay the text; no cache/auth/validation/metrics/logs',
         memory: `fresh TBO (log info); 1000 Cache-Control: no-store requests as warm-up (nothing cached), VmRSS; then ${MEMORY_ENTRIES} distinct requests with ~1 KB prompts (answers ~1.2 KB) at 4 connections, VmRSS/VmHWM from /proc/<pid>/status`,
@@ -315,6 +326,8 @@ async function main(): Promise<number> {
     console.log(joinStreamTable(joinStream));
     console.log('');
     console.log(renderEmbeddingsCpu(results));
+    console.log('');
+    console.log(renderBedrockCpu(results));
     console.log('');
     console.log(renderBigBodies(bigBodies));
     const outDir = join(ROOT, 'bench', 'results');

@@ -7,6 +7,7 @@ import { coldStartSummary, renderColdStart } from './cold-start';
 import { renderComparison } from './comparison';
 import { joinStreamTable } from './join-stream';
 import { embeddingsMarkdown } from './embeddings';
+import { bedrockMarkdown } from './bedrock';
 import { bigBodiesMarkdown } from './big-bodies';
 import { optimizerTables } from './optimizer';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -190,6 +191,7 @@ export function renderBenchmarks(r: BenchResult): string {
     'npx tsx bench/write-benchmarks.ts  # re-renders this file from bench/results/latest.json',
     'npx tsx bench/compare.ts <dir>     # CPU per request against another build (see bench/README.md), before npm run bench',
     'npx tsx bench/cold-start-run.ts    # the cold-start step alone (prints, writes nothing)',
+    'npx tsx bench/bedrock-run.ts       # the streamed-messages rows alone, Bedrock next to the Anthropic API (prints, writes nothing)',
     '```',
     '',
     ...(r.optimizer
@@ -223,6 +225,7 @@ export function renderBenchmarks(r: BenchResult): string {
         ]
       : []),
     ...embeddingsMarkdown(r.scenarios),
+    ...bedrockMarkdown(r.scenarios, r.method.messagesStreamed),
     ...(r.bigBodies ? bigBodiesMarkdown(r.bigBodies) : []),
     'See bench/README.md for how the numbers are taken.',
     '',

@@ -4,7 +4,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { PropValidator } from '../lib/core';
-import { TboFargateService, type TboFargateServiceProps } from '../lib/aws';
+import { TboFargateService, type TboBedrockModelAccess, type TboFargateServiceProps } from '../lib/aws';
 
 /** A domain name in a Route 53 public hosted zone you own, to serve the gateway on over HTTPS. */
 export interface TboAwsStackDomain {
@@ -31,6 +31,12 @@ export interface TboAwsStackProps extends StackProps {
    * @default - none (see `domain`)
    */
   readonly certificateArn?: string;
+  /**
+   * Claude on Amazon Bedrock with the task role's own credentials: the models are granted to the
+   * task role and the routing tiers send them to Bedrock (the construct's `modelAccess.bedrock`).
+   * @default - none: every route uses an API key
+   */
+  readonly bedrock?: TboBedrockModelAccess;
 }
 
 /**
@@ -49,7 +55,8 @@ export class TboAwsStack extends Stack {
       Object.assign(tls, { domainName, hostedZone: route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', { hostedZoneId, zoneName: hostedZoneName }) });
     }
     if (props.certificateArn) Object.assign(tls, { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn) });
-    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo });
+    const modelAccess = props.bedrock ? { modelAccess: { ...props.tbo?.modelAccess, bedrock: props.bedrock } } : {};
+    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo, ...modelAccess });
   }
 }
 
@@ -59,10 +66,16 @@ export const TBO_AWS_CONTEXT = {
   hostedZoneId: 'hostedZoneId',
   hostedZoneName: 'hostedZoneName',
   certificateArn: 'certificateArn',
+  bedrockModels: 'bedrockModels',
+  bedrockRegion: 'bedrockRegion',
+  bedrockCrossRegion: 'bedrockCrossRegion',
 } as const;
 
-/** The example stack's domain and certificate, from the app's context; a partial domain is refused. */
-export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn'> {
+/**
+ * The example stack's domain, certificate and Bedrock models, from the app's context; a partial
+ * domain, and Bedrock settings without models, are refused.
+ */
+export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn' | 'bedrock'> {
   const read = (key: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(key);
     return value === undefined || value === '' ? undefined : String(value);
@@ -71,7 +84,15 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
   const [domainName, hostedZoneId, hostedZoneName, certificateArn] = [read(c.domainName), read(c.hostedZoneId), read(c.hostedZoneName), read(c.certificateArn)];
   const given = { domainName, hostedZoneId, hostedZoneName };
   const missing = Object.entries(given).filter(([, v]) => v === undefined).map(([k]) => k);
+  const [bedrockModels, bedrockRegion, bedrockCrossRegion] = [read(c.bedrockModels), read(c.bedrockRegion), read(c.bedrockCrossRegion)];
+  const models = bedrockModels?.split(',').map((m) => m.trim()).filter(Boolean);
   new PropValidator()
+    .check(
+      models !== undefined || (bedrockRegion === undefined && bedrockCrossRegion === undefined),
+      'context',
+      { bedrockRegion, bedrockCrossRegion },
+      `Bedrock settings need the models to grant: -c ${c.bedrockModels}=claude-sonnet-4-5,claude-haiku-4-5`,
+    )
     .check(
       missing.length === 0 || missing.length === 3,
       'context',
@@ -82,6 +103,7 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
   return {
     domain: domainName && hostedZoneId && hostedZoneName ? { domainName, hostedZoneId, hostedZoneName } : undefined,
     certificateArn,
+    bedrock: models ? { models, region: bedrockRegion, crossRegion: bedrockCrossRegion as TboBedrockModelAccess['crossRegion'] } : undefined,
   };
 }
 
@@ -102,6 +124,15 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
  *
  * ```sh
  * npx cdk deploy -c certificateArn=arn:aws:acm:us-east-1:111122223333:certificate/…
+ * ```
+ *
+ * To serve Claude from Amazon Bedrock with the task role's own credentials (no Anthropic key),
+ * name the models; the task role is granted exactly them and the routing sends them to Bedrock.
+ * `bedrockRegion` is needed for the default geographic inference profiles, as the stack itself is
+ * environment-agnostic (`-c bedrockCrossRegion=global` works without it):
+ *
+ * ```sh
+ * npx cdk deploy -c bedrockModels=claude-haiku-4-5,claude-sonnet-4-5,claude-opus-4-1 -c bedrockRegion=us-east-1
  * ```
  *
  * The same keys may sit in `cdk.json`'s `context` (see {@link TBO_AWS_CONTEXT}).

@@ -8,12 +8,14 @@ function urlPort(url: string): number {
 }
 
 /**
- * What the tasks may reach, instead of everything: HTTPS (the model APIs and the AWS APIs the task
- * needs: ECR, Secrets Manager, CloudWatch Logs) and the ports of any other upstream base URL in the
- * config. Redis is added by the Redis wiring (to its security group, or its port when it has none).
+ * What the tasks may reach, instead of everything: HTTPS (the model APIs, Bedrock Runtime or its
+ * VPC endpoint, and the AWS APIs the task needs: ECR, Secrets Manager, CloudWatch Logs) and the
+ * ports of any other upstream URL in the config (base URLs, Bedrock and Vertex endpoints). Redis is
+ * added by the Redis wiring (to its security group, or its port when it has none).
  */
 export function restrictServiceEgress(securityGroup: ec2.SecurityGroup, config: ServiceConfig): void {
-  const ports = new Set([443, urlPort(config.anthropicBaseUrl), urlPort(config.openaiBaseUrl)]);
+  const urls = [config.anthropicBaseUrl, config.openaiBaseUrl, config.bedrockEndpoint, config.vertexEndpoint].filter((u): u is string => u !== undefined);
+  const ports = new Set([443, ...urls.map(urlPort)]);
   for (const port of [...ports].sort((a, b) => a - b)) {
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), port === 443 ? 'HTTPS: model APIs and AWS APIs' : 'upstream base URL port');
   }

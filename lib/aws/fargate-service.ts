@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +14,7 @@ import { Construct } from 'constructs';
 import { DEPLOYED_JWT_CLAIMS, PropValidator, redisKeyPrefixFor, SERVICE_PORT, type RedisEndpoint, type ServiceConfig } from '../core';
 import { allowAdminPortFrom, scraperProblem } from './admin-port';
 import { alarmTopic, createAlarms, createOverheadAlarm } from './alarms';
+import { bedrockModelGrants, createBedrockEndpoint, grantBedrockInvoke, warnUnroutedGrants, type TboBedrockModelGrant } from './bedrock';
 import { createDashboard } from './dashboard';
 import { restrictServiceEgress } from './egress';
 import { EMF_METRICS } from './emf-metrics';
@@ -34,8 +36,9 @@ import { bundledServiceImage, CONTAINER_NAME, createTask } from './task';
  * Every prop is optional; the defaults are secure and highly available: without a certificate the
  * load balancer is internal. Deploys keep the running task count and let responses in flight
  * finish (up to `maxStreamDuration`); every physical name derives from `serviceName`, so several
- * instances live side by side. Every child is a public field, so any detail can be reached
- * without forking.
+ * instances live side by side. With `modelAccess` the task role invokes Claude on Bedrock with
+ * its own credentials (no API key), granted exactly the models the routing uses. Every child is a
+ * public field, so any detail can be reached without forking.
  */
 export class TboFargateService extends Construct {
   /** The service configuration, every default filled in, with the service name, the JWT issuer and audience and the Redis key prefix as deployed. */
@@ -70,7 +73,9 @@ export class TboFargateService extends Construct {
   readonly redisAuthSecret?: secretsmanager.ISecret;
   /** Where the service connects to Redis; undefined with `redis: false`. */
   readonly redisEndpoint?: RedisEndpoint;
-  readonly anthropicApiKeySecret: secretsmanager.ISecret;
+  /** The Anthropic API key secret (created, or given); none when no route uses `anthropic:` and none is given. */
+  readonly anthropicApiKeySecret?: secretsmanager.ISecret;
+  /** The OpenAI API key secret (created, or given), when `openAi`. */
   readonly openAiApiKeySecret?: secretsmanager.ISecret;
   readonly jwtSecret: secretsmanager.ISecret;
   readonly apiKeysSecret?: secretsmanager.ISecret;
@@ -91,6 +96,14 @@ export class TboFargateService extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The URL clients use (https://domainName, else the load balancer's DNS name). */
   readonly url: string;
+  /** The task role's Bedrock policy (one statement: `bedrock:InvokeModel` and `bedrock:InvokeModelWithResponseStream` on exactly the granted ARNs), with `modelAccess.bedrock`. */
+  readonly bedrockPolicy?: iam.Policy;
+  /** What `modelAccess.bedrock` grants, model by model: the id the service invokes and the ARNs allowed for it. */
+  readonly bedrockModelGrants?: readonly TboBedrockModelGrant[];
+  /** The `bedrock-runtime` interface VPC endpoint, with `modelAccess.bedrock.vpcEndpoint`. */
+  readonly bedrockRuntimeEndpoint?: ec2.InterfaceVpcEndpoint;
+  /** The endpoint's security group (only the tasks in, on 443), with `modelAccess.bedrock.vpcEndpoint`. */
+  readonly bedrockRuntimeEndpointSecurityGroup?: ec2.SecurityGroup;
   private readonly serviceMetrics: TboServiceMetrics;
 
   constructor(scope: Construct, id: string, props: TboFargateServiceProps = {}) {
@@ -172,6 +185,17 @@ export class TboFargateService extends Construct {
     // the load balancer targets the public port only (its security group reaches no other)
     this.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort: SERVICE_PORT }).attachToApplicationTargetGroup(this.targetGroup);
     redis?.allowFrom(this.service);
+    if (r.bedrock) {
+      this.bedrockModelGrants = bedrockModelGrants(this, r.bedrock);
+      this.bedrockPolicy = grantBedrockInvoke(this, this.taskDefinition.taskRole, this.bedrockModelGrants);
+      this.service.node.addDependency(this.bedrockPolicy); // tasks start with the grant in place
+      warnUnroutedGrants(this, r.config, r.bedrock);
+      if (r.bedrock.vpcEndpoint) {
+        const endpoint = createBedrockEndpoint(this, this.vpc, taskSubnets, this.serviceSecurityGroup);
+        this.bedrockRuntimeEndpoint = endpoint.endpoint;
+        this.bedrockRuntimeEndpointSecurityGroup = endpoint.securityGroup;
+      }
+    }
     for (const scraper of props.metricsScrapers ?? []) this.allowMetricsScrapeFrom(scraper);
 
     this.scaling = configureScaling(this.service, this.targetGroup, this.serviceMetrics, r);

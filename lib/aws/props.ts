@@ -7,7 +7,7 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { RedisEndpoint, TboServiceConfig } from '../core';
+import type { BedrockCrossRegion, RedisEndpoint, TboServiceConfig } from '../core';
 
 /** The ElastiCache Redis replication group the construct creates (when neither `redis: false` nor `existingRedis`). */
 export interface TboRedisOptions {
@@ -33,6 +33,51 @@ export interface TboExistingRedis {
   readonly authSecret?: secretsmanager.ISecret;
   /** Security group of the Redis; the construct lets the service's tasks reach its port. @default - no rule is added (allow it yourself) */
   readonly securityGroup?: ec2.ISecurityGroup;
+}
+
+/**
+ * Claude on Amazon Bedrock with the task role's own credentials: the models the role may invoke,
+ * and how the service reaches them. The construct renders the routing and the Bedrock settings to
+ * match and grants exactly the model and inference-profile ARNs they resolve to.
+ */
+export interface TboBedrockModelAccess {
+  /**
+   * The models to grant: client model names (`claude-sonnet-4-5`, turned into Bedrock ids by the
+   * service's table and `config.bedrockModelIds`), Bedrock model ids
+   * (`anthropic.claude-sonnet-4-5-20250929-v1:0`), cross-region inference-profile ids
+   * (`us.anthropic.…`, `global.anthropic.…`) or ARNs (granted as given). Every `bedrock:` route
+   * must resolve to one of them; each routing tier the config leaves unset sends the granted
+   * Claude models to Bedrock instead of the Anthropic API.
+   */
+  readonly models: readonly string[];
+  /** Region of Bedrock Runtime (the source Region of cross-region profiles), rendered as `TBO_BEDROCK_REGION`. @default - `config.bedrockRegion` when set, else the stack's region */
+  readonly region?: string;
+  /**
+   * How models are invoked (`TBO_BEDROCK_CROSS_REGION`): `geo` through the geographic inference
+   * profile of the region (`us.`, `eu.`, `apac.`, `us-gov.`; needs the region known at synth),
+   * `global` through the global profile, `none` in the region itself.
+   * @default - `config.bedrockCrossRegion` when set, else 'geo'
+   */
+  readonly crossRegion?: BedrockCrossRegion;
+  /**
+   * Regions the geographic inference profiles may route to: the task role may invoke the
+   * foundation model in each (and in `region`).
+   * @default - every Region AWS lists for the profile's geography (`BEDROCK_PROFILE_DESTINATIONS`: us → us-east-1, us-east-2, us-west-1, us-west-2)
+   */
+  readonly destinationRegions?: readonly string[];
+  /**
+   * An interface VPC endpoint for `bedrock-runtime` with private DNS in the task subnets, reachable
+   * only from the tasks on 443: Bedrock calls then stay in the VPC. The VPC must not have another
+   * `bedrock-runtime` endpoint with private DNS, and `region` must be the stack's.
+   * @default false
+   */
+  readonly vpcEndpoint?: boolean;
+}
+
+/** Model access the task role gets from the cloud platform itself (no API key). */
+export interface TboModelAccess {
+  /** Claude on Amazon Bedrock. @default - none: a `bedrock:` route in the config fails the synth */
+  readonly bedrock?: TboBedrockModelAccess;
 }
 
 /** Props of {@link TboFargateService}: every one is optional; the defaults are the deployment guide's, secure and highly available. */
@@ -72,12 +117,14 @@ export interface TboFargateServiceProps {
   /** What happens to the container log group when it leaves the stack (RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY). @default RemovalPolicy.RETAIN */
   readonly logGroupRemovalPolicy?: RemovalPolicy;
 
-  /** Secret holding the Anthropic API key (its whole value), injected as `ANTHROPIC_API_KEY`. @default - a new secret for you to fill (see the stack outputs) */
+  /** Secret holding the Anthropic API key (its whole value), injected as `ANTHROPIC_API_KEY`. @default - a new secret for you to fill (see the stack outputs) when a route uses `anthropic:`, else none */
   readonly existingAnthropicApiKeySecret?: secretsmanager.ISecret;
-  /** Secret holding the OpenAI API key, injected as `OPENAI_API_KEY`. @default - a new secret for you to fill, unless `openAi` is false */
+  /** Secret holding the OpenAI API key, injected as `OPENAI_API_KEY`. @default - a new secret for you to fill, when `openAi` */
   readonly existingOpenAiApiKeySecret?: secretsmanager.ISecret;
-  /** Whether the service gets an OpenAI API key at all. @default true */
+  /** Whether the service gets an OpenAI API key at all. @default - whether a route uses `openai:` (true with the default routing) */
   readonly openAi?: boolean;
+  /** Models the task role may invoke on the cloud platform with its own credentials (Claude on Bedrock), and the routing to them. @default - none: every route uses an API key */
+  readonly modelAccess?: TboModelAccess;
   /** Secret holding the HS256 key that signs client JWTs, injected as `JWT_SECRET_KEY`. @default - a new generated 64-character secret */
   readonly existingJwtSecret?: secretsmanager.ISecret;
   /** Secret holding client API keys (`tenant:key,…`), injected as `TBO_API_KEYS`. @default - none: clients use JWTs signed with the JWT secret */

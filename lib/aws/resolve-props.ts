@@ -1,9 +1,21 @@
 import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, SETTINGS, type ServiceConfig, type TboServiceConfig } from '../core';
+import {
+  bedrockResolutionOf,
+  invokedBedrockModel,
+  PropValidator,
+  REDIS_KEY_PREFIX_PATTERN,
+  resolveServiceConfig,
+  routedBackends,
+  SETTINGS,
+  ungrantedBedrockRoutes,
+  type ServiceConfig,
+  type TboServiceConfig,
+} from '../core';
 import { scraperProblem } from './admin-port';
 import { AWS_DEFAULTS, AWS_LIMITS, FARGATE_MEMORY_BY_CPU } from './defaults';
+import { resolveModelAccess, type ResolvedBedrockAccess } from './model-access';
 import type { TboFargateServiceProps, TboRedisOptions } from './props';
 
 /** The Redis the construct creates, with every default filled in. */
@@ -33,7 +45,12 @@ export interface ResolvedProps {
   readonly overheadAlarmThresholdSeconds: number;
   readonly internetFacing: boolean;
   readonly accessLogs: boolean;
+  /** Whether the service gets an OpenAI API key: `openAi`, else whether a route uses `openai:`. */
   readonly openAi: boolean;
+  /** Whether a route uses `anthropic:` (the public API, so the Anthropic API key). */
+  readonly anthropic: boolean;
+  /** Bedrock access of `modelAccess.bedrock`, resolved; undefined without it. */
+  readonly bedrock?: ResolvedBedrockAccess;
   readonly https: boolean;
   /** Where the cache lives: a Redis the construct creates, one the user runs, or none. */
   readonly redisMode: 'create' | 'existing' | 'none';
@@ -105,8 +122,13 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
   if (props.serviceName !== undefined) {
     v.check(nameOk, 'serviceName', props.serviceName, 'accepted values: 1 to 64 characters of A-Z a-z 0-9 . _ - known at synth (e.g. "tbo-prod"), unique per account and region');
   }
+  // Bedrock access renders the routing tiers and the Bedrock settings over the user's config.
+  const modelAccess = resolveModelAccess(props.modelAccess?.bedrock, props.config ?? {}, Stack.of(scope).region, v);
+  const userConfig: TboServiceConfig = { ...props.config, ...modelAccess.config };
   // (an invalid config.serviceName is reported by the service's own schema, as config.serviceName)
-  const config = resolveServiceConfig(nameOk ? { ...props.config, serviceName } : props.config, 'config');
+  const config = resolveServiceConfig(nameOk ? { ...userConfig, serviceName } : userConfig, 'config');
+  checkBedrockRoutes(config, modelAccess.bedrock, Stack.of(scope).region, v);
+  const backends = routedBackends(config);
   const logGroupRemovalPolicy = props.logGroupRemovalPolicy ?? RemovalPolicy.RETAIN;
   if (props.logGroupRemovalPolicy !== undefined) {
     v.check(
@@ -167,7 +189,7 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
 
   const accessLogs = props.accessLogs ?? true;
   v.check(!(props.accessLogs === false && props.existingAccessLogsBucket), 'existingAccessLogsBucket', props.existingAccessLogsBucket?.bucketName, 'is unused with accessLogs: false; remove one of them');
-  const openAi = props.openAi ?? true;
+  const openAi = props.openAi ?? backends.has('openai');
   v.check(!(props.openAi === false && props.existingOpenAiApiKeySecret), 'existingOpenAiApiKeySecret', props.existingOpenAiApiKeySecret?.secretName, 'is unused with openAi: false; remove one of them');
   const secretProps: [string, secretsmanager.ISecret | undefined][] = [
     ['existingAnthropicApiKeySecret', props.existingAnthropicApiKeySecret],
@@ -236,7 +258,7 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
   // connection the service is closing (a 502). Set from the idle timeout unless the user chose one.
   const keepAliveTimeout = props.config?.keepAliveTimeout ?? idleTimeoutSeconds + d.keepAliveMarginSeconds;
   v.check(keepAliveTimeout > idleTimeoutSeconds, 'config.keepAliveTimeout', keepAliveTimeout, `must be above the load balancer idle timeout (${idleTimeoutSeconds} s)`);
-  const serviceConfig: TboServiceConfig = { ...props.config, serviceName, keepAliveTimeout, drainTimeout: config.drainTimeout };
+  const serviceConfig: TboServiceConfig = { ...userConfig, serviceName, keepAliveTimeout, drainTimeout: config.drainTimeout };
 
   v.throwIfInvalid(CONSTRUCT);
   return {
@@ -255,6 +277,8 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
     internetFacing,
     accessLogs,
     openAi,
+    anthropic: backends.has('anthropic'),
+    bedrock: modelAccess.bedrock,
     https,
     redisMode,
     redis,
@@ -265,6 +289,26 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
     stopTimeoutSeconds,
     idleTimeoutSeconds,
   };
+}
+
+/** Every `bedrock:` route must resolve to a granted model: the task role could not invoke it otherwise. */
+function checkBedrockRoutes(config: ServiceConfig, bedrock: ResolvedBedrockAccess | undefined, stackRegion: string, v: PropValidator): void {
+  const resolution = bedrock?.resolution ?? bedrockResolutionOf(config, stackRegion);
+  const missing = ungrantedBedrockRoutes(config, bedrock?.grants ?? [], resolution);
+  if (!missing.length) return;
+  const described = missing.map((model) => {
+    try {
+      return `${model} (invoked as ${invokedBedrockModel(model, resolution).id})`;
+    } catch {
+      return model;
+    }
+  });
+  v.check(
+    false,
+    'modelAccess.bedrock.models',
+    bedrock ? bedrock.grants.map((g) => g.model) : undefined,
+    `does not grant the bedrock: routes of ${described.join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} (the task role may invoke only granted models), or route ${missing.length > 1 ? 'them' : 'it'} to another backend`,
+  );
 }
 
 function resolveRedis(options: TboRedisOptions | undefined, v: PropValidator): ResolvedRedisOptions {

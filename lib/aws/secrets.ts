@@ -17,7 +17,8 @@ export interface SecretToFill {
 
 /** The service's credentials, each a Secrets Manager secret injected by reference (never by value). */
 export interface TboSecrets {
-  readonly anthropicApiKey: secretsmanager.ISecret;
+  /** The Anthropic API key; none when no route uses `anthropic:` and none is given. */
+  readonly anthropicApiKey?: secretsmanager.ISecret;
   readonly openAiApiKey?: secretsmanager.ISecret;
   readonly jwtSecret: secretsmanager.ISecret;
   readonly apiKeys?: secretsmanager.ISecret;
@@ -52,17 +53,18 @@ function generatedSecret(scope: Construct, id: string, description: string, rota
 }
 
 /**
- * Uses the secrets the user brings, and creates the others: empty-for-now provider keys, a
- * generated JWT key and, when there is a Redis, a generated cache signing key.
+ * Uses the secrets the user brings, and creates the others: empty-for-now provider keys (the
+ * Anthropic one when a route uses `anthropic:`, the OpenAI one when `openAi`), a generated JWT key
+ * and, when there is a Redis, a generated cache signing key.
  */
-export function createSecrets(scope: Construct, props: TboFargateServiceProps, r: Pick<ResolvedProps, 'openAi' | 'redisMode'>): TboSecrets {
+export function createSecrets(scope: Construct, props: TboFargateServiceProps, r: Pick<ResolvedProps, 'anthropic' | 'openAi' | 'redisMode'>): TboSecrets {
   const toFill: SecretToFill[] = [];
   const fill = (id: string, envName: string) => {
     const secret = providerKeySecret(scope, id, envName);
     toFill.push({ envName, id, secret });
     return secret;
   };
-  const anthropicApiKey = props.existingAnthropicApiKeySecret ?? fill('AnthropicApiKey', SECRET_ENV.anthropicApiKey);
+  const anthropicApiKey = props.existingAnthropicApiKeySecret ?? (r.anthropic ? fill('AnthropicApiKey', SECRET_ENV.anthropicApiKey) : undefined);
   const openAiApiKey = props.existingOpenAiApiKeySecret ?? (r.openAi ? fill('OpenAiApiKey', SECRET_ENV.openaiApiKey) : undefined);
 
   const jwtSecret =

@@ -28,11 +28,20 @@ export function livenessCommand(): string[] {
 
 /**
  * The container environment: the config rendered by the shared contract (admin port, JWT issuer
- * and audience included), this deployment's Redis key prefix, and what this target owns.
+ * and audience included), this deployment's Redis key prefix, and what this target owns;
+ * `bedrockRegionToken` is `TBO_BEDROCK_REGION` when it is a deploy-time value the config cannot hold.
  */
-export function containerEnvironment(config: TboServiceConfig | undefined, redis: TboRedis | undefined, redisKeyPrefix: string, memoryLimitMiB?: number): Record<string, string> {
+export function containerEnvironment(
+  config: TboServiceConfig | undefined,
+  redis: TboRedis | undefined,
+  redisKeyPrefix: string,
+  memoryLimitMiB?: number,
+  bedrockRegionToken?: string,
+): Record<string, string> {
   return {
     ...renderEnvironment(config, redis?.endpoint, { redisKeyPrefix, memoryBytes: memoryLimitMiB === undefined ? undefined : memoryLimitMiB * 1024 ** 2 }),
+    // a Bedrock Region known only at deploy (the stack's, with crossRegion global or none)
+    ...(bedrockRegionToken === undefined ? {} : { [SETTINGS.bedrockRegion.env]: bedrockRegionToken }),
     [SETTINGS.host.env]: '0.0.0.0',
     [SETTINGS.port.env]: String(SERVICE_PORT),
     [SETTINGS.metricsEmf.env]: 'true',
@@ -41,10 +50,9 @@ export function containerEnvironment(config: TboServiceConfig | undefined, redis
 
 /** The container's secrets, by env var name, all injected by ECS from Secrets Manager. */
 export function containerSecrets(secrets: TboSecrets, redis: TboRedis | undefined): Record<string, ecs.Secret> {
-  const out: Record<string, ecs.Secret> = {
-    [SECRET_ENV.anthropicApiKey]: ecs.Secret.fromSecretsManager(secrets.anthropicApiKey),
-    [SECRET_ENV.jwtSecretKey]: ecs.Secret.fromSecretsManager(secrets.jwtSecret),
-  };
+  const out: Record<string, ecs.Secret> = {};
+  if (secrets.anthropicApiKey) out[SECRET_ENV.anthropicApiKey] = ecs.Secret.fromSecretsManager(secrets.anthropicApiKey);
+  out[SECRET_ENV.jwtSecretKey] = ecs.Secret.fromSecretsManager(secrets.jwtSecret);
   if (secrets.openAiApiKey) out[SECRET_ENV.openaiApiKey] = ecs.Secret.fromSecretsManager(secrets.openAiApiKey);
   if (secrets.apiKeys) out[SECRET_ENV.apiKeys] = ecs.Secret.fromSecretsManager(secrets.apiKeys);
   if (secrets.adminKeys) out[SECRET_ENV.adminKeys] = ecs.Secret.fromSecretsManager(secrets.adminKeys);
@@ -108,7 +116,7 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
       { containerPort: SERVICE_PORT, name: 'http' },
       { containerPort: ADMIN_PORT, name: 'admin' },
     ],
-    environment: containerEnvironment(inputs.config, inputs.redis, inputs.redisKeyPrefix, r.memoryLimitMiB),
+    environment: containerEnvironment(inputs.config, inputs.redis, inputs.redisKeyPrefix, r.memoryLimitMiB, r.bedrock && !r.bedrock.regionKnown ? r.bedrock.resolution.region : undefined),
     secrets: containerSecrets(inputs.secrets, inputs.redis),
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: AWS_DEFAULTS.logStreamPrefix }),
     healthCheck: {

@@ -4,3 +4,6 @@ export * from './service-dir';
 export * from './validate';
 export * from './alerts';
 export * from './sizing';
+export * from './backends';
+export * from './bedrock-access';
+export * from './vertex-access';

@@ -5,7 +5,7 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Password } from '@cdktf/provider-random/lib/password';
 import { Annotations, TerraformOutput, TerraformStack, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { ADMIN_PORT, PROBE_PATHS, redisKeyPrefixFor, renderEnvironment, type RedisEndpoint } from '../core';
+import { ADMIN_PORT, PROBE_PATHS, SETTINGS, redisKeyPrefixFor, renderEnvironment, type RedisEndpoint } from '../core';
 import { resolveAlertOptions, resolveManagedPrometheus, TboAlertPolicies, TboManagedPrometheus } from './alerts';
 import { tboContainer } from './container';
 import { defaultServiceName } from './naming';
@@ -14,7 +14,8 @@ import type { TboCloudRunServiceProps } from './props';
 import { cacheSigningKeyPassword } from './random';
 import { TboMemorystoreRedis } from './redis';
 import { TboSecret, type TboSecretSetting } from './secret';
-import { cloudRunServiceConfig, resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+import { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
+import { TboVertexAccess } from './vertex';
 
 /** The role that lets anyone reach the service (TBO's own auth then decides). */
 export const INVOKER_ROLE = 'roles/run.invoker';
@@ -37,8 +38,8 @@ export const SECRET_ID_SUFFIX: Readonly<Record<TboSecretSetting, string>> = {
 
 /** The secrets the service reads, by setting. */
 export interface TboServiceSecrets {
-  /** `ANTHROPIC_API_KEY`. */
-  readonly anthropicApiKey: TboSecret;
+  /** `ANTHROPIC_API_KEY`, when a route uses `anthropic:` (or `anthropicApiKey` / `existingAnthropicApiKeySecret` asks for it). */
+  readonly anthropicApiKey: TboSecret | undefined;
   /** `OPENAI_API_KEY`, with `openaiApiKey` or `existingOpenaiApiKeySecret`. */
   readonly openaiApiKey?: TboSecret;
   /** `TBO_API_KEYS`, when `clientCredentials` has 'apiKeys'. */
@@ -113,6 +114,14 @@ export interface TboServiceSecrets {
  * `localhost:9464/metrics`, the admin port, and writes those two labels), or run a collector
  * sidecar of your own that writes the same labels; otherwise the policies never fire.
  *
+ * Vertex AI: when a route uses `vertex:` (Claude) or `vertex-openai:` (Gemini), the construct
+ * enables `aiplatform.googleapis.com`, grants the service account a role that can call the models
+ * (by default a custom role holding only `aiplatform.endpoints.predict`) on the Vertex AI project, and
+ * sets `TBO_VERTEX_REGION` and `TBO_VERTEX_PROJECT`; the service authenticates as its account through
+ * the metadata server, with no key. The Anthropic key secret exists only when a route uses
+ * `anthropic:` (or `anthropicApiKey` asks for it). Someone must still enable each Claude model in
+ * Model Garden (accepting Anthropic's terms) once per project.
+ *
  * The project needs the run, secretmanager, redis, compute and iam APIs enabled (and monitoring
  * for the alert policies and the collector).
  *
@@ -138,8 +147,10 @@ export class TboCloudRunService extends Construct {
   readonly redis?: TboMemorystoreRedis;
   /** Where the service finds Redis. @default - undefined: in-memory cache only */
   readonly redisEndpoint?: RedisEndpoint;
-  /** The provider's configuration, read only when `region` is not given. */
+  /** The provider's configuration, read only when `region` is not given, or when Vertex AI routes need the provider's project. */
   readonly clientConfig?: DataGoogleClientConfig;
+  /** The Vertex AI API enablement and the grant that lets the service account call the models. @default - undefined unless a route uses `vertex:` or `vertex-openai:` */
+  readonly vertexAccess?: TboVertexAccess;
   /** The plain env vars of the container, as rendered by the shared contract. */
   readonly environment: Readonly<Record<string, string>>;
   /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`). */
@@ -224,7 +235,7 @@ export class TboCloudRunService extends Construct {
     // The cache-signing key: generated unless the user brings a secret (Cloud Run needs a version to start).
     if (p.existingCacheSigningKeySecret === undefined) this.cacheSigningKeyValue = cacheSigningKeyPassword(this, 'CacheSigningKeyValue');
     this.secrets = {
-      anthropicApiKey: secret('anthropicApiKey', 'AnthropicApiKey', p.existingAnthropicApiKeySecret),
+      anthropicApiKey: p.anthropicApiKey ? secret('anthropicApiKey', 'AnthropicApiKey', p.existingAnthropicApiKeySecret) : undefined,
       openaiApiKey: p.openaiApiKey ? secret('openaiApiKey', 'OpenaiApiKey', p.existingOpenaiApiKeySecret) : undefined,
       apiKeys: p.clientCredentials.includes('apiKeys') ? secret('apiKeys', 'ApiKeys', p.existingApiKeysSecret) : undefined,
       jwtSecretKey: p.clientCredentials.includes('jwtSecretKey') ? secret('jwtSecretKey', 'JwtSecretKey', p.existingJwtSecretKeySecret) : undefined,
@@ -235,7 +246,19 @@ export class TboCloudRunService extends Construct {
     const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
 
     this.redisKeyPrefix = p.redisKeyPrefix;
-    this.environment = renderEnvironment(cloudRunServiceConfig(props.config, p.serviceName), this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix, memoryBytes: p.memoryMiB * 1024 ** 2 });
+    const environment = renderEnvironment(p.deployedConfig, this.redisEndpoint, { redisKeyPrefix: this.redisKeyPrefix, memoryBytes: p.memoryMiB * 1024 ** 2 });
+
+    // Vertex AI: the API, the grant, and (when only the provider knows the project) TBO_VERTEX_PROJECT from it.
+    if (p.vertex) {
+      const project = p.vertex.project ?? p.project ?? (this.clientConfig ??= new DataGoogleClientConfig(this, 'ClientConfig')).project;
+      this.vertexAccess = new TboVertexAccess(this, 'VertexAccess', { access: p.vertex, project, member: accessor, serviceName: p.serviceName });
+      // Deploy-time values (a Terraform variable, the provider's project) cannot go through the config schema.
+      if (Token.isUnresolved(p.vertex.region)) environment[SETTINGS.vertexRegion.env] = p.vertex.region;
+      environment[SETTINGS.vertexProject.env] ??= project;
+    } else if (props.vertex !== undefined) {
+      Annotations.of(this).addWarning('vertex: no route uses vertex: or vertex-openai: (config.modelsFast, modelsBalanced, modelsStrongest), so nothing is granted or enabled; route models to vertex, or remove vertex');
+    }
+    this.environment = environment;
     const outputPrefix = logicalIdPrefix(this);
 
     if (gmp) {
@@ -275,7 +298,7 @@ export class TboCloudRunService extends Construct {
 
     // The revision reads its secrets at start: grants and versions (placeholders included) must exist first.
     const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => [s.accessorGrant, ...(s.version ? [s.version] : []), ...(s.placeholderVersion ? [s.placeholderVersion] : [])]);
-    prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []));
+    prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []), ...(this.vertexAccess?.prerequisites ?? []));
     const main = tboContainer({ image: p.image, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
     this.service = new CloudRunV2Service(this, 'Service', {
       project: p.project,

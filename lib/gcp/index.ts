@@ -1,7 +1,8 @@
 /**
  * tbo-deploy/gcp: the TBO gateway on Cloud Run (cdktf + @cdktf/provider-google, and
  * @cdktf/provider-random for the generated cache-signing key), with Secret Manager, Memorystore
- * for Redis, direct VPC egress, and Cloud Monitoring alert policies.
+ * for Redis, direct VPC egress, Cloud Monitoring alert policies, and Vertex AI access for the routes
+ * that use it.
  */
 export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, ROLLOUT_MARKER_ENV, type TboServiceSecrets } from './cloud-run-service';
 export { defaultServiceName, DERIVED_SERVICE_NAME_MAX_LENGTH } from './naming';
@@ -21,6 +22,20 @@ export {
 } from './props';
 export { TboSecret, SECRET_ACCESSOR_ROLE, SECRET_PLACEHOLDER_PREFIX, secretPlaceholder, type TboSecretProps, type TboSecretSetting } from './secret';
 export { TboNetwork, type TboNetworkProps } from './network';
+export {
+  TboVertexAccess,
+  defaultVertexRoleId,
+  resolveVertexAccess,
+  VERTEX_API_SERVICE,
+  VERTEX_PREDICT_PERMISSION,
+  VERTEX_PREDICTOR_ROLE,
+  VERTEX_PREDICTOR_ROLE_SUFFIX,
+  VERTEX_USER_ROLE,
+  type ResolvedVertexAccess,
+  type TboVertexAccessProps,
+  type TboVertexOptions,
+  type TboVertexRole,
+} from './vertex';
 export { cacheSigningKeyPassword, defaultRandomProvider, CACHE_SIGNING_KEY_LENGTH, RANDOM_PROVIDER_ID } from './random';
 export { TboMemorystoreRedis, type TboMemorystoreRedisProps } from './redis';
 export { tboContainer, STARTUP_PROBE, LIVENESS_FAILURE_THRESHOLD, type TboContainerOptions } from './container';

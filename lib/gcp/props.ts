@@ -1,5 +1,6 @@
 import type { RedisEndpoint, TboServiceConfig } from '../core';
 import type { TboAlertPolicyOptions, TboManagedPrometheusOptions } from './alerts';
+import type { TboVertexOptions } from './vertex';
 
 /** Who may reach the Cloud Run service over the network (`google_cloud_run_v2_service.ingress`). */
 export const CLOUD_RUN_INGRESS = ['INGRESS_TRAFFIC_ALL', 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER', 'INGRESS_TRAFFIC_INTERNAL_ONLY'] as const;
@@ -70,8 +71,21 @@ export interface TboCloudRunServiceProps {
    * @default - unique to this construct in the app and stable across synths: the stack id and construct path, shortened, plus 6 hex digits of its address (e.g. `tbo-gcp-tbo-1a2b3c`; at most 26 characters, so every derived name fits)
    */
   readonly serviceName?: string;
-  /** The service's tunable settings, rendered to env vars by the shared contract. @default - the service's defaults */
+  /**
+   * The service's tunable settings, rendered to env vars by the shared contract. The routing tiers
+   * (`modelsFast`, `modelsBalanced`, `modelsStrongest`: `backend:model` lists) decide which backends the
+   * deployment provisions for: the Anthropic key secret for `anthropic:`, Vertex AI access for `vertex:`
+   * and `vertex-openai:`.
+   * @default - the service's defaults
+   */
   readonly config?: TboServiceConfig;
+  /**
+   * Vertex AI for the `vertex:` and `vertex-openai:` routes: location (`TBO_VERTEX_REGION`), project
+   * (`TBO_VERTEX_PROJECT`) and the role the service account gets there. Applies only when a route uses
+   * Vertex AI; then the construct also enables `aiplatform.googleapis.com`.
+   * @default - location 'global', the construct's project, a custom role with only aiplatform.endpoints.predict
+   */
+  readonly vertex?: TboVertexOptions;
   /** Minimum instances kept warm. @default 2 */
   readonly minInstances?: number;
   /** Maximum instances. @default 100 */
@@ -128,9 +142,16 @@ export interface TboCloudRunServiceProps {
   readonly serviceAccountId?: string;
   /** The credentials TBO accepts from clients (`TBO_API_KEYS`, `JWT_SECRET_KEY`); one secret each. @default ['apiKeys', 'jwtSecretKey'] */
   readonly clientCredentials?: readonly TboClientCredential[];
+  /**
+   * Create (and inject) the Anthropic API key secret (`ANTHROPIC_API_KEY`). Without it, `anthropic:`
+   * routes are refused at synth, and the endpoints only the public API serves (`/v1/models`, message
+   * batches) answer that the service has no upstream; Claude routed to `vertex:` needs no key.
+   * @default - true when a route uses `anthropic:` (the service's default routes do) or `existingAnthropicApiKeySecret` is set
+   */
+  readonly anthropicApiKey?: boolean;
   /** Also create (and inject) an OpenAI API key secret. @default false (true when `existingOpenaiApiKeySecret` is set) */
   readonly openaiApiKey?: boolean;
-  /** Existing secret (id or `projects/P/secrets/S`) with the Anthropic API key. @default - a new secret `<serviceName>-anthropic-api-key`, with a placeholder version (see `secretPlaceholders`) */
+  /** Existing secret (id or `projects/P/secrets/S`) with the Anthropic API key. @default - a new secret `<serviceName>-anthropic-api-key`, with a placeholder version (see `secretPlaceholders`), when `anthropicApiKey` */
   readonly existingAnthropicApiKeySecret?: string;
   /** Existing secret with the OpenAI API key. @default - a new secret `<serviceName>-openai-api-key` when `openaiApiKey` is true */
   readonly existingOpenaiApiKeySecret?: string;

@@ -1,5 +1,16 @@
 import { Token } from 'cdktf';
-import { BODY_MEMORY_FACTOR, DEFAULT_REDIS_KEY_PREFIX, PropValidator, REDIS_KEY_PREFIX_PATTERN, resolveServiceConfig, type ServiceConfig, type TboServiceConfig } from '../core';
+import {
+  BODY_MEMORY_FACTOR,
+  DEFAULT_REDIS_KEY_PREFIX,
+  PropValidator,
+  REDIS_KEY_PREFIX_PATTERN,
+  SETTINGS,
+  VERTEX_PROJECT_ACCEPTED,
+  resolveServiceConfig,
+  routesOf,
+  type ServiceConfig,
+  type TboServiceConfig,
+} from '../core';
 import {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,
@@ -14,6 +25,7 @@ import {
   type TboMemorystoreOptions,
 } from './props';
 import { CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB } from './sizing';
+import { resolveVertexAccess, type ResolvedVertexAccess } from './vertex';
 
 const CONSTRUCT = 'TboCloudRunService';
 
@@ -26,7 +38,10 @@ export interface ResolvedCloudRunProps {
   readonly project?: string;
   readonly region?: string;
   readonly serviceName: string;
+  /** The service configuration deployed (Cloud Run's defaults, the user's `config`, the Vertex AI location), resolved. */
   readonly config: ServiceConfig;
+  /** The same, as `renderEnvironment` takes it (the settings given, before defaults). */
+  readonly deployedConfig: TboServiceConfig;
   readonly minInstances: number;
   readonly maxInstances: number;
   readonly maxConcurrency: number;
@@ -41,6 +56,8 @@ export interface ResolvedCloudRunProps {
   readonly secretPlaceholders: boolean;
   readonly serviceAccountId: string;
   readonly clientCredentials: readonly TboClientCredential[];
+  /** Whether the Anthropic API key secret is created (or the existing one injected). */
+  readonly anthropicApiKey: boolean;
   readonly openaiApiKey: boolean;
   readonly existingAnthropicApiKeySecret?: string;
   readonly existingOpenaiApiKeySecret?: string;
@@ -56,6 +73,8 @@ export interface ResolvedCloudRunProps {
   /** The Memorystore options when this construct creates Redis, else undefined. */
   readonly redis?: Required<TboMemorystoreOptions>;
   readonly existingRedis?: TboExistingRedis;
+  /** Vertex AI access, when a route uses `vertex:` or `vertex-openai:`. */
+  readonly vertex?: ResolvedVertexAccess;
 }
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
@@ -157,8 +176,13 @@ export function cloudRunServiceConfig(config: TboServiceConfig | undefined, serv
 export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedisKeyPrefix?: string, derivedServiceName?: string): ResolvedCloudRunProps {
   const serviceName = props.serviceName ?? derivedServiceName ?? FALLBACK_SERVICE_NAME;
   const serviceNameValid = !known(serviceName) || SERVICE_NAME.test(serviceName);
-  const config = resolveServiceConfig(cloudRunServiceConfig(props.config, serviceNameValid ? serviceName : undefined), 'config');
+  const baseConfig = cloudRunServiceConfig(props.config, serviceNameValid ? serviceName : undefined);
+  // Checks the user's settings (routes included) before anything is derived from them.
+  resolveServiceConfig(baseConfig, 'config');
   const v = new PropValidator();
+  const vertex = resolveVertexAccess(v, props.vertex, props.config, serviceName, props.project);
+  const deployedConfig = vertex ? { ...baseConfig, ...vertexSettings(v, vertex, props.project) } : baseConfig;
+  const config = resolveServiceConfig(deployedConfig, 'config');
   v.check(config.drainTimeout <= CLOUD_RUN_DRAIN_SECONDS, 'config.drainTimeout', config.drainTimeout, `Cloud Run sends SIGKILL 10 s after SIGTERM: must be at most ${CLOUD_RUN_DRAIN_SECONDS}`);
 
   const minInstances = props.minInstances ?? 2;
@@ -211,6 +235,7 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
   if (props.openaiApiKey === false && props.existingOpenaiApiKeySecret !== undefined) {
     v.check(false, 'existingOpenaiApiKeySecret', props.existingOpenaiApiKeySecret, 'cannot be combined with openaiApiKey: false');
   }
+  const anthropicApiKey = resolveAnthropicApiKey(v, props);
   checkSecretRef(v, 'existingAnthropicApiKeySecret', props.existingAnthropicApiKeySecret);
   checkSecretRef(v, 'existingOpenaiApiKeySecret', props.existingOpenaiApiKeySecret);
   checkSecretRef(v, 'existingApiKeysSecret', props.existingApiKeysSecret);
@@ -249,6 +274,7 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
     region: props.region,
     serviceName,
     config,
+    deployedConfig,
     minInstances,
     maxInstances,
     maxConcurrency,
@@ -263,6 +289,7 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
     secretPlaceholders: props.secretPlaceholders ?? true,
     serviceAccountId,
     clientCredentials,
+    anthropicApiKey,
     openaiApiKey: props.openaiApiKey ?? props.existingOpenaiApiKeySecret !== undefined,
     existingAnthropicApiKeySecret: props.existingAnthropicApiKeySecret,
     existingOpenaiApiKeySecret: props.existingOpenaiApiKeySecret,
@@ -276,5 +303,40 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
     subnetCidr,
     redis,
     existingRedis: props.existingRedis,
+    vertex,
   };
+}
+
+/**
+ * The Vertex AI settings the service is deployed with: the location, and the project when known at
+ * synth (`vertex.project`, `config.vertexProject`, else the construct's `project`). A project only
+ * known at deploy (the provider's) is added to the environment by the construct instead.
+ */
+function vertexSettings(v: PropValidator, vertex: ResolvedVertexAccess, project: string | undefined): TboServiceConfig {
+  const settings: { vertexRegion?: string; vertexProject?: string } = {};
+  if (known(vertex.region)) settings.vertexRegion = vertex.region;
+  if (known(vertex.project)) {
+    settings.vertexProject = vertex.project;
+  } else if (vertex.project === undefined && known(project)) {
+    const ok = SETTINGS.vertexProject.schema.safeParse(project).success;
+    v.check(ok, 'project', project, `${VERTEX_PROJECT_ACCEPTED}: the Vertex AI routes are called in it (TBO_VERTEX_PROJECT); or set vertex.project`);
+    if (ok) settings.vertexProject = project;
+  }
+  return settings;
+}
+
+/**
+ * Whether the Anthropic API key secret is made: the prop, else whether a route uses the public API
+ * (or an existing secret is given). Refuses a key switched off while routes need it.
+ */
+function resolveAnthropicApiKey(v: PropValidator, props: TboCloudRunServiceProps): boolean {
+  const publicRoutes = routesOf(props.config ?? {}).filter((r) => r.backend === 'anthropic').map((r) => `anthropic:${r.model}`);
+  if (props.anthropicApiKey === false) {
+    if (props.existingAnthropicApiKeySecret !== undefined) {
+      v.check(false, 'existingAnthropicApiKeySecret', props.existingAnthropicApiKeySecret, 'cannot be combined with anthropicApiKey: false');
+    }
+    v.check(publicRoutes.length === 0, 'anthropicApiKey', false,
+      `routes ${[...new Set(publicRoutes)].join(', ')} (config.modelsFast, modelsBalanced or modelsStrongest; the service's defaults when unset) call the Anthropic API, which needs ANTHROPIC_API_KEY: leave anthropicApiKey unset, or route those models to vertex:`);
+  }
+  return props.anthropicApiKey ?? (publicRoutes.length > 0 || props.existingAnthropicApiKeySecret !== undefined);
 }

@@ -52,8 +52,12 @@ export const DEFAULT_SECRET_KEYS = {
   adminKeys: 'admin-keys',
   cacheSigningKey: 'cache-signing-key',
 } as const;
-/** Credentials a pod cannot start without when the Secret is referenced (the guide's key plus JWT). */
-export const DEFAULT_REQUIRED_SECRETS = ['anthropicApiKey', 'jwtSecretKey'] as const;
+/**
+ * Credentials a pod cannot start without when the Secret is referenced: the JWT key always; the
+ * Anthropic key (the guide's `anthropic-key`) too when a route uses `anthropic:`, and the Redis
+ * password with the in-cluster Redis (both added where the routes and Redis are known).
+ */
+export const DEFAULT_REQUIRED_SECRETS = ['jwtSecretKey'] as const;
 
 /** The guide's autoscaler. */
 export const DEFAULT_AUTOSCALING = { minReplicas: 2, maxReplicas: 20, targetCpuUtilization: 70 } as const;

@@ -18,3 +18,10 @@ export { TboKubernetesRedis, type TboKubernetesRedisRefs } from './redis';
 export type { TboKubernetesPlan, RedisPlan, ResolvedResources, SecretRef } from './plan';
 export { RESTRICTED_NAMESPACE_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 export { parseQuantity } from './quantity';
+export {
+  EKS_POD_IDENTITY_AGENT,
+  GKE_METADATA_SERVER,
+  GKE_SERVICE_ACCOUNT_ANNOTATION,
+  IRSA_ROLE_ANNOTATION,
+  type WorkloadIdentityPlan,
+} from './workload-identity';

@@ -6,9 +6,10 @@ import {
   type NetworkPolicyV1SpecIngressFrom,
 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import type { Construct } from 'constructs';
-import { ADMIN_PORT, SERVICE_PORT, type ServiceConfig } from '../core';
+import { ADMIN_PORT, SERVICE_PORT, routedBackends, routesToVertex, type ServiceConfig } from '../core';
 import type { TboKubernetesPlan } from './plan';
 import type { TboNetworkPeer } from './props';
+import { workloadIdentityEgress } from './workload-identity';
 
 const DNS_PORT = '53';
 
@@ -21,12 +22,24 @@ export function networkPeer(peer: TboNetworkPeer): NetworkPolicyV1SpecIngressFro
   };
 }
 
-/** Ports of the upstream LLM APIs, from the service's base URLs (443 for the public APIs). */
-export function upstreamPorts(config: ServiceConfig): number[] {
-  const ports = [config.anthropicBaseUrl, config.openaiBaseUrl].map((u) => {
+/** HTTPS, the port of the cloud model APIs (Bedrock Runtime, Vertex AI) and of AWS STS. */
+const HTTPS_PORT = 443;
+
+/**
+ * Ports of the upstream LLM APIs: the public APIs' base URLs (443 by default), and for the cloud
+ * backends the routes use, their endpoint's port (`bedrockEndpoint`, `vertexEndpoint`; 443 unset),
+ * plus any the workload identity needs (`also`: STS for IRSA).
+ */
+export function upstreamPorts(config: ServiceConfig, also: readonly number[] = []): number[] {
+  const urls = [config.anthropicBaseUrl, config.openaiBaseUrl];
+  const ports = [...also];
+  const cloud = (endpoint: string | undefined) => (endpoint === undefined ? ports.push(HTTPS_PORT) : urls.push(endpoint));
+  if (routedBackends(config).has('bedrock')) cloud(config.bedrockEndpoint);
+  if (routesToVertex(config)) cloud(config.vertexEndpoint);
+  for (const u of urls) {
     const url = new URL(u);
-    return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  });
+    ports.push(Number(url.port || (url.protocol === 'https:' ? HTTPS_PORT : 80)));
+  }
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
@@ -64,8 +77,8 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
         { port: DNS_PORT, protocol: 'TCP' },
       ],
     },
-    // The LLM APIs live outside the cluster at addresses that change: allow the port, anywhere.
-    { ports: upstreamPorts(plan.config).map((p) => ({ port: String(p), protocol: 'TCP' })) },
+    // The LLM APIs (and STS for IRSA) live outside the cluster at addresses that change: allow the port, anywhere.
+    { ports: upstreamPorts(plan.config, plan.workloadIdentity.awsRoleArn !== undefined ? [HTTPS_PORT] : []).map((p) => ({ port: String(p), protocol: 'TCP' })) },
   ];
   const redis = plan.redis;
   if (redis.mode === 'in-cluster') {
@@ -73,13 +86,16 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
   } else if (redis.mode === 'external') {
     rules.push({ ports: [{ port: String(redis.port), protocol: 'TCP' }] });
   }
+  // The credential endpoints of the workload identity, each to its one address and port.
+  rules.push(...workloadIdentityEgress(plan.workloadIdentity));
   return rules;
 }
 
 /**
  * The gateway's policy, selecting this instance's pods only: traffic in on the public port only from
  * the ingress sources (and listed client namespaces), and on the admin port only from monitoring;
- * traffic out only to DNS (53 UDP and TCP), the LLM APIs' port and Redis.
+ * traffic out only to DNS (53 UDP and TCP), the LLM APIs' port, Redis, and the credential endpoint of
+ * the workload identity (EKS Pod Identity Agent, GKE metadata server) when one is used.
  */
 export function createGatewayPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
   if (!plan.networkPolicy) return undefined;

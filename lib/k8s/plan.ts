@@ -1,8 +1,9 @@
-import { CONFIG_FILE_NAME, SECRET_ENV, type ServiceConfig, type TboServiceConfig } from '../core';
+import { CONFIG_FILE_NAME, SECRET_ENV, routedBackends, routesToVertex, type ServiceConfig, type TboServiceConfig } from '../core';
 import * as d from './defaults';
 import { TBO_DNS_DESTINATIONS, TBO_INGRESS_SOURCES } from './network-sources';
 import type { TboAutoscalingMetric, TboGatewayParentRef, TboIngressProfile, TboKubernetesLimitRangeProps, TboKubernetesServiceProps, TboNetworkPeer, TboSecretSetting } from './props';
 import { parseQuantity } from './quantity';
+import { resolveWorkloadIdentity, type WorkloadIdentityPlan } from './workload-identity';
 
 /** Requests and limits with every value filled in. */
 export interface ResolvedResources {
@@ -111,6 +112,8 @@ export interface TboKubernetesPlan {
     readonly defaultRequest: { readonly cpu: string; readonly memory: string };
     readonly max: { readonly cpu: string; readonly memory: string };
   };
+  /** The pods' cloud identity (ServiceAccount annotations, credential endpoints the NetworkPolicy allows). */
+  readonly workloadIdentity: WorkloadIdentityPlan;
   /** Longest stream that survives a rollout, scale-in or node drain, in seconds. */
   readonly maxStreamDuration: number;
   /** Seconds the pod keeps serving after it is told to stop, before SIGTERM (the preStop hook). */
@@ -175,7 +178,8 @@ function secretRefs(props: TboKubernetesServiceProps, redis: RedisPlan): SecretR
   if (values) {
     return settings.filter((s) => values[s] !== undefined).map((s) => ({ setting: s, env: SECRET_ENV[s], key: keys[s], optional: false }));
   }
-  const required = new Set<TboSecretSetting>(props.secrets?.required ?? [...d.DEFAULT_REQUIRED_SECRETS, ...(redis.mode === 'in-cluster' ? ['redisPassword' as const] : [])]);
+  const publicApi = routedBackends(props.config ?? {}).has('anthropic') ? ['anthropicApiKey' as const] : [];
+  const required = new Set<TboSecretSetting>(props.secrets?.required ?? [...d.DEFAULT_REQUIRED_SECRETS, ...publicApi, ...(redis.mode === 'in-cluster' ? ['redisPassword' as const] : [])]);
   return settings.map((s) => ({ setting: s, env: SECRET_ENV[s], key: keys[s], optional: !required.has(s) }));
 }
 
@@ -185,13 +189,29 @@ export function maxStreamDurationOf(props: TboKubernetesServiceProps, config: Se
 }
 
 /**
- * The service config this target deploys: the user's, with the drain timeout defaulting to
- * maxStreamDuration (streams in flight at SIGTERM may run that long) and the service name to `name`
- * (logs of two instances stay apart).
+ * The settings the `bedrock` and `vertex` props give (validated first), for the backends the routes
+ * use: `bedrock.region` → `bedrockRegion`, `vertex.region` / `vertex.project` → `vertexRegion` /
+ * `vertexProject`.
+ */
+export function cloudBackendSettings(props: TboKubernetesServiceProps): TboServiceConfig {
+  const config = props.config ?? {};
+  const settings: { bedrockRegion?: string; vertexRegion?: string; vertexProject?: string } = {};
+  if (routedBackends(config).has('bedrock') && props.bedrock?.region !== undefined) settings.bedrockRegion = props.bedrock.region;
+  if (routesToVertex(config)) {
+    if (props.vertex?.region !== undefined) settings.vertexRegion = props.vertex.region;
+    if (props.vertex?.project !== undefined) settings.vertexProject = props.vertex.project;
+  }
+  return settings;
+}
+
+/**
+ * The service config this target deploys: the user's, with the Bedrock and Vertex AI settings of the
+ * `bedrock` and `vertex` props, the drain timeout defaulting to maxStreamDuration (streams in flight at
+ * SIGTERM may run that long) and the service name to `name` (logs of two instances stay apart).
  */
 export function deployedServiceConfig(props: TboKubernetesServiceProps, userResolved: ServiceConfig, name: string): TboServiceConfig {
   const given = props.config ?? {};
-  return { ...given, drainTimeout: given.drainTimeout ?? maxStreamDurationOf(props, userResolved), serviceName: given.serviceName ?? name };
+  return { ...given, ...cloudBackendSettings(props), drainTimeout: given.drainTimeout ?? maxStreamDurationOf(props, userResolved), serviceName: given.serviceName ?? name };
 }
 
 /** Ingress read/send and HTTPRoute request timeout: longer than the longest stream the pods keep alive. */
@@ -330,6 +350,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
       defaultRequest: { ...resources.requests, ...limitRange.defaultRequest },
       max: { ...d.DEFAULT_LIMIT_RANGE_MAX, ...limitRange.max },
     },
+    workloadIdentity: resolveWorkloadIdentity(props.workloadIdentity),
     maxStreamDuration,
     preStopSleepSeconds,
     drainSeconds,

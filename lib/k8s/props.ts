@@ -1,4 +1,4 @@
-import type { SecretSettingName, TboServiceConfig } from '../core';
+import type { SecretSettingName, TboServiceConfig, TboVertexLocation } from '../core';
 
 /** A credential the service reads from its Secret (the contract's secret settings). */
 export type TboSecretSetting = SecretSettingName;
@@ -33,7 +33,7 @@ export interface TboKubernetesSecretsProps {
   readonly secretName?: string;
   /** Key of each credential in the Secret. @default anthropic-key, openai-key, api-keys, jwt-secret, redis-password, admin-keys, cache-signing-key */
   readonly keys?: Partial<Record<TboSecretSetting, string>>;
-  /** Credentials without which pods do not start (the others, admin keys and the cache signing key included, are optional keys). @default anthropicApiKey and jwtSecretKey, plus redisPassword with the in-cluster Redis; with `values`: every credential given */
+  /** Credentials without which pods do not start (the others, admin keys and the cache signing key included, are optional keys). @default jwtSecretKey, plus anthropicApiKey when a route uses `anthropic:` (the service's default routes do) and redisPassword with the in-cluster Redis; with `values`: every credential given */
   readonly required?: readonly TboSecretSetting[];
   /**
    * Create the Secret from these values instead of referencing an existing one: Terraform state then
@@ -241,6 +241,59 @@ export interface TboKubernetesLimitRangeProps {
   readonly max?: TboResourceQuantities;
 }
 
+/**
+ * The cloud identity the gateway's pods call Bedrock or Vertex AI with, instead of API keys: typed
+ * annotations on its ServiceAccount and, when NetworkPolicies are on, egress to exactly the address
+ * and port each mechanism needs. The cloud side (the role or service account, its trust and its model
+ * access) is made outside the cluster: see the README, "Workload identity".
+ */
+export interface TboWorkloadIdentityProps {
+  /**
+   * EKS IAM roles for service accounts (IRSA): the role the pods assume, as the ServiceAccount
+   * annotation `eks.amazonaws.com/role-arn` (`arn:aws:iam::<account>:role/<name>`). EKS's pod identity
+   * webhook then mounts a projected token (`aws-iam-token`) and sets `AWS_ROLE_ARN` and
+   * `AWS_WEB_IDENTITY_TOKEN_FILE`; the SDK exchanges the token at STS (HTTPS, already allowed). The
+   * role's trust policy must name this namespace and ServiceAccount. Give this or `eksPodIdentity`.
+   * @default - no IRSA annotation
+   */
+  readonly awsRoleArn?: string;
+  /**
+   * EKS Pod Identity: the role is associated with this namespace and ServiceAccount in EKS
+   * (`aws eks create-pod-identity-association`); nothing goes on the ServiceAccount. EKS injects
+   * `AWS_CONTAINER_CREDENTIALS_FULL_URI`, and the pods fetch credentials from the node's Pod Identity
+   * Agent, 169.254.170.23 (IPv4) and fd00:ec2::23 (IPv6) on port 80, which the NetworkPolicy then allows.
+   * @default false
+   */
+  readonly eksPodIdentity?: boolean;
+  /**
+   * GKE Workload Identity through a Google service account (`NAME@PROJECT.iam.gserviceaccount.com`),
+   * as the ServiceAccount annotation `iam.gke.io/gcp-service-account`; the Google service account must
+   * grant this Kubernetes ServiceAccount `roles/iam.workloadIdentityUser`. Implies `gkeWorkloadIdentity`.
+   * @default - no annotation
+   */
+  readonly gcpServiceAccount?: string;
+  /**
+   * GKE Workload Identity Federation: the pods get tokens from the GKE metadata server, so the
+   * NetworkPolicy allows 169.254.169.254 on port 80 and 169.254.169.252 on port 988. Alone (without
+   * `gcpServiceAccount`) the pods act as their own principal
+   * (`principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/PROJECT.svc.id.goog/subject/ns/NAMESPACE/sa/NAME`),
+   * to which the Vertex AI role is granted directly.
+   * @default - true with `gcpServiceAccount`, else false
+   */
+  readonly gkeWorkloadIdentity?: boolean;
+}
+
+/** Amazon Bedrock for the `bedrock:` routes. */
+export interface TboKubernetesBedrockProps {
+  /**
+   * AWS Region of Bedrock Runtime (`TBO_BEDROCK_REGION`), the source Region of the inference
+   * profiles. Required when a route uses `bedrock:` (unless `config.bedrockRegion` gives it): EKS Pod
+   * Identity sets no `AWS_REGION`, and the service refuses to start without a Region.
+   * @default - config.bedrockRegion
+   */
+  readonly region?: string;
+}
+
 /** Props of {@link TboKubernetesService}. */
 export interface TboKubernetesServiceProps {
   /** Container image of the gateway (build it from the bundled `service/`). */
@@ -269,8 +322,28 @@ export interface TboKubernetesServiceProps {
   readonly replicas?: number;
   /** Gateway container requests and limits. @default requests 250m / 512Mi, limits 500m / 1Gi */
   readonly resources?: TboContainerResources;
-  /** Service settings, rendered into `config.yaml` and the environment by the shared contract. @default - the contract's defaults, with `drainTimeout` = maxStreamDuration and `serviceName` = name */
+  /**
+   * Service settings, rendered into `config.yaml` and the environment by the shared contract. The
+   * routing tiers (`modelsFast`, `modelsBalanced`, `modelsStrongest`: `backend:model` lists) decide
+   * which credentials the pods need: the Anthropic key for `anthropic:`, a workload identity for
+   * `bedrock:`, `vertex:` and `vertex-openai:`.
+   * @default - the contract's defaults, with `drainTimeout` = maxStreamDuration and `serviceName` = name
+   */
   readonly config?: TboServiceConfig;
+  /**
+   * The cloud identity of the pods (EKS IRSA or Pod Identity, GKE Workload Identity), for Bedrock and
+   * Vertex AI routes without API keys.
+   * @default - none: the ServiceAccount has no annotations, and the NetworkPolicy allows no metadata or credential endpoint
+   */
+  readonly workloadIdentity?: TboWorkloadIdentityProps;
+  /** Bedrock for the `bedrock:` routes. @default - config.bedrockRegion (required with bedrock routes) */
+  readonly bedrock?: TboKubernetesBedrockProps;
+  /**
+   * Vertex AI for the `vertex:` and `vertex-openai:` routes: location (`TBO_VERTEX_REGION`) and project
+   * (`TBO_VERTEX_PROJECT`).
+   * @default - location 'global'; the project of the pods' credentials (on GKE, the cluster's project, from the metadata server)
+   */
+  readonly vertex?: TboVertexLocation;
   /**
    * Longest stream, in seconds, that survives a rollout, a scale-in or a node drain: the pod's drain
    * (`TBO_DRAIN_TIMEOUT`, config.drainTimeout) is at least this long, `terminationGracePeriodSeconds`

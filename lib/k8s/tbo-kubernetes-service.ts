@@ -13,7 +13,7 @@ import type { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import type { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { Annotations, TerraformStack } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
-import { PropValidator, redisKeyPrefixFor, resolveServiceConfig, type ServiceConfig } from '../core';
+import { PropValidator, redisKeyPrefixFor, resolveServiceConfig, routedBackends, routesToVertex, type ServiceConfig } from '../core';
 import { createAutoscaler } from './autoscaler';
 import { createConfigMap } from './config-map';
 import { SERVICE_EXPOSED_PORT } from './defaults';
@@ -33,6 +33,7 @@ import { createSecret } from './secret';
 import { createService } from './service';
 import { createServiceAccount } from './service-account';
 import { validateProps } from './validate';
+import { hasAwsIdentity } from './workload-identity';
 
 /** Names each instance holds in its stack, so two instances can never create the same object. */
 const CLAIMS = new WeakMap<IConstruct, Map<string, string>>();
@@ -109,6 +110,7 @@ export class TboKubernetesService extends Construct {
     this.redisKeyPrefix = plan.redisKeyPrefix;
     this.claimNames(construct);
     this.warnAboutWeakenedDefaults(props);
+    this.warnAboutCloudCredentials(props);
 
     this.namespace = plan.createNamespace ? createNamespace(this, plan) : undefined;
     this.namespaceName = plan.namespaceName;
@@ -175,6 +177,27 @@ export class TboKubernetesService extends Construct {
     }
     v.throwIfInvalid(construct);
     for (const [key] of mine) claims.set(key, this.node.path);
+  }
+
+  /**
+   * Says at synth when routes to Bedrock or Vertex AI have no credentials the NetworkPolicy lets the
+   * pods fetch (the node's metadata service stays blocked), or when `bedrock` / `vertex` apply to no route.
+   */
+  private warnAboutCloudCredentials(props: TboKubernetesServiceProps): void {
+    const warn = (message: string) => Annotations.of(this).addWarning(`TboKubernetesService: ${message}`);
+    const used = routedBackends(props.config ?? {});
+    const vertex = routesToVertex(props.config ?? {});
+    const wi = this.plan.workloadIdentity;
+    if (this.plan.networkPolicy) {
+      if (used.has('bedrock') && !hasAwsIdentity(wi)) {
+        warn("bedrock: routes need AWS credentials, and the NetworkPolicy blocks the node's instance metadata: set workloadIdentity.awsRoleArn (IRSA) or workloadIdentity.eksPodIdentity");
+      }
+      if (vertex && !wi.gkeWorkloadIdentity) {
+        warn('vertex: routes need Google credentials from the GKE metadata server, which the NetworkPolicy blocks: set workloadIdentity.gcpServiceAccount (or gkeWorkloadIdentity: true)');
+      }
+    }
+    if (props.bedrock !== undefined && !used.has('bedrock')) warn('bedrock: no route uses bedrock: (config.modelsFast, modelsBalanced, modelsStrongest), so it sets nothing; remove it or route models to bedrock');
+    if (props.vertex !== undefined && !vertex) warn('vertex: no route uses vertex: or vertex-openai: (config.modelsFast, modelsBalanced, modelsStrongest), so it sets nothing; remove it or route models to vertex');
   }
 
   /** Says at synth when a prop trades away a secure default. */

@@ -1,11 +1,23 @@
 import { isIP } from 'node:net';
 import { Token } from 'cdktf';
-import { BODY_MEMORY_FACTOR, PropValidator, REDIS_KEY_PREFIX_PATTERN, SECRET_ENV, SETTINGS, type ServiceConfig } from '../core';
+import {
+  BODY_MEMORY_FACTOR,
+  PropValidator,
+  REDIS_KEY_PREFIX_PATTERN,
+  SECRET_ENV,
+  SETTINGS,
+  bedrockModel,
+  modelsRoutedTo,
+  resolveVertexLocation,
+  settingFromProp,
+  type ServiceConfig,
+} from '../core';
 import * as d from './defaults';
 import { limitRangeProps, maxStreamDurationOf, peakPods, quantity, resolveQuota, resolveResources, type ResolvedResources } from './plan';
 import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboNetworkPeer, type TboResourceQuantities, type TboSecretSetting } from './props';
 import { formatBytes, parseQuantity } from './quantity';
 import { requiredMemoryBytes } from './sizing';
+import { validateWorkloadIdentity } from './workload-identity';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -292,6 +304,34 @@ function validateLimitRange(v: PropValidator, props: TboKubernetesServiceProps, 
   }
 }
 
+/**
+ * The cloud backends: the workload identity, the Vertex AI location, and the Bedrock Region, which
+ * `bedrock:` routes need (the service refuses to start without one, and EKS Pod Identity sets no
+ * `AWS_REGION`); each Bedrock route must also resolve to a model id in that Region.
+ */
+function validateCloudBackends(v: PropValidator, props: TboKubernetesServiceProps, config: ServiceConfig): void {
+  validateWorkloadIdentity(v, props.workloadIdentity, known);
+  // These become config.yaml and env values the service parses: literals only (a token fails the check).
+  resolveVertexLocation(v, props.vertex, props.config, 'vertex');
+  const region = settingFromProp(v, { prop: 'bedrock.region', value: props.bedrock?.region, config: props.config, setting: 'bedrockRegion', accepted: 'must be an AWS Region such as us-east-1 or eu-central-1' });
+  const models = modelsRoutedTo(props.config ?? {}, 'bedrock');
+  if (models.length === 0) return;
+  if (props.bedrock?.region === undefined && region === undefined) {
+    v.check(false, 'bedrock.region', undefined,
+      `required: routes ${models.map((m) => `bedrock:${m}`).join(', ')} call Bedrock Runtime, and the pods have no AWS Region the service could use (EKS Pod Identity sets none); give the Region, e.g. us-east-1 (or config.bedrockRegion)`);
+  }
+  if (region === undefined) return;
+  const ids = JSON.parse(config.bedrockModelIds) as Record<string, string>;
+  for (const model of models) {
+    try {
+      bedrockModel(model, { region, crossRegion: config.bedrockCrossRegion, ids });
+    } catch (err) {
+      v.check(false, 'config.bedrockCrossRegion', config.bedrockCrossRegion, `bedrock:${model} in ${region}: ${(err as Error).message}`);
+      break;
+    }
+  }
+}
+
 /** Checks every prop against what Kubernetes and the service accept; throws one error naming each problem. */
 export function validateProps(props: TboKubernetesServiceProps, config: ServiceConfig, construct: string): void {
   const v = new PropValidator();
@@ -318,6 +358,7 @@ export function validateProps(props: TboKubernetesServiceProps, config: ServiceC
   validateIngress(v, props, config);
   validateHttpRoute(v, props, config);
   validateNetworkPolicy(v, props);
+  validateCloudBackends(v, props, config);
   validateAutoscalingMetrics(v, props);
   validateQuota(v, props, tbo, maxPods);
   validateLimitRange(v, props, tbo);

@@ -50,6 +50,11 @@ export class UpstreamHttpError extends Error {
     readonly retryAfter: string | undefined,
     /** Upstream response headers the client gets too (request id, rate-limit state, retry advice). */
     readonly headers: Readonly<Record<string, string>> = {},
+    /**
+     * True when a 401/403 is about the service's API key (a public API); false when the backend
+     * explained it itself (a cloud platform's IAM, in the client's API shape).
+     */
+    readonly apiKeyAuth = true,
   ) {
     super(`upstream answered ${status}`);
     this.name = 'UpstreamHttpError';

@@ -6,10 +6,13 @@ import { RedisCache } from './adapters/cache/redis';
 import { EntrySigner, signingKey } from './adapters/cache/signer';
 import { TieredCache } from './adapters/cache/tiered';
 import { RedisPool, redisTarget } from './adapters/redis-pool';
+import { CloudUpstreams } from './adapters/upstream/cloud';
 import { HttpUpstream } from './adapters/upstream/http-upstream';
 import type { Upstream } from './adapters/upstream/types';
 import { realSleep, systemClock, type Clock, type Sleep } from './clock';
+import { BACKENDS, BACKEND_FORMAT, isPublicApi, parseRouteList, type Backend } from './config/backends';
 import { CACHE_TTL_SECONDS, type ServiceConfig } from './config/settings';
+import { modelResolver } from './config/model-ids';
 import { createAdminApp, createApp, type AppContext } from './http/app';
 import { BodyBudget } from './http/body-budget';
 import { guardConnections } from './http/connections';
@@ -36,7 +39,6 @@ import { openai } from './protocols/openai';
 import { EmfExporter } from './observability/emf';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
-import type { Protocol, Provider } from './protocols/types';
 import type { Principal } from './http/auth';
 
 /** How long connections stay open after SIGTERM before idle ones are closed. */
@@ -55,8 +57,11 @@ export interface ServiceDeps {
   /** Jitter source in [0, 1); default Math.random. */
   readonly random?: () => number;
   readonly logger?: Logger;
-  /** Upstreams by provider; default: HTTP clients for the configured base URLs. */
-  readonly upstreams?: Partial<Record<Provider, Upstream>>;
+  /**
+   * Upstreams by backend; default: HTTP clients for the public APIs' base URLs, Bedrock and Vertex
+   * clients for the routes that use them.
+   */
+  readonly upstreams?: Partial<Record<Backend, Upstream>>;
 }
 
 function escapeRegExp(s: string): string {
@@ -107,32 +112,47 @@ export class TboService {
     const cache = new TieredCache(memory, shared, this.metrics.cacheObserver, clock);
 
     const timeoutMs = config.upstreamTimeout * 1000;
-    const link = (protocol: Protocol, apiKey: string | undefined, baseUrl: string): ProviderLink | undefined => {
-      if (!apiKey) return undefined;
-      const upstream = deps.upstreams?.[protocol.provider] ?? new HttpUpstream(baseUrl, { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connections: config.maxConcurrentRequests });
+    const http = { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connections: config.maxConcurrentRequests };
+    const tierLists = { fast: config.modelsFast, balanced: config.modelsBalanced, strongest: config.modelsStrongest };
+    const routedBackends = new Set(Object.values(tierLists).flatMap((list) => parseRouteList(list).map((r) => r.backend)));
+    const resolve = modelResolver(config);
+    const clouds = new CloudUpstreams(config, http);
+    const link = (backend: Backend): ProviderLink | undefined => {
+      const protocol = BACKEND_FORMAT[backend] === 'anthropic' ? anthropic : openai;
+      let apiKey = '';
+      if (isPublicApi(backend)) {
+        // A public API is called with the service's key; without one it is not called at all.
+        const key = backend === 'anthropic' ? config.anthropicApiKey : config.openaiApiKey;
+        if (!key) return undefined;
+        apiKey = key;
+      } else if (!routedBackends.has(backend)) return undefined; // a cloud platform only when a route uses it
+      const upstream = deps.upstreams?.[backend]
+        ?? (backend === 'anthropic' ? new HttpUpstream(config.anthropicBaseUrl, http)
+          : backend === 'openai' ? new HttpUpstream(config.openaiBaseUrl, http)
+          : clouds.create(backend));
       this.upstreams.push(upstream);
       return { protocol, upstream, apiKey };
     };
-    const providers: Partial<Record<Provider, ProviderLink>> = {
-      anthropic: link(anthropic, config.anthropicApiKey, config.anthropicBaseUrl),
-      openai: link(openai, config.openaiApiKey, config.openaiBaseUrl),
-    };
-    const available = new Set((Object.keys(providers) as Provider[]).filter((p) => providers[p]));
-    const tiers = { fast: parseModelList(config.modelsFast), balanced: parseModelList(config.modelsBalanced), strongest: parseModelList(config.modelsStrongest) };
+    const links: Partial<Record<Backend, ProviderLink>> = Object.fromEntries(BACKENDS.flatMap((b) => {
+      const made = link(b);
+      return made ? [[b, made]] : [];
+    }));
+    const available = new Set(BACKENDS.filter((b) => links[b]));
+    const tiers = { fast: parseModelList(config.modelsFast, resolve), balanced: parseModelList(config.modelsBalanced, resolve), strongest: parseModelList(config.modelsStrongest, resolve) };
     const prices = new PriceTable(config.modelPrices);
     const catalog = new ModelCatalog(
       Object.values(tiers).flatMap((refs) => refs.map((r) => r.model)),
       prices.models,
       config.modelsAllowed?.split(','),
     );
-    const router = new Router(tiers, config.fallback, available, catalog, config.fallbackNamed);
+    const router = new Router(tiers, config.fallback, available, catalog, config.fallbackNamed, resolve);
     this.lanes = new PriorityLanes(
       laneOptions(config, auth.singleTenant),
       clock,
       (length, waitedMs) => this.metrics.queue(length, waitedMs === undefined ? undefined : waitedMs / 1000),
     );
     this.dispatcher = new Dispatcher({
-      providers,
+      links,
       lanes: this.lanes,
       clock,
       sleep: deps.sleep ?? realSleep,
@@ -200,7 +220,7 @@ export class TboService {
       health,
       owners: new ResourceOwners(new MemoryOwnerStore(clock), this.redis && new RedisOwnerStore(this.redis, config.redisKeyPrefix)),
       passthrough: new Passthrough({ dispatcher: this.dispatcher, clock, metrics: this.metrics, timeoutMs }),
-      models: new ModelDirectory({ dispatcher: this.dispatcher, clock, catalog, available, ttlMs: MODEL_LIST_TTL_MS, timeoutMs: Math.min(timeoutMs, MODEL_LIST_TIMEOUT_MS) }),
+      models: new ModelDirectory({ dispatcher: this.dispatcher, clock, catalog, available: new Set((['anthropic', 'openai'] as const).filter((p) => available.has(p))), ttlMs: MODEL_LIST_TTL_MS, timeoutMs: Math.min(timeoutMs, MODEL_LIST_TIMEOUT_MS) }),
       performance: (principal: Principal) =>
         performanceReport(principal.kind === 'admin' ? 'global' : { tenant: principal.tenant }, {
           cache, counts: this.metrics.cacheCounts, tenants, latency, targetLatency: config.targetLatency, sessions: this.sessions, dispatcher: this.dispatcher, routed: router.models,

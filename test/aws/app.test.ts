@@ -121,6 +121,38 @@ describe('the example app: no plain text on the internet', () => {
   });
 });
 
+describe('the example app: Claude on Bedrock from context', () => {
+  const template = (app: App) => app.synth().getStackByName('TboAwsStack').template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+  it('grants the named models to the task role and routes them to Bedrock, passing cdk-nag and cfn-lint', async () => {
+    const outdir = dirs.make();
+    const app = createTboAwsApp({ outdir, context: { bedrockModels: 'claude-haiku-4-5,claude-sonnet-4-5,claude-opus-4-1', bedrockRegion: 'us-east-1' } });
+    const t = template(app); // throws on any unacknowledged cdk-nag finding
+    const tbo = (app.node.findChild('TboAwsStack') as TboAwsStack).tbo;
+    expect(tbo.bedrockModelGrants?.map((g) => g.modelId)).toEqual([
+      'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+      'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'us.anthropic.claude-opus-4-1-20250805-v1:0',
+    ]);
+    expect(tbo.serviceConfig).toMatchObject({ modelsFast: 'bedrock:claude-haiku-4-5,openai:gpt-4o-mini', bedrockRegion: 'us-east-1', bedrockCrossRegion: 'geo' });
+    expect(tbo.anthropicApiKeySecret).toBeUndefined(); // no route left on the Anthropic API
+    const policies = Object.values(t.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('bedrock:InvokeModel'));
+    expect(policies).toHaveLength(1);
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+    const lint = await cfnLint([join(outdir, 'TboAwsStack.template.json')]);
+    expect(lint.errors).toEqual([]);
+    expect(lint.warnings).toEqual([]);
+  }, 180_000);
+
+  it('refuses Bedrock settings without the models to grant', () => {
+    expect(() => createTboAwsApp({ outdir: dirs.make(), context: { bedrockRegion: 'us-east-1' } })).toThrow(
+      expect.objectContaining({
+        problems: ['TboAwsStack: context: received {"bedrockRegion":"us-east-1"}; Bedrock settings need the models to grant: -c bedrockModels=claude-sonnet-4-5,claude-haiku-4-5'],
+      }),
+    );
+  });
+});
+
 describe('npx cdk synth (cdk.json)', () => {
   it('works offline with no credentials, and no secret in the shell environment reaches cdk.out', async () => {
     const outdir = dirs.make();

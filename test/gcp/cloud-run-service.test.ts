@@ -368,7 +368,7 @@ describe('TboCloudRunService: options', () => {
     expect(tbo.service).toBeInstanceOf(CloudRunV2Service);
     expect(tbo.invokerBinding).toBeInstanceOf(CloudRunV2ServiceIamMember);
     expect(tbo.serviceAccount).toBeInstanceOf(ServiceAccount);
-    expect(tbo.secrets.anthropicApiKey.secret).toBeDefined();
+    expect(tbo.secrets.anthropicApiKey?.secret).toBeDefined();
     expect(tbo.secrets.redisPassword?.version).toBeDefined();
     expect(tbo.redis?.instance).toBeDefined();
     expect(tbo.network?.network).toBeDefined();

@@ -2,11 +2,12 @@ import 'cdktf/lib/testing/adapters/jest';
 import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
-import { GCP_PLACEHOLDERS, TboGcpStack } from '../../app/gcp-stack';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { GCP_PLACEHOLDERS, TboGcpStack, VERTEX_ROUTES } from '../../app/gcp-stack';
 
 Testing.setupJest();
 
-const ENV = ['GOOGLE_PROJECT', 'GOOGLE_REGION', 'TBO_IMAGE', 'TBO_CREATE_SERVICE'] as const;
+const ENV = ['GOOGLE_PROJECT', 'GOOGLE_REGION', 'TBO_IMAGE', 'TBO_CREATE_SERVICE', 'TBO_BACKEND', 'CLOUD_ML_REGION'] as const;
 
 describe('TboGcpStack (app/gcp-stack.ts)', () => {
   const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
@@ -63,7 +64,7 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     expect(stack.tbo.resolvedProps.serviceName).toMatch(/^tbo-gcp-tbo-[0-9a-f]{6}$/);
     expect(stack.tbo.redis).toBeDefined();
     expect(JSON.parse(json).output).toHaveProperty('tbo_rollout_command');
-    expect(stack.tbo.secrets.anthropicApiKey.placeholderVersion).toBeDefined();
+    expect(stack.tbo.secrets.anthropicApiKey?.placeholderVersion).toBeDefined();
   });
 
   test('TBO_CREATE_SERVICE=false synthesizes the first-deploy stage (secrets, no service)', () => {
@@ -73,6 +74,30 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     expect(JSON.parse(json).resource.google_cloud_run_v2_service).toBeUndefined();
     // The generated signing key already has its version in the first stage.
     expect(stack.tbo.secrets.cacheSigningKey.version).toBeDefined();
+  });
+
+  test('the default (public) variant grants nothing on Vertex AI', () => {
+    const { json, stack } = synth();
+    expect(json).not.toHaveResource(ProjectIamMember);
+    expect(stack.tbo.vertexAccess).toBeUndefined();
+  });
+
+  test('TBO_BACKEND=vertex routes every tier to Vertex AI: the grant, the API, no Anthropic key; CLOUD_ML_REGION is the location', () => {
+    process.env.TBO_BACKEND = 'vertex';
+    process.env.CLOUD_ML_REGION = 'us-east5';
+    process.env.GOOGLE_PROJECT = 'acme-models';
+    const { json, stack } = synth();
+    expect(stack.tbo.resolvedProps.config).toMatchObject({ ...VERTEX_ROUTES, vertexRegion: 'us-east5', vertexProject: 'acme-models' });
+    expect(stack.tbo.vertexAccess?.grant).toBeDefined();
+    expect(json).toHaveResourceWithProperties(ProjectIamMember, { project: 'acme-models' });
+    expect(stack.tbo.secrets.anthropicApiKey).toBeUndefined();
+    expect(JSON.parse(json).output.tbo_secret_commands.value).not.toHaveProperty('ANTHROPIC_API_KEY');
+    expect(() => Testing.synth(new TboGcpStack(Testing.app(), 'tbo-gcp'), true)).not.toThrow(); // cdktf's own synth validations
+  });
+
+  test('an unknown TBO_BACKEND is refused, naming the accepted values', () => {
+    process.env.TBO_BACKEND = 'bedrock';
+    expect(() => synth()).toThrow('TBO_BACKEND: received "bedrock"; accepted values: public, vertex');
   });
 
   test('props win over the environment', () => {

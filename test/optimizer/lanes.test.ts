@@ -9,6 +9,14 @@ function lanes(maxConcurrent: number, maxQueue = 10, maxWaitMs = 60_000, perTena
   return { l, observed };
 }
 
+/**
+ * A waiter a test leaves in the queue: its queue timeout rejects it long after the test ended, so the
+ * rejection is handled here (an unhandled one would fail whichever suite runs in this worker then).
+ */
+function parked(waiting: Promise<unknown>): void {
+  waiting.catch(() => undefined);
+}
+
 describe('PriorityLanes', () => {
   it('admits up to the limit at once and queues the rest in priority order (FIFO within a priority)', async () => {
     const { l, observed } = lanes(1);
@@ -37,7 +45,7 @@ describe('PriorityLanes', () => {
       urgentAdmitted = true;
       return release;
     });
-    void l.acquire(2, 't');
+    parked(l.acquire(2, 't'));
     await Promise.resolve();
     expect(urgentAdmitted).toBe(false);
     expect(l.inFlight).toBe(1);
@@ -65,19 +73,19 @@ describe('PriorityLanes', () => {
   it('turns a tenant away when its share of the queue is full, while others may still queue', async () => {
     const { l } = lanes(1, 10, 60_000, { queue: 2 });
     await l.acquire(5, 'a');
-    void l.acquire(5, 'a');
-    void l.acquire(5, 'a');
+    parked(l.acquire(5, 'a'));
+    parked(l.acquire(5, 'a'));
     const err = await l.acquire(5, 'a').catch((e: unknown) => e);
     expect((err as TboError).message).toMatch(/this tenant's share of the request queue is full/);
-    void l.acquire(5, 'b');
+    parked(l.acquire(5, 'b'));
     expect(l.queued).toBe(3);
   });
 
   it('turns requests away with 503 and Retry-After when the queue is full', async () => {
     const { l } = lanes(1, 2);
     await l.acquire(5, 't');
-    void l.acquire(5, 't');
-    void l.acquire(5, 't');
+    parked(l.acquire(5, 't'));
+    parked(l.acquire(5, 't'));
     const err = await l.acquire(5, 't').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TboError);
     expect((err as TboError).status).toBe(503);

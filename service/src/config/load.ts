@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describeConfigIssues } from './issues';
+import { backendProblems } from './model-ids';
 import { configSchema, DEFAULT_CONFIG_FILE, SETTING_NAMES, SETTINGS, type ServiceConfig } from './settings';
 
 /** A configuration that cannot be used; its message names every offending setting. */
@@ -54,5 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       }),
     );
   }
+  const problems = backendProblems(parsed.data, env);
+  if (problems.length) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -7,6 +7,7 @@
  * a default or a path. It depends on zod only.
  */
 import { z } from 'zod';
+import { BACKENDS, BEDROCK_CROSS_REGION } from './backends';
 
 /** The port the service listens on inside its container. */
 export const SERVICE_PORT = 8000;
@@ -81,11 +82,11 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
-const MODEL_REF = /^(anthropic|openai):[A-Za-z0-9._:/@-]{1,200}$/;
+const MODEL_REF = new RegExp(`^(${BACKENDS.join('|')}):[A-Za-z0-9._:/@-]{1,200}$`);
 const modelList = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v.join(',') : v).split(',').map((s) => s.trim()).filter(Boolean).join(','))
-  .refine((v) => v.length > 0 && v.split(',').every((ref) => MODEL_REF.test(ref)), 'must be comma-separated provider:model entries, provider one of anthropic, openai');
+  .refine((v) => v.length > 0 && v.split(',').every((ref) => MODEL_REF.test(ref)), `must be comma-separated backend:model entries, backend one of ${BACKENDS.join(', ')}`);
 
 const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,200}$/;
 const modelNames = z
@@ -107,6 +108,20 @@ const priorityPolicy = z
       }),
     'must be comma-separated tenant=priority pairs (tenant an API-key tenant, jwt:<tenant> or *; priority an integer from 1 to 10)',
   );
+
+/** A JSON object of strings (a model-id table), as JSON text or a YAML map. */
+const idTable = z
+  .union([z.string(), z.record(z.string(), z.string())])
+  .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+  .refine((v) => {
+    try {
+      return z.record(z.string().regex(MODEL_NAME), z.string().regex(/^[A-Za-z0-9._:/@-]{1,2048}$/)).safeParse(JSON.parse(v)).success;
+    } catch {
+      return false;
+    }
+  }, 'must be JSON of {"client model name": "backend model id"}');
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const GCP_LOCATION = /^(global|us|eu|[a-z]+-[a-z]+\d)$/;
 
 const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
 /** USD per 1k tokens; model ids are config, not code. */
@@ -317,17 +332,17 @@ export const SETTINGS = {
   modelsFast: {
     env: 'TBO_MODELS_FAST', yaml: 'routing.fast',
     schema: modelList.default('anthropic:claude-haiku-4-5,openai:gpt-4o-mini'),
-    description: 'Models for complexity 1-2, as provider:model in fallback order',
+    description: 'Models for complexity 1-2, as backend:model in fallback order (backend: anthropic, openai, bedrock, vertex, vertex-openai)',
   },
   modelsBalanced: {
     env: 'TBO_MODELS_BALANCED', yaml: 'routing.balanced',
     schema: modelList.default('anthropic:claude-sonnet-4-5,openai:gpt-4o'),
-    description: 'Models for complexity 3-4, as provider:model in fallback order',
+    description: 'Models for complexity 3-4, as backend:model in fallback order',
   },
   modelsStrongest: {
     env: 'TBO_MODELS_STRONGEST', yaml: 'routing.strongest',
     schema: modelList.default('anthropic:claude-opus-4-1,openai:gpt-4.1'),
-    description: 'Models for complexity 5, as provider:model in fallback order',
+    description: 'Models for complexity 5, as backend:model in fallback order',
   },
   fallback: {
     env: 'TBO_FALLBACK', yaml: 'routing.fallback',
@@ -342,12 +357,52 @@ export const SETTINGS = {
   modelPrices: {
     env: 'TBO_MODEL_PRICES', yaml: 'routing.prices',
     schema: priceTable.default(DEFAULT_PRICES),
-    description: 'USD per 1k tokens by model, as JSON {"model": {"input": n, "output": n}}',
+    description: 'USD per 1k tokens by model, as JSON {"model": {"input": n, "output": n}}; a backend model id (a Bedrock or Vertex id) takes precedence over the client\'s model name',
   },
   modelsAllowed: {
     env: 'TBO_MODELS_ALLOWED', yaml: 'routing.allowed',
     schema: modelNames.optional(),
     description: 'When set, the only model names clients may ask for (besides "auto" and the routing tiers); others get a 400',
+  },
+  bedrockRegion: {
+    env: 'TBO_BEDROCK_REGION', yaml: 'upstreams.bedrock.region',
+    schema: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1').optional(),
+    description: 'AWS region of Bedrock Runtime for bedrock routes; unset uses AWS_REGION (set on ECS and Lambda)',
+  },
+  bedrockCrossRegion: {
+    env: 'TBO_BEDROCK_CROSS_REGION', yaml: 'upstreams.bedrock.cross_region',
+    schema: lowerEnum(BEDROCK_CROSS_REGION).default('geo'),
+    description: '"geo": call Bedrock models through the region\'s geographic inference profile (us., eu., apac.); "global": the global profile; "none": the in-region model id',
+  },
+  bedrockModelIds: {
+    env: 'TBO_BEDROCK_MODEL_IDS', yaml: 'upstreams.bedrock.model_ids',
+    schema: idTable.default('{}'),
+    description: 'Bedrock model ids by client model name, as JSON, over the built-in table of Claude models (an id may be a foundation model, an inference profile id or ARN)',
+  },
+  bedrockEndpoint: {
+    env: 'TBO_BEDROCK_ENDPOINT', yaml: 'upstreams.bedrock.endpoint',
+    schema: url(['http:', 'https:']).optional(),
+    description: 'Bedrock Runtime endpoint URL; unset is https://bedrock-runtime.<region>.amazonaws.com (the VPC interface endpoint answers on that name too)',
+  },
+  vertexProject: {
+    env: 'TBO_VERTEX_PROJECT', yaml: 'upstreams.vertex.project',
+    schema: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id').optional(),
+    description: 'Google Cloud project of vertex and vertex-openai routes; unset uses the credentials\' project (the metadata server on Cloud Run and GKE)',
+  },
+  vertexRegion: {
+    env: 'TBO_VERTEX_REGION', yaml: 'upstreams.vertex.region',
+    schema: z.string().regex(GCP_LOCATION, 'must be a Vertex AI location: global, the multi-regions us or eu, or a region such as us-east5').default('global'),
+    description: 'Vertex AI location of vertex and vertex-openai routes (global, the multi-regions us or eu, or a region such as us-east5)',
+  },
+  vertexModelIds: {
+    env: 'TBO_VERTEX_MODEL_IDS', yaml: 'upstreams.vertex.model_ids',
+    schema: idTable.default('{}'),
+    description: 'Vertex AI model ids by client model name, as JSON, over the built-in table (Claude: claude-sonnet-4-5@20250929; Gemini: google/gemini-2.5-flash)',
+  },
+  vertexEndpoint: {
+    env: 'TBO_VERTEX_ENDPOINT', yaml: 'upstreams.vertex.endpoint',
+    schema: url(['http:', 'https:']).optional(),
+    description: 'Vertex AI endpoint URL; unset is https://<region>-aiplatform.googleapis.com (https://aiplatform.googleapis.com for global)',
   },
   ttftTimeout: {
     env: 'TBO_TTFT_TIMEOUT', yaml: 'upstreams.ttft_timeout',

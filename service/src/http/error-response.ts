@@ -40,10 +40,11 @@ export function sendError(res: Response, protocol: Protocol, err: TboError | Ups
   let status: number;
   let body: string;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (err instanceof UpstreamHttpError && err.status !== 401 && err.status !== 403) {
+  if (err instanceof UpstreamHttpError && !(err.apiKeyAuth && (err.status === 401 || err.status === 403))) {
     status = err.status;
     body = redact(err.body) || JSON.stringify(protocol.errorBody('upstream_unavailable', `upstream answered ${err.status}`, { requestId }));
     // The SDK's own retry and throttling logic reads these: the upstream's request id, rate-limit state, retry-after.
+    // (A cloud platform's 401/403 comes through as its adapter wrote it: which permission on which model.)
     Object.assign(headers, err.headers);
     if (err.retryAfter) headers['retry-after'] = err.retryAfter;
   } else if (err instanceof UpstreamHttpError) {

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheObserver } from '../adapters/cache/types';
 import type { CacheStatus, OptimizerMetrics } from '../optimizer/ports';
-import type { Provider, TokenUsage } from '../protocols/types';
+import type { Backend } from '../config/backends';
+import type { TokenUsage } from '../protocols/types';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 120];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -28,7 +29,7 @@ export class Metrics implements OptimizerMetrics {
   readonly bandwidthEfficiency = new Gauge({ name: 'tbo_bandwidth_efficiency', help: 'Mean collaborative bandwidth over active sessions, in turns per second', registers: [this.registry] });
   readonly circuitBreakerActive = new Gauge({ name: 'tbo_circuit_breaker_active', help: '1 while any upstream circuit breaker is open', registers: [this.registry] });
   readonly activeSessions = new Gauge({ name: 'tbo_active_sessions', help: 'Sessions with a turn in the last 30 minutes', registers: [this.registry] });
-  readonly upstreamDuration = new Histogram({ name: 'tbo_upstream_duration_seconds', help: 'Upstream call duration by provider and outcome', labelNames: ['provider', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly upstreamDuration = new Histogram({ name: 'tbo_upstream_duration_seconds', help: 'Upstream call duration by backend (provider label: anthropic, openai, bedrock, vertex, vertex-openai) and outcome', labelNames: ['provider', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly overheadSeconds = new Histogram({ name: 'tbo_overhead_seconds', help: 'Time spent in TBO per proxied request, excluding the upstream', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
   readonly cacheOperations = new Counter({ name: 'tbo_cache_operations_total', help: 'Cache operations by tier, operation and result', labelNames: ['tier', 'operation', 'result'] as const, registers: [this.registry] });
   readonly cacheRequests = new Counter({ name: 'tbo_cache_requests_total', help: 'Proxied requests by cache outcome (hit, miss, coalesced, bypass)', labelNames: ['result'] as const, registers: [this.registry] });
@@ -100,11 +101,11 @@ export class Metrics implements OptimizerMetrics {
     await Promise.all(this.collectors.map((fn) => fn()));
   }
 
-  upstreamCall(provider: Provider, outcome: string, seconds: number): void {
+  upstreamCall(provider: Backend, outcome: string, seconds: number): void {
     this.histogram(this.upstreamDuration, provider, outcome).observe(seconds);
   }
 
-  tokens(provider: Provider, model: string, usage: TokenUsage): void {
+  tokens(provider: Backend, model: string, usage: TokenUsage): void {
     this.counter(this.tokensTotal, provider, model, 'input').inc(usage.input);
     this.counter(this.tokensTotal, provider, model, 'output').inc(usage.output);
   }
@@ -113,7 +114,7 @@ export class Metrics implements OptimizerMetrics {
     this.overheadSeconds.observe(seconds);
   }
 
-  cost(provider: Provider, model: string, usd: number, saved: boolean): void {
+  cost(provider: Backend, model: string, usd: number, saved: boolean): void {
     this.counter(saved ? this.costSaved : this.costTotal, provider, model).inc(usd);
   }
 

@@ -1,3 +1,4 @@
+import type { Backend } from '../config/backends';
 import type { Protocol, Provider, TokenUsage } from '../protocols/types';
 import type { BandwidthStats } from './bandwidth';
 import type { Flight } from './flight';
@@ -27,7 +28,12 @@ export interface Answer {
 /** What a stored answer was: for cost accounting of hits. */
 export interface AnswerFacts {
   readonly provider: Provider;
+  /** The model as the answer names it. */
   readonly model: string;
+  /** The backend that answered. @default the provider's public API */
+  readonly backend?: Backend;
+  /** The backend's model id it was called with (what prices may be keyed by). */
+  readonly backendModel?: string;
   readonly usage: TokenUsage | undefined;
   /** The upstream's id of the request that produced the answer (replayed with cache hits). */
   readonly requestId?: string;

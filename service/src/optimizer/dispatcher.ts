@@ -1,7 +1,9 @@
+import { readErrorBody } from '../adapters/upstream/error-body';
 import type { Upstream, UpstreamResponse } from '../adapters/upstream/types';
+import { isPublicApi, type Backend } from '../config/backends';
 import type { Clock, Sleep } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
-import { passedHeaders, type Protocol, type Provider } from '../protocols/types';
+import { passedHeaders, type Protocol } from '../protocols/types';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
 import type { PriorityLanes } from './lanes';
 import type { ModelCatalog } from './models';
@@ -9,7 +11,11 @@ import type { OptimizerMetrics } from './ports';
 import { backoffMs, isRetryableStatus, retryAfterMs, type BackoffOptions } from './retry';
 import type { ModelRef, RouteDecision } from './routing';
 
-/** A provider TBO can call: its wire format, its HTTP client and the service's key for it. */
+/**
+ * A backend TBO can call: the wire format it serves, its client (which speaks that format to TBO,
+ * whatever the backend speaks itself) and the service's API key for it (empty for the cloud
+ * platforms, which authenticate the workload's own identity).
+ */
 export interface ProviderLink {
   readonly protocol: Protocol;
   readonly upstream: Upstream;
@@ -31,7 +37,7 @@ export interface DispatchRequest {
   readonly deadline: number;
   /**
    * The wire format of the API surface called, when it is not its provider's chat API (token
-   * counting, embeddings, the model list …): only that provider is called, on this path.
+   * counting, embeddings, the model list …): only that provider's public API is called, on this path.
    */
   readonly protocol?: Protocol;
 }
@@ -48,7 +54,8 @@ export interface Dispatched {
 }
 
 export interface DispatcherOptions {
-  readonly providers: Partial<Record<Provider, ProviderLink>>;
+  /** The backends the service can call. */
+  readonly links: Partial<Record<Backend, ProviderLink>>;
   readonly lanes: PriorityLanes;
   readonly clock: Clock;
   readonly sleep: Sleep;
@@ -92,7 +99,7 @@ export class Dispatcher {
   /** The breaker of a configured model; undefined for any other name (no per-name state for those). */
   breakerFor(target: ModelRef): CircuitBreaker | undefined {
     if (!this.opts.catalog.has(target.model)) return undefined;
-    const name = `${target.provider}:${target.model}`;
+    const name = `${target.backend}:${target.model}`;
     let breaker = this.breakers.get(name);
     if (!breaker) {
       breaker = new CircuitBreaker(name, this.opts.breaker, this.opts.clock, () => this.opts.metrics.breakerChange(this.allBreakers.some((b) => b.state === 'open')));
@@ -109,14 +116,14 @@ export class Dispatcher {
     try {
       let lastError: Error | undefined;
       for (const [index, target] of req.route.chain.entries()) {
-        const base = this.opts.providers[target.provider];
-        if (!base || (req.protocol && req.protocol.provider !== target.provider)) continue;
+        const base = this.opts.links[target.backend];
+        if (!base || (req.protocol && (req.protocol.provider !== target.provider || !isPublicApi(target.backend)))) continue;
         const link = req.protocol ? { ...base, protocol: req.protocol } : base;
         const breaker = this.breakerFor(target);
         const waitMs = breaker?.backoffLeftMs() ?? 0;
         if (waitMs > 0) {
           const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-          lastError ??= new TboError('rate_limit', `the ${target.provider} API is rate-limiting ${target.model}; retry in ${seconds} s`, { retryAfterSeconds: seconds });
+          lastError ??= new TboError('rate_limit', `${backendName(target.backend)} is rate-limiting ${target.model}; retry in ${seconds} s`, { retryAfterSeconds: seconds });
           continue;
         }
         if (breaker && !breaker.allow(req.tenant)) {
@@ -131,6 +138,10 @@ export class Dispatcher {
           if (req.signal.aborted || (err instanceof UpstreamHttpError && !isRetryableStatus(err.status))) throw err;
           lastError = err as Error;
         }
+      }
+      if (!lastError && req.protocol) {
+        // This API surface is served only by its provider's public API, which needs the service's key.
+        throw new TboError('not_configured', `this TBO service has no upstream for this request: it is served by the ${req.protocol.provider} API only; set ${req.protocol.apiKeyEnv} on the service`);
       }
       throw lastError ?? new TboError('upstream_unavailable', 'no upstream could take the request');
     } catch (err) {
@@ -148,14 +159,14 @@ export class Dispatcher {
     for (let attempt = 0; ; attempt++) {
       const started = clock.now();
       try {
-        const response = await this.attempt(req, link, body, headers);
+        const response = await this.attempt(req, target, link, body, headers);
         const ttftMs = clock.now() - started;
         if (response.status >= 200 && response.status < 300) {
           breaker?.record(true, req.tenant, timesTtft ? ttftMs : undefined);
           return { response, ttftMs };
         }
-        const error = await upstreamError(response, link.protocol);
-        this.opts.metrics.upstreamCall(target.provider, String(response.status), ttftMs / 1000);
+        const error = await upstreamError(response, link.protocol, isPublicApi(target.backend));
+        this.opts.metrics.upstreamCall(target.backend, String(response.status), ttftMs / 1000);
         if (response.status === 429) {
           // Rate limited: not a failure of the upstream. Back off from it for as long as it asks
           // (every caller, not just this one) instead of retrying into the limit.
@@ -178,8 +189,8 @@ export class Dispatcher {
         if (err instanceof AttemptFailure) failure = err;
         else {
           if (err instanceof UpstreamHttpError) throw err;
-          const cause = err instanceof TboError ? err : new TboError('upstream_unavailable', `could not reach the ${target.provider} API${codeOf(err)}`);
-          this.opts.metrics.upstreamCall(target.provider, cause.kind, (clock.now() - started) / 1000);
+          const cause = err instanceof TboError ? err : new TboError('upstream_unavailable', `could not reach ${backendName(target.backend)}${codeOf(err)}`);
+          this.opts.metrics.upstreamCall(target.backend, cause.kind, (clock.now() - started) / 1000);
           failure = new AttemptFailure(cause, undefined);
         }
         breaker?.record(false, req.tenant);
@@ -195,7 +206,7 @@ export class Dispatcher {
   }
 
   /** One HTTP call, cancelled if no answer starts within the time-to-first-token limit (streams). */
-  private async attempt(req: DispatchRequest, link: ProviderLink, body: Buffer | string, headers: Record<string, string>): Promise<UpstreamResponse> {
+  private async attempt(req: DispatchRequest, target: ModelRef, link: ProviderLink, body: Buffer | string, headers: Record<string, string>): Promise<UpstreamResponse> {
     const controller = new AbortController();
     const forward = () => controller.abort();
     req.signal.addEventListener('abort', forward, { once: true });
@@ -208,12 +219,14 @@ export class Dispatcher {
       : undefined;
     timer?.unref();
     try {
-      const response = await link.upstream.send({ provider: link.protocol.provider, path: link.protocol.upstreamPath, method: link.protocol.upstreamMethod, headers, body, signal: controller.signal });
+      const response = await link.upstream.send({
+        provider: link.protocol.provider, path: link.protocol.upstreamPath, method: link.protocol.upstreamMethod, headers, body, signal: controller.signal, model: target.id, stream: req.stream,
+      });
       response.body.once('close', () => req.signal.removeEventListener('abort', forward));
       return response;
     } catch (err) {
       req.signal.removeEventListener('abort', forward);
-      if (ttftExpired) throw new TboError('timeout', `the ${link.protocol.provider} API did not start answering within ${this.opts.ttftTimeoutMs / 1000} s`);
+      if (ttftExpired) throw new TboError('timeout', `${backendName(target.backend)} did not start answering within ${this.opts.ttftTimeoutMs / 1000} s`);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -221,21 +234,22 @@ export class Dispatcher {
   }
 }
 
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-async function upstreamError(response: UpstreamResponse, protocol: Protocol): Promise<UpstreamHttpError> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_ERROR_BODY_BYTES) {
-      response.body.destroy();
-      break;
-    }
-    chunks.push(chunk as Buffer);
-  }
+async function upstreamError(response: UpstreamResponse, protocol: Protocol, apiKeyAuth: boolean): Promise<UpstreamHttpError> {
   const retryAfter = response.headers['retry-after'];
-  return new UpstreamHttpError(response.status, Buffer.concat(chunks).toString('utf8'), typeof retryAfter === 'string' ? retryAfter : undefined, passedHeaders(protocol, response.headers));
+  return new UpstreamHttpError(response.status, await readErrorBody(response.body), typeof retryAfter === 'string' ? retryAfter : undefined, passedHeaders(protocol, response.headers), apiKeyAuth);
+}
+
+/** How errors name a backend. */
+export function backendName(backend: Backend): string {
+  switch (backend) {
+    case 'bedrock':
+      return 'Amazon Bedrock';
+    case 'vertex':
+    case 'vertex-openai':
+      return 'Vertex AI';
+    default:
+      return `the ${backend} API`;
+  }
 }
 
 function codeOf(err: unknown): string {

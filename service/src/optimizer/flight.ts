@@ -31,7 +31,7 @@ export interface FlightResult {
   readonly upstreamHeaders: Readonly<Record<string, string>>;
 }
 
-function factsOf(body: string, protocol: Protocol, requestId: string | undefined): { readonly facts: AnswerFacts | undefined; readonly cacheable: boolean } {
+function factsOf(body: string, protocol: Protocol, target: ModelRef, requestId: string | undefined): { readonly facts: AnswerFacts | undefined; readonly cacheable: boolean } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -40,7 +40,10 @@ function factsOf(body: string, protocol: Protocol, requestId: string | undefined
   }
   if (!isObject(parsed)) return { facts: undefined, cacheable: false };
   return {
-    facts: { provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed), requestId },
+    facts: {
+      provider: protocol.provider, model: typeof parsed.model === 'string' ? parsed.model : '', usage: protocol.usage(parsed), requestId,
+      ...(target.backend !== protocol.provider ? { backend: target.backend } : {}), ...(target.id !== target.model ? { backendModel: target.id } : {}),
+    },
     cacheable: protocol.isAnswer(parsed),
   };
 }
@@ -114,7 +117,7 @@ export class Flight {
       if (timedOut) throw new Error('timed out');
       this.succeed({
         body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin,
-        upstreamHeaders: headers, ...factsOf(body, d.protocol, headers[d.protocol.requestIdHeader]),
+        upstreamHeaders: headers, ...factsOf(body, d.protocol, d.target, headers[d.protocol.requestIdHeader]),
       });
     } catch (err) {
       this.fail(asError(err, timedOut, timeoutMs));

@@ -110,7 +110,7 @@ export class Gateway {
     const mode: CacheMode = policy?.kind === 'bypass' ? 'no-store' : call.cacheMode;
     let key = mode === 'no-store'
       ? undefined
-      : cacheKey({ tenant: call.tenant, endpoint: call.endpoint, body: call.keyBody, headers: call.keyHeaders, target: `${first.provider}:${first.model}` });
+      : cacheKey({ tenant: call.tenant, endpoint: call.endpoint, body: call.keyBody, headers: call.keyHeaders, target: `${first.backend}:${first.id}` });
     // "variants:N": each request gets one of N slots in turn; an empty slot is a miss that fills it.
     if (key && policy?.kind === 'variants') key = `${key}#${this.variants.pick(key, policy.count)}`;
     const { cache, ttlSeconds } = this.opts;
@@ -172,7 +172,7 @@ export class Gateway {
         this.spent(result);
         // Only an answer in the protocol's success shape, from the upstream the key names (never a
         // fallback's answer), is stored.
-        const answeredAsKeyed = result.target.provider === first.provider && result.target.model === first.model;
+        const answeredAsKeyed = result.target.backend === first.backend && result.target.id === first.id;
         if (key && result.cacheable && answeredAsKeyed) {
           value.then((v) => this.opts.cache.set(key, encodeEntry(result.facts, v), this.opts.ttlSeconds)).catch(() => undefined);
         }
@@ -240,24 +240,31 @@ export class Gateway {
       bandwidth,
       responseTime,
       facts,
-      cost: facts?.usage ? this.opts.prices.cost(facts.model, facts.usage) : undefined,
+      cost: this.costOf(facts),
       headers,
     };
   }
 
   private spent(result: FlightResult): void {
     const { facts } = result;
-    this.opts.metrics.upstreamCall(result.protocol.provider, 'ok', result.totalMs / 1000);
+    this.opts.metrics.upstreamCall(result.target.backend, 'ok', result.totalMs / 1000);
     if (!facts?.usage) return;
     const model = this.opts.catalog.label(facts.model);
-    this.opts.metrics.tokens(facts.provider, model, facts.usage);
-    const cost = this.opts.prices.cost(facts.model, facts.usage);
-    if (cost !== undefined) this.opts.metrics.cost(facts.provider, model, cost, false);
+    this.opts.metrics.tokens(facts.backend ?? facts.provider, model, facts.usage);
+    const cost = this.costOf(facts);
+    if (cost !== undefined) this.opts.metrics.cost(facts.backend ?? facts.provider, model, cost, false);
   }
 
   /** A hit or a coalesced answer: the upstream call it did not make is cost saved. */
   private saved(answer: Answer): void {
-    if (answer.facts && answer.cost !== undefined) this.opts.metrics.cost(answer.facts.provider, this.opts.catalog.label(answer.facts.model), answer.cost, true);
+    if (answer.facts && answer.cost !== undefined) this.opts.metrics.cost(answer.facts.backend ?? answer.facts.provider, this.opts.catalog.label(answer.facts.model), answer.cost, true);
+  }
+
+  /** What an answer cost: at the backend model id's price when the table has one, else the model's. */
+  private costOf(facts: AnswerFacts | undefined): number | undefined {
+    if (!facts?.usage) return undefined;
+    const atBackendPrice = facts.backendModel === undefined ? undefined : this.opts.prices.cost(facts.backendModel, facts.usage);
+    return atBackendPrice ?? this.opts.prices.cost(facts.model, facts.usage);
   }
 
   /**
@@ -272,11 +279,12 @@ export class Gateway {
     const overheadMs = Math.max(0, this.opts.clock.now() - call.receivedAt - upstreamMs);
     this.opts.metrics.overhead(overheadMs / 1000);
     const asked = call.route.chain[0];
-    const fellBack = servedBy.provider !== asked.provider || servedBy.model !== asked.model;
+    const fellBack = servedBy.model !== asked.model || servedBy.backend !== asked.backend;
     return {
       ...upstream,
-      'x-tbo-model': servedBy.model,
-      ...(fellBack ? { 'x-tbo-fallback': `${asked.model}->${servedBy.model}` } : {}),
+      'x-tbo-model': servedBy.id,
+      'x-tbo-backend': servedBy.backend,
+      ...(fellBack ? { 'x-tbo-fallback': servedBy.backend === asked.backend ? `${asked.model}->${servedBy.model}` : `${asked.backend}:${asked.model}->${servedBy.backend}:${servedBy.model}` } : {}),
       'x-tbo-cache': status,
       'x-tbo-overhead-ms': overheadMs.toFixed(3),
       'server-timing': `tbo;dur=${overheadMs.toFixed(3)}, upstream;dur=${upstreamMs.toFixed(3)}`,

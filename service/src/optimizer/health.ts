@@ -9,6 +9,8 @@ type Status = 'healthy' | 'degraded' | 'unhealthy';
 interface Connectivity {
   readonly status: Status;
   readonly provider?: string;
+  /** The backend probed (the public API, bedrock, vertex …). */
+  readonly backend?: string;
   readonly model?: string;
   readonly latency_seconds?: number;
   readonly error?: string;
@@ -122,9 +124,9 @@ export class HealthChecker {
       } finally {
         d.release();
       }
-      return { status: 'healthy', provider: target.provider, model: target.model, latency_seconds: (clock.now() - started) / 1000, checked_at: checkedAt };
+      return { status: 'healthy', provider: target.provider, backend: target.backend, model: target.model, latency_seconds: (clock.now() - started) / 1000, checked_at: checkedAt };
     } catch (err) {
-      return { status: 'unhealthy', provider: target.provider, model: target.model, error: (err as Error).message, checked_at: checkedAt };
+      return { status: 'unhealthy', provider: target.provider, backend: target.backend, model: target.model, error: (err as Error).message, checked_at: checkedAt };
     } finally {
       clearTimeout(timer);
     }

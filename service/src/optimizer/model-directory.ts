@@ -3,6 +3,7 @@ import { TboError } from '../errors';
 import { MODELS } from '../protocols/endpoints';
 import { isObject, type Json, type Protocol, type Provider } from '../protocols/types';
 import type { Dispatcher } from './dispatcher';
+import { publicApiRef } from './routing';
 import { Flight } from './flight';
 import { undated, type ModelCatalog } from './models';
 import type { CacheStatus } from './ports';
@@ -127,7 +128,7 @@ export class ModelDirectory {
     void flight.run(
       this.opts.dispatcher,
       {
-        route: { chain: [{ provider, model: '' }], tier: undefined, reason: 'model list', routed: false },
+        route: { chain: [publicApiRef(provider)], tier: undefined, reason: 'model list', routed: false },
         stream: false,
         priority: caller.priority,
         tenant: caller.tenant,

@@ -4,6 +4,7 @@ import { TboError } from '../errors';
 import { isObject, passedHeaders, type Json, type Protocol } from '../protocols/types';
 import type { Dispatched, Dispatcher } from './dispatcher';
 import type { OptimizerMetrics } from './ports';
+import { publicApiRef } from './routing';
 
 /** One call to an upstream object API (batches, stored responses): not a model call, never cached. */
 export interface PassRequest {
@@ -64,7 +65,7 @@ export class Passthrough {
     let d: Dispatched;
     try {
       d = await this.opts.dispatcher.dispatch({
-        route: { chain: [{ provider: req.protocol.provider, model: '' }], tier: undefined, reason: 'pass-through', routed: false },
+        route: { chain: [publicApiRef(req.protocol.provider)], tier: undefined, reason: 'pass-through', routed: false },
         stream: false,
         priority: req.priority,
         tenant: req.tenant,

@@ -1,4 +1,5 @@
-import type { Provider, TokenUsage } from '../protocols/types';
+import type { Backend } from '../config/backends';
+import type { TokenUsage } from '../protocols/types';
 
 export type CacheStatus = 'hit' | 'miss' | 'coalesced' | 'bypass';
 
@@ -17,11 +18,11 @@ export interface ResponseSink {
 /** What the optimizer reports; implemented by observability. */
 export interface OptimizerMetrics {
   cacheResult(status: CacheStatus): void;
-  upstreamCall(provider: Provider, outcome: string, seconds: number): void;
-  tokens(provider: Provider, model: string, usage: TokenUsage): void;
+  upstreamCall(provider: Backend, outcome: string, seconds: number): void;
+  tokens(provider: Backend, model: string, usage: TokenUsage): void;
   overhead(seconds: number): void;
   /** Upstream spend (or, for hits and coalesced answers, spend avoided), USD. */
-  cost(provider: Provider, model: string, usd: number, saved: boolean): void;
+  cost(provider: Backend, model: string, usd: number, saved: boolean): void;
   /** Requests waiting for an upstream slot, and how long one waited (when it got a slot). */
   queue(length: number, waitedSeconds: number | undefined): void;
   /** Called whenever a circuit breaker changes state. */

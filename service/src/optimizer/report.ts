@@ -1,3 +1,4 @@
+import { BACKEND_FORMAT, type Backend } from '../config/backends';
 import type { CacheStore } from '../adapters/cache/types';
 import type { CircuitBreaker } from './breaker';
 import type { Dispatcher } from './dispatcher';
@@ -25,9 +26,10 @@ function cachePerformance(counts: CacheCounts, cache: CacheStore): Record<string
 
 function upstream(b: CircuitBreaker): Record<string, unknown> {
   const stats = b.stats();
-  const [provider, ...model] = b.name.split(':');
+  const [backend, ...model] = b.name.split(':');
   return {
-    provider,
+    provider: BACKEND_FORMAT[backend as Backend] ?? backend,
+    backend,
     model: model.join(':'),
     breaker_state: b.state,
     ...(b.state !== 'closed' ? { breaker_reason: b.reason } : {}),
