@@ -16,9 +16,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LoopbackServer } from './loopback-server';
 
 /** The SDK's refresh window: credentials expiring sooner than this are refreshed in the background. */
 export const SDK_REFRESH_WINDOW_MS = 5 * 60_000;
@@ -79,28 +79,18 @@ class FakeCredentialsEndpoint implements FakeAwsCredentials {
   refused = 0;
   current: IssuedCredentials;
   private readonly retired = new Set<string>();
-  private readonly sockets = new Set<Socket>();
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
 
   constructor(private readonly opts: FakeAwsCredentialsOptions) {
     this.current = issue(opts.lifetimeMs ?? DEFAULT_LIFETIME_MS);
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   get fullUri(): string {
-    const address = this.server.address();
-    const port = address !== null && typeof address === 'object' ? address.port : -1;
-    return `http://127.0.0.1:${port}/creds`;
+    return `${this.server.url}/creds`;
   }
 
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
+  listen(): Promise<void> {
+    return this.server.listen();
   }
 
   rotate(lifetimeMs = DEFAULT_LIFETIME_MS): IssuedCredentials {
@@ -116,10 +106,8 @@ class FakeCredentialsEndpoint implements FakeAwsCredentials {
     return { valid: false, reason: this.retired.has(accessKeyId) ? 'expired' : 'unknown' };
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

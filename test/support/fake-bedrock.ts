@@ -18,7 +18,6 @@
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
 import { fromUtf8, Hash, toUtf8 } from '@smithy/core/serde';
@@ -27,6 +26,7 @@ import { DEFAULT_BEDROCK_MODEL_IDS } from '../../service/src/config/backends';
 import { anthropicProvider } from './fake-anthropic';
 import type { CredentialStatus } from './fake-aws-credentials';
 import { isRecord, newId, type JsonObject } from './fake-text';
+import { LoopbackServer, parseJson, readBytes } from './loopback-server';
 
 /** The HTTP status of each Bedrock Runtime error shape. */
 export const BEDROCK_ERROR_STATUS: Readonly<Record<string, number>> = {
@@ -143,33 +143,21 @@ class FakeBedrockServer implements FakeBedrock {
   private latencyMs = 0;
   private readonly region: string;
   private readonly models: ReadonlySet<string>;
-  private readonly sockets = new Set<Socket>();
-  private readonly server = http.createServer((req, res) => {
-    this.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) res.destroy();
-      else sendError(res, { code: 'InternalServerException', status: 500, message: `fake bedrock bug: ${String(err)}` });
-    });
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res), {
+    onError: (res, err) => sendError(res, { code: 'InternalServerException', status: 500, message: `fake bedrock bug: ${String(err)}` }),
   });
 
   constructor(private readonly opts: FakeBedrockOptions) {
     this.region = opts.region ?? 'us-east-1';
     this.models = new Set(opts.models ?? defaultBedrockModels());
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${address !== null && typeof address === 'object' ? address.port : -1}`;
+    return this.server.url;
   }
 
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
+  listen(): Promise<void> {
+    return this.server.listen();
   }
 
   failNext(n: number, failure: BedrockFailure): void {
@@ -204,16 +192,12 @@ class FakeBedrockServer implements FakeBedrock {
     this.latencyMs = 0;
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
+    const raw = await readBytes(req);
     const [path, search = ''] = (req.url ?? '/').split('?');
     const route = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/.exec(path);
     if (req.method !== 'POST' || !route) {
@@ -447,12 +431,8 @@ function sendError(res: http.ServerResponse, failure: BedrockFailure, requestId:
 }
 
 function parseObject(raw: Buffer): JsonObject | undefined {
-  try {
-    const parsed: unknown = JSON.parse(raw.toString('utf8'));
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJson(raw.toString('utf8'));
+  return isRecord(parsed) ? parsed : undefined;
 }
 
 /** What {@link signedInvoke} got back. */

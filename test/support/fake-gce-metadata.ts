@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server';
 
 export interface FakeMetadataOptions {
   /** @default 'tbo-metadata-project' */
@@ -72,22 +72,16 @@ class FakeMetadataServer implements FakeMetadata {
   refused = 0;
   private lifetimeSeconds: number;
   private readonly tokens = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
 
   constructor(opts: FakeMetadataOptions) {
     this.project = opts.project ?? 'tbo-metadata-project';
     this.serviceAccount = opts.serviceAccount ?? `tbo-gateway@${this.project}.iam.gserviceaccount.com`;
     this.lifetimeSeconds = opts.tokenLifetimeSeconds ?? 301;
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   get port(): number {
-    const address = this.server.address();
-    return address !== null && typeof address === 'object' ? address.port : -1;
+    return this.server.port;
   }
 
   get host(): string {
@@ -95,14 +89,11 @@ class FakeMetadataServer implements FakeMetadata {
   }
 
   get url(): string {
-    return `http://${this.host}`;
+    return this.server.url;
   }
 
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
+  listen(): Promise<void> {
+    return this.server.listen();
   }
 
   isValid(token: string): boolean {
@@ -130,10 +121,8 @@ class FakeMetadataServer implements FakeMetadata {
     this.refused = 0;
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -6,7 +6,6 @@
  * message batches) and fake-responses.ts (the OpenAI Responses API, JSON and typed SSE).
  */
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicProvider } from './fake-anthropic';
 import { fakeBatches, type FakeBatches } from './fake-batches';
@@ -14,6 +13,7 @@ import { DEFAULT_FAKE_MODELS, FAKE_ENDPOINTS, type FakeEndpoint } from './fake-e
 import { openaiProvider } from './fake-openai';
 import { fakeResponses, type FakeResponses } from './fake-responses';
 import { isRecord, newId, type JsonObject } from './fake-text';
+import { LoopbackServer, parseJson, readBody } from './loopback-server';
 
 /** Stream frames of one response and how many of them a truncated stream sends before the cut. */
 export interface StreamPlan {
@@ -141,35 +141,22 @@ class FakeUpstreamServer implements FakeUpstream {
   readonly responses = fakeResponses();
   private readonly endpoints: readonly FakeEndpoint[] = [...FAKE_ENDPOINTS, ...this.batches.endpoints, ...this.responses.endpoints];
   private closing = false;
-  private readonly sockets = new Set<Socket>();
-  private readonly server = http.createServer((req, res) => {
-    this.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) res.destroy();
-      else sendJson(res, 500, { error: { type: 'fake_upstream_bug', message: String(err) } }, {});
-    });
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res), {
+    onError: (res, err) => sendJson(res, 500, { error: { type: 'fake_upstream_bug', message: String(err) } }, {}),
   });
 
-  constructor(private readonly validKeys: readonly string[] | undefined) {
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-  }
+  constructor(private readonly validKeys: readonly string[] | undefined) {}
 
   get port(): number {
-    const address = this.server.address();
-    return address !== null && typeof address === 'object' ? address.port : -1;
+    return this.server.port;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.server.url;
   }
 
-  async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve());
-    });
+  listen(port: number): Promise<void> {
+    return this.server.listen(port);
   }
 
   failNext(n: number, spec: FailureSpec): void {
@@ -239,9 +226,7 @@ class FakeUpstreamServer implements FakeUpstream {
 
   async close(): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -346,20 +331,6 @@ class FakeUpstreamServer implements FakeUpstream {
       res.write(plan.frames[i]);
     }
     res.end();
-  }
-}
-
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

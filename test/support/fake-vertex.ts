@@ -12,11 +12,11 @@
  * sometimes sends them).
  */
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import { anthropicProvider } from './fake-anthropic';
 import { bearerToken, isRecord, newId, type JsonObject } from './fake-text';
 import { openaiProvider } from './fake-openai';
 import type { StreamPlan } from './fake-upstream';
+import { LoopbackServer, parseJson, readBody } from './loopback-server';
 
 /** Vertex's Claude model ids the fake serves unless told otherwise (the config table's defaults). */
 export const DEFAULT_CLAUDE_MODELS = ['claude-haiku-4-5@20251001', 'claude-sonnet-4-5@20250929', 'claude-opus-4-1@20250805'] as const;
@@ -116,33 +116,21 @@ class FakeVertexServer implements FakeVertex {
   private scripted: VertexScripted[] = [];
   private readonly claudeModels: ReadonlySet<string>;
   private readonly openaiModels: ReadonlySet<string>;
-  private readonly sockets = new Set<Socket>();
-  private readonly server = http.createServer((req, res) => {
-    this.handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) res.destroy();
-      else sendJson(res, 500, { error: { code: 500, message: `fake vertex bug: ${String(err)}`, status: 'INTERNAL' } });
-    });
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res), {
+    onError: (res, err) => sendJson(res, 500, { error: { code: 500, message: `fake vertex bug: ${String(err)}`, status: 'INTERNAL' } }),
   });
 
   constructor(private readonly opts: FakeVertexOptions) {
     this.claudeModels = new Set(opts.claudeModels ?? DEFAULT_CLAUDE_MODELS);
     this.openaiModels = new Set(opts.openaiModels ?? DEFAULT_OPENAI_MODELS);
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${address !== null && typeof address === 'object' ? address.port : -1}`;
+    return this.server.url;
   }
 
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
+  listen(): Promise<void> {
+    return this.server.listen();
   }
 
   failNext(n: number, failure: VertexFailure): void {
@@ -166,10 +154,8 @@ class FakeVertexServer implements FakeVertex {
     this.scripted = [];
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -305,18 +291,4 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   const payload = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': String(Buffer.byteLength(payload)) });
   res.end(payload);
-}
-
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
-  }
 }
