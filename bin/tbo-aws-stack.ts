@@ -1,5 +1,6 @@
 import { App, Stack, Validations, type AppProps, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -37,6 +38,12 @@ export interface TboAwsStackProps extends StackProps {
    * @default - none: every route uses an API key
    */
   readonly bedrock?: TboBedrockModelAccess;
+  /**
+   * CPU architecture of the tasks (the construct's `cpuArchitecture`): `ecs.CpuArchitecture.ARM64`
+   * runs them on Graviton and builds the bundled image for linux/arm64.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
 }
 
 /**
@@ -56,7 +63,8 @@ export class TboAwsStack extends Stack {
     }
     if (props.certificateArn) Object.assign(tls, { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn) });
     const modelAccess = props.bedrock ? { modelAccess: { ...props.tbo?.modelAccess, bedrock: props.bedrock } } : {};
-    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo, ...modelAccess });
+    const arch = props.cpuArchitecture ? { cpuArchitecture: props.cpuArchitecture } : {};
+    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo, ...modelAccess, ...arch });
   }
 }
 
@@ -69,13 +77,17 @@ export const TBO_AWS_CONTEXT = {
   bedrockModels: 'bedrockModels',
   bedrockRegion: 'bedrockRegion',
   bedrockCrossRegion: 'bedrockCrossRegion',
+  cpuArchitecture: 'cpuArchitecture',
 } as const;
 
+/** The values of the `cpuArchitecture` context key (case-insensitive), as Docker and Go name them. */
+const CONTEXT_ARCHITECTURES: Readonly<Record<string, ecs.CpuArchitecture>> = { x86_64: ecs.CpuArchitecture.X86_64, amd64: ecs.CpuArchitecture.X86_64, arm64: ecs.CpuArchitecture.ARM64 };
+
 /**
- * The example stack's domain, certificate and Bedrock models, from the app's context; a partial
- * domain, and Bedrock settings without models, are refused.
+ * The example stack's domain, certificate, Bedrock models and CPU architecture, from the app's
+ * context; a partial domain, Bedrock settings without models and an unknown architecture are refused.
  */
-export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn' | 'bedrock'> {
+export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn' | 'bedrock' | 'cpuArchitecture'> {
   const read = (key: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(key);
     return value === undefined || value === '' ? undefined : String(value);
@@ -86,7 +98,15 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
   const missing = Object.entries(given).filter(([, v]) => v === undefined).map(([k]) => k);
   const [bedrockModels, bedrockRegion, bedrockCrossRegion] = [read(c.bedrockModels), read(c.bedrockRegion), read(c.bedrockCrossRegion)];
   const models = bedrockModels?.split(',').map((m) => m.trim()).filter(Boolean);
+  const architecture = read(c.cpuArchitecture);
+  const cpuArchitecture = architecture === undefined ? undefined : CONTEXT_ARCHITECTURES[architecture.toLowerCase()];
   new PropValidator()
+    .check(
+      architecture === undefined || cpuArchitecture !== undefined,
+      'context',
+      { cpuArchitecture: architecture },
+      `accepted values of -c ${c.cpuArchitecture}=…: ${Object.keys(CONTEXT_ARCHITECTURES).join(', ')} (x86_64 when not given)`,
+    )
     .check(
       models !== undefined || (bedrockRegion === undefined && bedrockCrossRegion === undefined),
       'context',
@@ -104,6 +124,7 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
     domain: domainName && hostedZoneId && hostedZoneName ? { domainName, hostedZoneId, hostedZoneName } : undefined,
     certificateArn,
     bedrock: models ? { models, region: bedrockRegion, crossRegion: bedrockCrossRegion as TboBedrockModelAccess['crossRegion'] } : undefined,
+    cpuArchitecture,
   };
 }
 
@@ -133,6 +154,15 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
  *
  * ```sh
  * npx cdk deploy -c bedrockModels=claude-haiku-4-5,claude-sonnet-4-5,claude-opus-4-1 -c bedrockRegion=us-east-1
+ * ```
+ *
+ * To run the tasks on AWS Graviton (Fargate bills ARM64 less per vCPU-hour and GB-hour), build
+ * the bundled image for linux/arm64 and run it there; on an x86 machine Docker needs arm64
+ * emulation (QEMU, built into Docker Desktop; on a Linux engine
+ * `docker run --privileged --rm tonistiigi/binfmt --install arm64` once):
+ *
+ * ```sh
+ * npx cdk deploy -c cpuArchitecture=arm64
  * ```
  *
  * The same keys may sit in `cdk.json`'s `context` (see {@link TBO_AWS_CONTEXT}).

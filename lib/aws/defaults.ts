@@ -3,6 +3,8 @@ export const AWS_DEFAULTS = {
   /** The guide's Fargate task size. */
   cpu: 512,
   memoryLimitMiB: 1024,
+  /** The tasks' CPU architecture (Fargate `RuntimePlatform`), and so the bundled image's build platform (linux/amd64). */
+  cpuArchitecture: 'X86_64',
   /** Log group names start with this, then the service name and the stack's own id. */
   logGroupPrefix: '/ecs/',
   logStreamPrefix: 'ecs',

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { DEPLOYED_JWT_CLAIMS, PropValidator, redisKeyPrefixFor, SERVICE_PORT, type RedisEndpoint, type ServiceConfig } from '../core';
 import { allowAdminPortFrom, scraperProblem } from './admin-port';
 import { alarmTopic, createAlarms, createOverheadAlarm } from './alarms';
+import { cpuArchitectureOf, fargateSpotProblem } from './architecture';
 import { bedrockModelGrants, createBedrockEndpoint, grantBedrockInvoke, warnUnroutedGrants, type TboBedrockModelGrant } from './bedrock';
 import { createDashboard } from './dashboard';
 import { restrictServiceEgress } from './egress';
@@ -30,9 +31,10 @@ import { createSecrets } from './secrets';
 import { bundledServiceImage, CONTAINER_NAME, createTask } from './task';
 
 /**
- * The TBO gateway on ECS Fargate behind an Application Load Balancer, with an ElastiCache Redis
- * shared cache, secrets from Secrets Manager, the guide's autoscaler, alarms and a dashboard. The
- * admin port (`/metrics`, `/health/details`) is reachable only by the `metricsScrapers` named.
+ * The TBO gateway on ECS Fargate (x86_64, or Graviton with `cpuArchitecture`) behind an
+ * Application Load Balancer, with an ElastiCache Redis shared cache, secrets from Secrets Manager,
+ * the guide's autoscaler, alarms and a dashboard. The admin port (`/metrics`, `/health/details`)
+ * is reachable only by the `metricsScrapers` named.
  * Every prop is optional; the defaults are secure and highly available: without a certificate the
  * load balancer is internal. Deploys keep the running task count and let responses in flight
  * finish (up to `maxStreamDuration`); every physical name derives from `serviceName`, so several
@@ -48,6 +50,8 @@ export class TboFargateService extends Construct {
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The tasks' CPU architecture (`cpuArchitecture`; X86_64 unless given): a container you add to `taskDefinition` must be built for it. */
+  readonly cpuArchitecture: ecs.CpuArchitecture;
   /** The service's container in the task definition. */
   readonly container: ecs.ContainerDefinition;
   readonly service: ecs.FargateService;
@@ -110,6 +114,7 @@ export class TboFargateService extends Construct {
     super(scope, id);
     const r = resolveProps(props, this);
     this.serviceName = r.serviceName;
+    this.cpuArchitecture = cpuArchitectureOf(r.cpuArchitecture);
     this.redisKeyPrefix = props.redisKeyPrefix ?? redisKeyPrefixFor(this.node.addr);
     const jwtClaims = { issuer: r.config.jwtIssuer ?? DEPLOYED_JWT_CLAIMS.jwtIssuer, audience: r.config.jwtAudience ?? DEPLOYED_JWT_CLAIMS.jwtAudience };
     this.serviceConfig = { ...r.config, jwtIssuer: jwtClaims.issuer, jwtAudience: jwtClaims.audience, redisKeyPrefix: this.redisKeyPrefix };
@@ -137,7 +142,7 @@ export class TboFargateService extends Construct {
     this.redisEndpoint = redis?.endpoint;
 
     const task = createTask(this, r, {
-      image: props.image ?? bundledServiceImage(),
+      image: props.image ?? bundledServiceImage(r.cpuArchitecture),
       config: r.serviceConfig,
       secrets,
       redis,
@@ -185,6 +190,8 @@ export class TboFargateService extends Construct {
     // the load balancer targets the public port only (its security group reaches no other)
     this.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort: SERVICE_PORT }).attachToApplicationTargetGroup(this.targetGroup);
     redis?.allowFrom(this.service);
+    // The construct runs on the FARGATE launch type; a strategy set later on `service` is checked at synth.
+    this.node.addValidation({ validate: () => [fargateSpotProblem(this.service, r.cpuArchitecture)].filter((p) => p !== undefined).map((p) => `TboFargateService: ${p}`) });
     if (r.bedrock) {
       this.bedrockModelGrants = bedrockModelGrants(this, r.bedrock);
       this.bedrockPolicy = grantBedrockInvoke(this, this.taskDefinition.taskRole, this.bedrockModelGrants);

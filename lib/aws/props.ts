@@ -82,8 +82,22 @@ export interface TboModelAccess {
 
 /** Props of {@link TboFargateService}: every one is optional; the defaults are the deployment guide's, secure and highly available. */
 export interface TboFargateServiceProps {
-  /** Container image of the service. @default - the bundled `service/` folder built as a Docker image asset */
+  /**
+   * Container image of the service. It must be built for `cpuArchitecture` (linux/amd64 by default,
+   * linux/arm64 with `ecs.CpuArchitecture.ARM64`), or be a multi-architecture image that includes
+   * it: a task whose image lacks its architecture stops at start with `exec format error`.
+   * @default - the bundled `service/` folder built as a Docker image asset for `cpuArchitecture`
+   */
   readonly image?: ecs.ContainerImage;
+  /**
+   * CPU architecture of the tasks (the task definition's `RuntimePlatform`, Linux):
+   * `ecs.CpuArchitecture.ARM64` runs them on AWS Graviton, billed less per vCPU-hour and GB-hour
+   * than X86_64, and builds the bundled image for linux/arm64 (on an x86 machine `cdk deploy` then
+   * needs Docker with arm64 emulation, QEMU). Fargate Spot runs only X86_64 tasks: ARM64 with a
+   * FARGATE_SPOT capacity provider strategy on `service` fails the synth.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
   /** Service configuration, rendered to the container's environment. @default - the service's defaults (see `SETTINGS`) */
   readonly config?: TboServiceConfig;
 

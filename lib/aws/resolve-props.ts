@@ -14,6 +14,7 @@ import {
   type TboServiceConfig,
 } from '../core';
 import { scraperProblem } from './admin-port';
+import { resolveCpuArchitecture, type TboCpuArchitectureName } from './architecture';
 import { AWS_DEFAULTS, AWS_LIMITS, FARGATE_MEMORY_BY_CPU } from './defaults';
 import { resolveModelAccess, type ResolvedBedrockAccess } from './model-access';
 import type { TboFargateServiceProps, TboRedisOptions } from './props';
@@ -37,6 +38,8 @@ export interface ResolvedProps {
   readonly logGroupRemovalPolicy: RemovalPolicy;
   readonly cpu: number;
   readonly memoryLimitMiB: number;
+  /** The tasks' CPU architecture: the task definition's `RuntimePlatform` and the bundled image's build platform. */
+  readonly cpuArchitecture: TboCpuArchitectureName;
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly targetCpuUtilization: number;
@@ -146,6 +149,8 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
   if (memories && known(memoryLimitMiB)) {
     v.check(memories.includes(memoryLimitMiB), 'memoryLimitMiB', memoryLimitMiB, `with cpu ${cpu}, Fargate accepts ${memories.join(', ')}`);
   }
+
+  const cpuArchitecture = resolveCpuArchitecture(props.cpuArchitecture, v);
 
   const minCapacity = props.minCapacity ?? d.minCapacity;
   const maxCapacity = props.maxCapacity ?? d.maxCapacity;
@@ -268,6 +273,7 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
     logGroupRemovalPolicy,
     cpu,
     memoryLimitMiB,
+    cpuArchitecture,
     minCapacity,
     maxCapacity,
     targetCpuUtilization,

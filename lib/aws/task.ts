@@ -1,9 +1,9 @@
 import { Aws, Duration, Fn } from 'aws-cdk-lib';
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ADMIN_PORT, PROBE_PATHS, SECRET_ENV, SERVICE_BUILD_EXCLUDES, SERVICE_PORT, SETTINGS, renderEnvironment, serviceDirectory, type TboServiceConfig } from '../core';
+import { assetPlatformOf, cpuArchitectureOf, type TboCpuArchitectureName } from './architecture';
 import { AWS_DEFAULTS } from './defaults';
 import { acknowledge } from './nag';
 import type { TboRedis } from './redis';
@@ -15,9 +15,12 @@ export const CONTAINER_NAME = 'tbo';
 /** The writable scratch volume: the root filesystem is read-only. */
 export const TMP_VOLUME = { name: 'tmp', path: '/tmp' } as const;
 
-/** The bundled service folder as a Docker image asset (built by `cdk deploy`; synth only stages the folder). */
-export function bundledServiceImage(): ecs.ContainerImage {
-  return ecs.ContainerImage.fromAsset(serviceDirectory(), { exclude: [...SERVICE_BUILD_EXCLUDES], platform: Platform.LINUX_AMD64 });
+/**
+ * The bundled service folder as a Docker image asset for the tasks' architecture (built by
+ * `cdk deploy` with `docker build --platform linux/amd64` or `linux/arm64`; synth only stages the folder).
+ */
+export function bundledServiceImage(arch: TboCpuArchitectureName): ecs.ContainerImage {
+  return ecs.ContainerImage.fromAsset(serviceDirectory(), { exclude: [...SERVICE_BUILD_EXCLUDES], platform: assetPlatformOf(arch) });
 }
 
 /** Liveness probe inside the container, with no curl: the service image is Node. */
@@ -90,10 +93,10 @@ export function defaultLogGroupName(serviceName: string): string {
 }
 
 /**
- * The Fargate task: the guide's size, a non-root container with a read-only root filesystem and a
- * writable /tmp, the public and admin ports, secrets by reference, logs to `/ecs/<serviceName>/…`
- * with stream prefix `ecs`, a liveness health check, and a stop timeout just above the service's
- * drain timeout.
+ * The Fargate task: the guide's size, Linux on `cpuArchitecture`, a non-root container with a
+ * read-only root filesystem and a writable /tmp, the public and admin ports, secrets by reference,
+ * logs to `/ecs/<serviceName>/…` with stream prefix `ecs`, a liveness health check, and a stop
+ * timeout just above the service's drain timeout.
  */
 export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskInputs): TboTask {
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
@@ -104,7 +107,7 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
   const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
     cpu: r.cpu,
     memoryLimitMiB: r.memoryLimitMiB,
-    runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
+    runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: cpuArchitectureOf(r.cpuArchitecture) },
   });
   taskDefinition.addVolume({ name: TMP_VOLUME.name });
   const container = taskDefinition.addContainer('Container', {

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack, Validations, type App } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { SECRET_ENV } from '../../lib/core';
@@ -38,6 +39,13 @@ describe('the example app (bin/tbo-aws.ts)', () => {
     expect(stack).toBeInstanceOf(TboAwsStack);
     expect(stack.environment).toBe('aws://unknown-account/unknown-region');
     expect(stack.tbo.node.id).toBe('Tbo');
+  });
+
+  it('runs x86_64 tasks on an image built for linux/amd64 unless -c cpuArchitecture=arm64', () => {
+    const stack = app.node.findChild('TboAwsStack') as TboAwsStack;
+    expect(stack.tbo.cpuArchitecture).toBe(ecs.CpuArchitecture.X86_64);
+    const assets = JSON.parse(readFileSync(join(outdir, 'TboAwsStack.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { platform?: string } }> };
+    expect(Object.values(assets.dockerImages).map((i) => i.source.platform)).toEqual(['linux/amd64']);
   });
 
   it('has zero unacknowledged cdk-nag AwsSolutions findings', () => {
@@ -148,6 +156,43 @@ describe('the example app: Claude on Bedrock from context', () => {
     expect(() => createTboAwsApp({ outdir: dirs.make(), context: { bedrockRegion: 'us-east-1' } })).toThrow(
       expect.objectContaining({
         problems: ['TboAwsStack: context: received {"bedrockRegion":"us-east-1"}; Bedrock settings need the models to grant: -c bedrockModels=claude-sonnet-4-5,claude-haiku-4-5'],
+      }),
+    );
+  });
+});
+
+describe('the example app: Graviton (arm64) from context', () => {
+  type Stacked = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const assetPlatforms = (outdir: string) =>
+    Object.values((JSON.parse(readFileSync(join(outdir, 'TboAwsStack.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { platform?: string } }> }).dockerImages).map((i) => i.source.platform);
+  const runtimePlatform = (t: Stacked) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition').map((r) => r.Properties.RuntimePlatform);
+
+  it('-c cpuArchitecture=arm64 runs ARM64 tasks on an image built for linux/arm64, passing cdk-nag and cfn-lint', async () => {
+    const outdir = dirs.make();
+    const app = createTboAwsApp({ outdir, context: { cpuArchitecture: 'arm64' } });
+    const t = app.synth().getStackByName('TboAwsStack').template as Stacked; // throws on any unacknowledged cdk-nag finding
+    expect(runtimePlatform(t)).toEqual([{ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' }]);
+    expect(assetPlatforms(outdir)).toEqual(['linux/arm64']);
+    expect((app.node.findChild('TboAwsStack') as TboAwsStack).tbo.cpuArchitecture).toBe(ecs.CpuArchitecture.ARM64);
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+    const lint = await cfnLint([join(outdir, 'TboAwsStack.template.json')]);
+    expect(lint.errors).toEqual([]);
+    expect(lint.warnings).toEqual([]);
+  }, 180_000);
+
+  it('takes x86_64 and amd64, in any case (x86_64 is also the default: see above)', () => {
+    for (const context of [{ cpuArchitecture: 'X86_64' }, { cpuArchitecture: 'amd64' }]) {
+      const outdir = dirs.make();
+      const t = createTboAwsApp({ outdir, context }).synth().getStackByName('TboAwsStack').template as Stacked;
+      expect(runtimePlatform(t)).toEqual([{ CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' }]);
+      expect(assetPlatforms(outdir)).toEqual(['linux/amd64']);
+    }
+  }, 240_000);
+
+  it('refuses an architecture Fargate does not run, naming the key and the accepted values', () => {
+    expect(() => createTboAwsApp({ outdir: dirs.make(), context: { cpuArchitecture: 'aarch64' } })).toThrow(
+      expect.objectContaining({
+        problems: ['TboAwsStack: context: received {"cpuArchitecture":"aarch64"}; accepted values of -c cpuArchitecture=…: x86_64, amd64, arm64 (x86_64 when not given)'],
       }),
     );
   });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Names } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import {
   ADMIN_PORT,
   DEPLOYED_JWT_CLAIMS,
@@ -166,10 +167,17 @@ describe('TboFargateService defaults: task', () => {
     for (const p of Object.values(policies)) expect(p.Properties!.Roles).not.toContainEqual(ref(taskRoleId));
   });
 
-  it('builds the bundled service folder as a Docker image asset without node_modules or build output', () => {
-    const assets = JSON.parse(readFileSync(s.templateFile.replace('.template.json', '.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { directory: string } }> };
+  it('runs Linux X86_64 tasks', () => {
+    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' } });
+    expect(s.tbo.cpuArchitecture).toBe(ecs.CpuArchitecture.X86_64);
+    expect(AWS_DEFAULTS.cpuArchitecture).toBe('X86_64');
+  });
+
+  it('builds the bundled service folder for linux/amd64 as a Docker image asset without node_modules or build output', () => {
+    const assets = JSON.parse(readFileSync(s.templateFile.replace('.template.json', '.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { directory: string; platform?: string } }> };
     const images = Object.values(assets.dockerImages);
     expect(images).toHaveLength(1);
+    expect(images[0].source.platform).toBe('linux/amd64');
     const staged = join(s.templateFile, '..', images[0].source.directory);
     const files = readdirSync(staged);
     expect(files).toEqual(expect.arrayContaining(['Dockerfile', 'package.json', 'src']));

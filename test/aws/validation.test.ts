@@ -33,6 +33,9 @@ describe('synth-time validation: each message names the prop, the value received
     ['min > max', { minCapacity: 5, maxCapacity: 3 }, /^TboFargateService: minCapacity: received 5; must be ≤ maxCapacity \(3\)$/],
     ['a desired count (autoscaling owns the task count; deploys would reset it)', { desiredCount: 3 } as never, /^TboFargateService: desiredCount: received 3; no longer accepted: autoscaling owns the task count, .*minCapacity is the floor and what the first deploy starts$/],
     ['non-integer capacity', { maxCapacity: 2.5 }, /^TboFargateService: maxCapacity: received 2.5; must be an integer from 1 to 10000$/],
+    ['a CPU architecture Fargate does not name so', { cpuArchitecture: ecs.CpuArchitecture.of('arm64') }, /^TboFargateService: cpuArchitecture: received "arm64"; accepted values: ecs\.CpuArchitecture\.X86_64, ecs\.CpuArchitecture\.ARM64 \(Linux on Fargate; known at synth, as it also picks the platform the bundled image is built for\)$/],
+    ['a CPU architecture as a plain string (from JavaScript)', { cpuArchitecture: 'ARM64' as never }, /^TboFargateService: cpuArchitecture: received "ARM64"; accepted values: ecs\.CpuArchitecture\.X86_64, ecs\.CpuArchitecture\.ARM64 /],
+    ['a CPU architecture known only at deploy', { cpuArchitecture: ecs.CpuArchitecture.of(Token.asString({ Ref: 'Arch' })) }, /^TboFargateService: cpuArchitecture: received "\$\{Token\[.*\]\}"; accepted values: .* known at synth/],
     ['CPU not a Fargate size', { cpu: 300 }, /^TboFargateService: cpu: received 300; accepted values: 256, 512, 1024, 2048, 4096, 8192, 16384$/],
     ['memory that does not fit the CPU', { cpu: 256, memoryLimitMiB: 4096 }, /^TboFargateService: memoryLimitMiB: received 4096; with cpu 256, Fargate accepts 512, 1024, 2048$/],
     ['CPU target above 100 %', { targetCpuUtilization: 120 }, /^TboFargateService: targetCpuUtilization: received 120; must be a percentage above 0 and at most 100$/],
@@ -161,5 +164,7 @@ describe('synth-time validation: each message names the prop, the value received
     expect(build({ allowPlaintextInternet: true, internetFacing: true })).not.toThrow();
     expect(build({ redisKeyPrefix: 'p'.repeat(64), metricsScrapers: [] })).not.toThrow();
     expect(build({ redisKeyPrefix: 'A.z_0-9' })).not.toThrow();
+    expect(build({ cpuArchitecture: ecs.CpuArchitecture.ARM64, cpu: 256, memoryLimitMiB: 512 })).not.toThrow();
+    expect(build({ cpuArchitecture: ecs.CpuArchitecture.X86_64 })).not.toThrow();
   });
 });
