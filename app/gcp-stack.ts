@@ -1,7 +1,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { settingFromEnv } from './env';
+import { optionalEnv, settingFromEnv } from './env';
 import type { TboServiceConfig } from '../lib/core';
 import { TboCloudRunService, type TboCloudRunServiceProps } from '../lib/gcp';
 
@@ -9,7 +9,6 @@ import { TboCloudRunService, type TboCloudRunServiceProps } from '../lib/gcp';
 export const GCP_PLACEHOLDERS = {
   project: 'replace-with-your-gcp-project',
   region: 'replace-with-your-gcp-region',
-  image: 'replace-with-your-tbo-image',
 } as const;
 
 /**
@@ -37,7 +36,7 @@ export interface TboGcpStackProps {
   readonly project?: string;
   /** GCP region. @default - env `GOOGLE_REGION`, else a placeholder */
   readonly region?: string;
-  /** TBO container image. @default - env `TBO_IMAGE`, else a placeholder */
+  /** TBO container image, built and pushed elsewhere. @default - env `TBO_IMAGE`, else the bundled service, built and pushed to Artifact Registry by `cdktf deploy` */
   readonly image?: string;
   /**
    * Create the Cloud Run service. The default deploy needs no stage: the secrets get placeholder
@@ -58,9 +57,11 @@ export interface TboGcpStackProps {
 
 /**
  * The example GCP deployment: the Google provider, a local backend, and {@link TboCloudRunService}
- * with its defaults (its names derive from its path: `tbo-gcp-tbo-<6 hex>`). Project, region and
- * image come from `GOOGLE_PROJECT`, `GOOGLE_REGION` and `TBO_IMAGE`. One `cdktf deploy` brings it
- * up; then fill the secrets (`tbo_secret_commands` output) and roll it (`tbo_rollout_command`).
+ * with its defaults (its names derive from its path: `tbo-gcp-tbo-<6 hex>`). Project and region come
+ * from `GOOGLE_PROJECT` and `GOOGLE_REGION`. One `cdktf deploy` (with Docker running) builds the
+ * bundled service, pushes it to an Artifact Registry repository it creates and brings the service
+ * up on it; `TBO_IMAGE` runs an image built elsewhere instead. Then fill the secrets
+ * (`tbo_secret_commands` output) and roll it (`tbo_rollout_command`).
  * `TBO_BACKEND=vertex` routes every model to Vertex AI instead (`CLOUD_ML_REGION` for its location):
  * the service account is granted online prediction there, and no Anthropic key secret is made.
  */
@@ -76,7 +77,7 @@ export class TboGcpStack extends TerraformStack {
     super(scope, id);
     const project = settingFromEnv(props.project, 'GOOGLE_PROJECT', GCP_PLACEHOLDERS.project, this);
     const region = settingFromEnv(props.region, 'GOOGLE_REGION', GCP_PLACEHOLDERS.region, this);
-    const image = settingFromEnv(props.image, 'TBO_IMAGE', GCP_PLACEHOLDERS.image, this);
+    const image = props.image ?? optionalEnv('TBO_IMAGE');
 
     this.provider = new GoogleProvider(this, 'google', { project, region });
     this.backend = new LocalBackend(this, props.statePath ? { path: props.statePath } : {});

@@ -1,8 +1,8 @@
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { settingFromEnv } from './env';
-import { TboKubernetesService, type TboKubernetesServiceProps } from '../lib/k8s';
+import { choiceFromEnv, optionalEnv, settingFromEnv } from './env';
+import { IMAGE_PLATFORMS, REGISTRY_HOST, REPOSITORY_PATH, TboKubernetesService, type TboImagePlatform, type TboKubernetesImageRegistry, type TboKubernetesServiceProps } from '../lib/k8s';
 
 /**
  * The names this example deploys under: the guide's namespace and `tbo-` names (`tbo-service`,
@@ -15,9 +15,26 @@ export const K8S_EXAMPLE_NAMES = { name: 'tbo', namespace: 'tbo-system' } as con
 export const K8S_PLACEHOLDERS = {
   /** The kubeconfig most clusters' tooling writes; the provider expands `~`. */
   kubeconfig: '~/.kube/config',
-  /** Not pullable: `cdktf deploy` with it leaves pods in ImagePullBackOff until TBO_IMAGE is set. */
-  image: 'replace-with-your-registry/tbo-service:set-TBO_IMAGE',
+  /** Where the built image would be pushed: the `.invalid` top-level domain never resolves, so a deploy with it fails at the push. */
+  registry: 'replace-with-your-registry.invalid/tbo-service',
 } as const;
+
+/** What to set instead of the registry placeholder. */
+const REGISTRY_HINT = 'set TBO_REGISTRY (HOST[:PORT]/PATH, e.g. ghcr.io/acme/tbo-service) for the bundled service to be built and pushed there, or TBO_IMAGE to run an image you built';
+
+/**
+ * `TBO_REGISTRY`'s form, `HOST[:PORT][/PATH]`, as the construct's `registry`: the host is the
+ * registry's address, the rest its repository (`tbo-service` when there is none).
+ */
+export function registryFromReference(reference: string, authDisabled: boolean): TboKubernetesImageRegistry {
+  const slash = reference.indexOf('/');
+  const address = slash === -1 ? reference : reference.slice(0, slash);
+  const repository = slash === -1 ? undefined : reference.slice(slash + 1);
+  if (!REGISTRY_HOST.test(address) || (repository !== undefined && !REPOSITORY_PATH.test(repository))) {
+    throw new Error(`TBO_REGISTRY: received ${JSON.stringify(reference)}; must be HOST[:PORT]/PATH without scheme, tag or digest, the path in lowercase (e.g. ghcr.io/acme/tbo-service, localhost:5001/tbo-service)`);
+  }
+  return { address, ...(repository ? { repository } : {}), ...(authDisabled ? { authDisabled } : {}) };
+}
 
 /** Properties of {@link TboKubernetesStack}. */
 export interface TboKubernetesStackProps {
@@ -25,19 +42,29 @@ export interface TboKubernetesStackProps {
   readonly kubeconfig?: string;
   /** kubeconfig context. @default - env `KUBE_CONTEXT`, else the kubeconfig's current context */
   readonly kubeContext?: string;
-  /** TBO container image. @default - env `TBO_IMAGE`, else a placeholder */
+  /** TBO container image, built elsewhere (or loaded into a local cluster); nothing is built then. @default - env `TBO_IMAGE`, else the bundled service built and pushed to `registry` */
   readonly image?: string;
+  /**
+   * Where `cdktf deploy` pushes the bundled service it builds (without `image`); credentials from
+   * `DOCKER_REGISTRY_USER` / `DOCKER_REGISTRY_PASS` at deploy, else the Docker config file.
+   * @default - env `TBO_REGISTRY` (`HOST[:PORT]/PATH`; `TBO_REGISTRY_AUTH_DISABLED=true` for a registry without auth), else a placeholder
+   */
+  readonly registry?: TboKubernetesImageRegistry;
+  /** CPU platform of the pods (and of the built image). @default - env `TBO_PLATFORM`, else built for linux/amd64 with no node selector */
+  readonly platform?: TboImagePlatform;
   /** Local state file. @default - `terraform.<stack id>.tfstate` in the working directory */
   readonly statePath?: string;
   /** Further {@link TboKubernetesService} props. @default - the construct's defaults, named as {@link K8S_EXAMPLE_NAMES} */
-  readonly service?: Omit<TboKubernetesServiceProps, 'image'>;
+  readonly service?: Omit<TboKubernetesServiceProps, 'image' | 'registry' | 'platform'>;
 }
 
 /**
  * The example Kubernetes deployment: the kubernetes provider configured from a kubeconfig, a local
  * backend, and {@link TboKubernetesService} with its defaults under the guide's names (namespace
- * `tbo-system`, in-cluster Redis, Secret `tbo-secrets` referenced, not created). Image from
- * `TBO_IMAGE`. Outputs: the namespace, the Secret to fill and the in-cluster URL.
+ * `tbo-system`, in-cluster Redis, Secret `tbo-secrets` referenced, not created). One `cdktf deploy`
+ * (with Docker running) builds the bundled service, pushes it to `TBO_REGISTRY` and runs it by
+ * digest; `TBO_IMAGE` runs an image built elsewhere instead. Outputs: the namespace, the Secret to
+ * fill and the in-cluster URL.
  */
 export class TboKubernetesStack extends TerraformStack {
   /** The kubernetes provider. */
@@ -51,15 +78,20 @@ export class TboKubernetesStack extends TerraformStack {
     super(scope, id);
     const kubeconfig = settingFromEnv(props.kubeconfig, 'KUBECONFIG', K8S_PLACEHOLDERS.kubeconfig, this);
     const paths = kubeconfig.split(kubeconfig.includes(';') ? ';' : ':').filter(Boolean);
-    const kubeContext = props.kubeContext ?? (process.env.KUBE_CONTEXT?.trim() || undefined);
-    const image = settingFromEnv(props.image, 'TBO_IMAGE', K8S_PLACEHOLDERS.image, this);
+    const kubeContext = props.kubeContext ?? optionalEnv('KUBE_CONTEXT');
+    const image = props.image ?? optionalEnv('TBO_IMAGE');
+    const platform = choiceFromEnv(props.platform, 'TBO_PLATFORM', IMAGE_PLATFORMS);
+    const authDisabled = choiceFromEnv(undefined, 'TBO_REGISTRY_AUTH_DISABLED', ['true', 'false'] as const) === 'true';
+    const registry = image !== undefined
+      ? undefined
+      : (props.registry ?? registryFromReference(settingFromEnv(undefined, 'TBO_REGISTRY', K8S_PLACEHOLDERS.registry, this, REGISTRY_HINT), authDisabled));
 
     this.provider = new KubernetesProvider(this, 'kubernetes', {
       ...(paths.length > 1 ? { configPaths: paths } : { configPath: paths[0] ?? K8S_PLACEHOLDERS.kubeconfig }),
       configContext: kubeContext,
     });
     this.backend = new LocalBackend(this, props.statePath ? { path: props.statePath } : {});
-    this.tbo = new TboKubernetesService(this, 'tbo', { ...K8S_EXAMPLE_NAMES, ...props.service, image });
+    this.tbo = new TboKubernetesService(this, 'tbo', { ...K8S_EXAMPLE_NAMES, ...props.service, image, registry, platform });
     new TerraformOutput(this, 'namespace', { value: this.tbo.namespaceName, description: 'Namespace of the TBO gateway' });
     new TerraformOutput(this, 'secret_name', { value: this.tbo.secretName, description: 'Secret the pods read their credentials from (create it before the pods can start)' });
     new TerraformOutput(this, 'internal_url', { value: this.tbo.internalUrl, description: 'Base URL of the gateway inside the cluster' });

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { ADMIN_PORT, PROBE_PATHS, SETTINGS, redisKeyPrefixFor, renderEnvironment, type RedisEndpoint } from '../core';
 import { resolveAlertOptions, resolveManagedPrometheus, TboAlertPolicies, TboManagedPrometheus } from './alerts';
 import { tboContainer } from './container';
+import { TboCloudRunImage } from './image';
 import { defaultServiceName } from './naming';
 import { TboNetwork } from './network';
 import type { TboCloudRunServiceProps } from './props';
@@ -122,12 +123,21 @@ export interface TboServiceSecrets {
  * `anthropic:` (or `anthropicApiKey` asks for it). Someone must still enable each Claude model in
  * Model Garden (accepting Anthropic's terms) once per project.
  *
+ * The image: without `image`, the construct builds the bundled service (`serviceDirectory()`) for
+ * linux/amd64 with Terraform's docker provider during `cdktf deploy` (a Docker daemon is needed then,
+ * never at synth), pushes it to an Artifact Registry Docker repository it creates
+ * (`<serviceName>-images`: immutable tags, a cleanup policy keeping the 10 most recent versions;
+ * or `existingRepository`), and runs it by digest. It rebuilds and pushes only when the service's
+ * build context changed (a content hash computed at synth). The push logs in with the deployer's
+ * Google access token; Cloud Run's service agent pulls from a repository of its own project without
+ * any grant. With `image`, none of that is created.
+ *
  * The project needs the run, secretmanager, redis, compute and iam APIs enabled (and monitoring
- * for the alert policies and the collector).
+ * for the alert policies and the collector); the construct enables artifactregistry when it creates
+ * the repository.
  *
  * @example
  * new TboCloudRunService(stack, 'tbo', {
- *   image: 'europe-west1-docker.pkg.dev/my-project/tbo/tbo-service:1.0.0',
  *   region: 'europe-west1',
  *   config: { optimizationLevel: 'speed' },
  * });
@@ -171,6 +181,14 @@ export class TboCloudRunService extends Construct {
   readonly alerts?: TboAlertPolicies;
   /** The Managed Service for Prometheus collector's configuration and grants. @default - undefined unless `managedPrometheus` */
   readonly managedPrometheus?: TboManagedPrometheus;
+  /**
+   * The bundled service image: the Artifact Registry repository (unless `existingRepository`), the
+   * docker provider (unless `dockerProvider`), the build and the push.
+   * @default - undefined with `image`
+   */
+  readonly imageBuild?: TboCloudRunImage;
+  /** The image the service runs: `image`, or the built image by digest (`<region>-docker.pkg.dev/<project>/<repository>/tbo-service@sha256:…`). */
+  readonly imageUri: string;
 
   constructor(scope: Construct, id: string, props: TboCloudRunServiceProps) {
     super(scope, id);
@@ -181,6 +199,22 @@ export class TboCloudRunService extends Construct {
 
     if (p.region === undefined) this.clientConfig = new DataGoogleClientConfig(this, 'ClientConfig');
     const region = p.region ?? this.clientConfig!.region;
+
+    // The image: the one given, or the bundled service built and pushed to Artifact Registry.
+    if (p.imageBuild) {
+      this.imageBuild = new TboCloudRunImage(this, 'Image', {
+        build: p.imageBuild,
+        project: p.project,
+        region,
+        serviceName: p.serviceName,
+        // The construct's docker provider pushes with the deployer's access token.
+        accessToken: p.imageBuild.dockerProvider ? undefined : (this.clientConfig ??= new DataGoogleClientConfig(this, 'ClientConfig')).accessToken,
+      });
+      if (p.ignoreImageChanges) {
+        Annotations.of(this).addWarning('ignoreImageChanges: Cloud Run keeps the first image pushed; later builds are pushed but never deployed. Remove it, or give image and deploy images yourself');
+      }
+    }
+    this.imageUri = p.image ?? this.imageBuild!.imageUri;
 
     this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
       project: p.project,
@@ -299,7 +333,7 @@ export class TboCloudRunService extends Construct {
     // The revision reads its secrets at start: grants and versions (placeholders included) must exist first.
     const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => [s.accessorGrant, ...(s.version ? [s.version] : []), ...(s.placeholderVersion ? [s.placeholderVersion] : [])]);
     prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []), ...(this.vertexAccess?.prerequisites ?? []));
-    const main = tboContainer({ image: p.image, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
+    const main = tboContainer({ image: this.imageUri, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
     this.service = new CloudRunV2Service(this, 'Service', {
       project: p.project,
       name: p.serviceName,

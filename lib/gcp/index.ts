@@ -1,11 +1,37 @@
 /**
- * tbo-deploy/gcp: the TBO gateway on Cloud Run (cdktf + @cdktf/provider-google, and
- * @cdktf/provider-random for the generated cache-signing key), with Secret Manager, Memorystore
- * for Redis, direct VPC egress, Cloud Monitoring alert policies, and Vertex AI access for the routes
- * that use it.
+ * tbo-deploy/gcp: the TBO gateway on Cloud Run (cdktf + @cdktf/provider-google,
+ * @cdktf/provider-random for the generated cache-signing key, and @cdktf/provider-docker, which builds
+ * the bundled service and pushes it to Artifact Registry), with Secret Manager, Memorystore for
+ * Redis, direct VPC egress, Cloud Monitoring alert policies, and Vertex AI access for the routes that
+ * use it.
  */
 export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, ROLLOUT_MARKER_ENV, type TboServiceSecrets } from './cloud-run-service';
 export { defaultServiceName, DERIVED_SERVICE_NAME_MAX_LENGTH } from './naming';
+export {
+  TboCloudRunImage,
+  parseRepositoryName,
+  resolveImageBuild,
+  ARTIFACT_REGISTRY_API_SERVICE,
+  ARTIFACT_REGISTRY_TOKEN_USER,
+  CLOUD_RUN_IMAGE_PLATFORM,
+  DEFAULT_KEPT_IMAGE_VERSIONS,
+  IMAGE_REPOSITORY_SUFFIX,
+  type ArtifactRegistryRepositoryRef,
+  type ImageSourceProps,
+  type ResolvedImageBuild,
+  type TboArtifactRegistryOptions,
+  type TboCloudRunImageProps,
+} from './image';
+export {
+  CONTEXT_HASH_TRIGGER,
+  SERVICE_IMAGE_NAME,
+  TboServiceImage,
+  buildContextFiles,
+  buildContextHash,
+  dockerProviderAlias,
+  type TboImagePlatform,
+  type TboServiceImageProps,
+} from '../cdktf-image';
 export {
   CLIENT_CREDENTIALS,
   CLOUD_RUN_INGRESS,

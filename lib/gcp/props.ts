@@ -1,5 +1,7 @@
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { RedisEndpoint, TboServiceConfig } from '../core';
 import type { TboAlertPolicyOptions, TboManagedPrometheusOptions } from './alerts';
+import type { TboArtifactRegistryOptions } from './image';
 import type { TboVertexOptions } from './vertex';
 
 /** Who may reach the Cloud Run service over the network (`google_cloud_run_v2_service.ingress`). */
@@ -54,8 +56,34 @@ export interface TboExistingRedis extends RedisEndpoint {
 
 /** Properties of {@link TboCloudRunService}. */
 export interface TboCloudRunServiceProps {
-  /** Container image reference of the TBO service (e.g. `REGION-docker.pkg.dev/PROJECT/tbo/tbo-service:TAG`). */
-  readonly image: string;
+  /**
+   * Container image of the TBO service, by tag or digest (e.g.
+   * `REGION-docker.pkg.dev/PROJECT/tbo/tbo-service:1.0.0`): an image you build and push yourself.
+   * Given, the construct builds nothing (no repository, no docker provider, no Docker at deploy).
+   * @default - the bundled service (`serviceDirectory()`), built for linux/amd64 by the docker provider at deploy, pushed to an Artifact Registry repository (`repository` or `existingRepository`) and run by its digest
+   */
+  readonly image?: string;
+  /**
+   * The Artifact Registry Docker repository the construct creates for the image it builds (without
+   * `image` and `existingRepository`).
+   * @default - `<serviceName>-images` in `region`: immutable tags, a cleanup policy keeping the 10 most recent versions, `artifactregistry.googleapis.com` enabled
+   */
+  readonly repository?: TboArtifactRegistryOptions;
+  /**
+   * An Artifact Registry Docker repository of yours to push the built image to (without `image`):
+   * `projects/PROJECT/locations/LOCATION/repositories/REPOSITORY`, a literal or a reference Terraform
+   * knows when it plans (the docker provider logs in to `LOCATION-docker.pkg.dev` before anything is
+   * created). In another project, grant this project's Cloud Run service agent Artifact Registry
+   * Reader on it.
+   * @default - a repository the construct creates (`repository`)
+   */
+  readonly existingRepository?: string;
+  /**
+   * A docker provider of yours to build and push the image with (without `image`), e.g. one with a
+   * remote `host`; its `registry_auth` must cover `<location>-docker.pkg.dev`.
+   * @default - a docker provider the construct adds (aliased `tbo_<12 hex>`), logging in with the access token of `google_client_config`
+   */
+  readonly dockerProvider?: DockerProvider;
   /** Project of every resource. @default - the provider's project */
   readonly project?: string;
   /** Region of the service, subnet and Redis. @default - the provider's region (read with `google_client_config`) */
@@ -111,10 +139,15 @@ export interface TboCloudRunServiceProps {
   readonly public?: boolean;
   /** Terraform deletion protection of the Cloud Run service and of the secrets this construct creates. @default true */
   readonly deletionProtection?: boolean;
-  /** Ignore image (and client) changes made outside Terraform, so a CI that deploys images and Terraform do not fight. @default false */
+  /**
+   * Ignore image (and client) changes made outside Terraform, so a CI that deploys images and Terraform
+   * do not fight. With the built image, Cloud Run then stays on the first digest pushed (a synth
+   * warning says so).
+   * @default false
+   */
   readonly ignoreImageChanges?: boolean;
   /**
-   * Create the Cloud Run service. `false` deploys everything else (secrets, grants, network,
+   * Create the Cloud Run service. `false` deploys everything else (secrets, grants, network, the image,
    * Redis), so the secrets can be filled before the first revision starts: the optional two-deploy
    * path, needed only with `secretPlaceholders: false` (Cloud Run rejects a revision whose secret has
    * no version).

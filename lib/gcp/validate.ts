@@ -24,6 +24,7 @@ import {
   type TboExistingRedis,
   type TboMemorystoreOptions,
 } from './props';
+import { resolveImageBuild, type ResolvedImageBuild } from './image';
 import { CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB } from './sizing';
 import { resolveVertexAccess, type ResolvedVertexAccess } from './vertex';
 
@@ -34,7 +35,10 @@ export const FALLBACK_SERVICE_NAME = 'tbo-service';
 
 /** Every prop of {@link TboCloudRunServiceProps} with its default applied, after validation. */
 export interface ResolvedCloudRunProps {
-  readonly image: string;
+  /** The image given, or undefined: the construct builds the bundled service (`imageBuild`). */
+  readonly image?: string;
+  /** Where the built image goes, when no `image` is given. */
+  readonly imageBuild?: ResolvedImageBuild;
   readonly project?: string;
   readonly region?: string;
   readonly serviceName: string;
@@ -196,7 +200,8 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
   const clientCredentials = props.clientCredentials ?? CLIENT_CREDENTIALS;
   const subnetCidr = props.subnetCidr ?? '10.8.0.0/23';
 
-  if (known(props.image)) v.check(props.image.trim().length > 0 && !/\s/.test(props.image), 'image', props.image, 'must be a container image reference such as REGION-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG');
+  if (props.image !== undefined && known(props.image)) v.check(props.image.trim().length > 0 && !/\s/.test(props.image), 'image', props.image, 'must be a container image reference such as REGION-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG, or left unset to build the bundled service');
+  const imageBuild = resolveImageBuild(v, props, serviceName);
   if (known(serviceName)) v.check(SERVICE_NAME.test(serviceName), 'serviceName', serviceName, 'must be 1 to 49 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen');
   if (known(serviceAccountId)) {
     v.check(ACCOUNT_ID.test(serviceAccountId), props.serviceAccountId ? 'serviceAccountId' : 'serviceName', serviceAccountId,
@@ -270,6 +275,7 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
 
   return {
     image: props.image,
+    imageBuild,
     project: props.project,
     region: props.region,
     serviceName,

@@ -38,7 +38,7 @@ export const MAX_STREAM_DURATION_SECONDS = 3600;
 /** Rolling update: never fewer ready pods than desired, up to a quarter more while rolling. */
 export const ROLLING_UPDATE = { maxSurge: '25%', maxUnavailable: '0' } as const;
 
-/** uid/gid of the `node` user in the bundled image (node:20-alpine). */
+/** uid/gid of the `node` user in the bundled image (the official Node.js image of service/Dockerfile). */
 export const DEFAULT_RUN_AS_USER = 1000;
 
 /** Credentials: the Secret (`<name>-secrets`) and the key of each credential in it (`anthropic-key` is the guide's). */

@@ -1,6 +1,7 @@
 import {
   DeploymentV1,
   type DeploymentV1SpecTemplateSpecContainerEnv,
+  type DeploymentV1SpecTemplateSpecToleration,
   type DeploymentV1SpecTemplateSpecTopologySpreadConstraint,
 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import type { Construct } from 'constructs';
@@ -8,6 +9,7 @@ import { ADMIN_PORT, CONFIG_MOUNT_DIR, PROBE_PATHS, SERVICE_PORT } from '../core
 import { renderK8sEnvironment } from './config-map';
 import { PROBE_TIMINGS, ROLLING_UPDATE } from './defaults';
 import type { TboKubernetesPlan } from './plan';
+import type { TboToleration } from './props';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 
 /** Names of the resources a Deployment refers to (tokens, so Terraform orders creation). */
@@ -23,7 +25,7 @@ const TMP_SIZE_LIMIT = '64Mi';
 
 /**
  * The preStop hook: keep serving for `seconds` so endpoints, the ingress and load balancers stop
- * sending new requests before SIGTERM closes the listener. The image (node:20-alpine running
+ * sending new requests before SIGTERM closes the listener. The image (the official Node.js image running
  * `node dist/main.js` as `node`) is only guaranteed to have node, not a shell or `sleep`, so the hook
  * waits in node; it costs one short-lived node process (~40 MB) per terminating pod.
  */
@@ -45,6 +47,17 @@ export function containerEnv(plan: TboKubernetesPlan, secretName: string): Deplo
 export function scrapeAnnotations(plan: TboKubernetesPlan): Record<string, string> {
   if (!plan.config.enableMetrics) return {};
   return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(ADMIN_PORT), 'prometheus.io/path': PROBE_PATHS.metrics };
+}
+
+/** A toleration as the provider takes it (`toleration_seconds` is a string there). */
+function toleration(t: TboToleration): DeploymentV1SpecTemplateSpecToleration {
+  return {
+    key: t.key,
+    operator: t.operator,
+    value: t.value,
+    effect: t.effect,
+    tolerationSeconds: t.tolerationSeconds === undefined ? undefined : String(t.tolerationSeconds),
+  };
 }
 
 /** Spread pods across zones, then nodes; prefer, never block scheduling (single-zone clusters still work). */
@@ -88,6 +101,8 @@ export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs
           securityContext: restrictedPodSecurityContext(plan.runAsUser),
           topologySpreadConstraint: topologySpread(plan),
           imagePullSecrets: plan.imagePullSecrets.length ? plan.imagePullSecrets.map((name) => ({ name })) : undefined,
+          nodeSelector: Object.keys(plan.nodeSelector).length ? { ...plan.nodeSelector } : undefined,
+          toleration: plan.tolerations.length ? plan.tolerations.map(toleration) : undefined,
           container: [
             {
               name: 'tbo',

@@ -1,9 +1,23 @@
 /**
- * tbo-deploy/k8s: the TBO gateway on Kubernetes with cdktf and @cdktf/provider-kubernetes
- * (install both; they are optional peer dependencies of tbo-deploy).
+ * tbo-deploy/k8s: the TBO gateway on Kubernetes with cdktf, @cdktf/provider-kubernetes and
+ * @cdktf/provider-docker (which builds and pushes the bundled service with `registry`); install
+ * them, they are optional peer dependencies of tbo-deploy.
  */
 export * from './props';
 export { TboKubernetesService } from './tbo-kubernetes-service';
+export { ARCH_NODE_LABEL, ARM64_TOLERATION, REGISTRY_HOST, REPOSITORY_PATH, nodeSelectorFor, registryAuthOf, type KubernetesServiceImage } from './image';
+export {
+  CONTEXT_HASH_TRIGGER,
+  DEFAULT_IMAGE_PLATFORM,
+  IMAGE_PLATFORMS,
+  SERVICE_IMAGE_NAME,
+  TboServiceImage,
+  buildContextFiles,
+  buildContextHash,
+  dockerProviderAlias,
+  type TboImagePlatform,
+  type TboServiceImageProps,
+} from '../cdktf-image';
 export {
   GKE_LOAD_BALANCER_RANGES,
   GKE_METADATA_SERVER_IP,

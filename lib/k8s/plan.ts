@@ -1,7 +1,8 @@
 import { CONFIG_FILE_NAME, SECRET_ENV, routedBackends, routesToVertex, type ServiceConfig, type TboServiceConfig } from '../core';
 import * as d from './defaults';
 import { TBO_DNS_DESTINATIONS, TBO_INGRESS_SOURCES } from './network-sources';
-import type { TboAutoscalingMetric, TboGatewayParentRef, TboIngressProfile, TboKubernetesLimitRangeProps, TboKubernetesServiceProps, TboNetworkPeer, TboSecretSetting } from './props';
+import { nodeSelectorFor } from './image';
+import type { TboAutoscalingMetric, TboGatewayParentRef, TboIngressProfile, TboKubernetesLimitRangeProps, TboKubernetesServiceProps, TboNetworkPeer, TboSecretSetting, TboToleration } from './props';
 import { parseQuantity } from './quantity';
 import { resolveWorkloadIdentity, type WorkloadIdentityPlan } from './workload-identity';
 
@@ -44,9 +45,13 @@ export interface TboKubernetesPlan {
   readonly namespaceName: string;
   /** The construct creates the namespace, so namespace-wide objects are its own to create. */
   readonly createNamespace: boolean;
+  /** The image the pods run: `image`, or the built image by digest (`<registry>/<repository>@sha256:…`). */
   readonly image: string;
   readonly imagePullPolicy: string;
   readonly imagePullSecrets: readonly string[];
+  /** The pods' node selector: `kubernetes.io/arch` of `platform`, when one is named. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly TboToleration[];
   readonly replicas: number;
   readonly resources: ResolvedResources;
   readonly userConfig: TboServiceConfig;
@@ -268,6 +273,8 @@ export interface DerivedIdentity {
   readonly name: string;
   /** Default Redis key prefix (`redisKeyPrefixFor` of the construct's address, from lib/core). */
   readonly redisKeyPrefix: string;
+  /** The image the construct built and pushed (with `registry`), by digest. */
+  readonly image?: string;
 }
 
 /**
@@ -292,13 +299,17 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
   const pdb = props.disruptionBudget === false ? undefined : (props.disruptionBudget ?? {});
   const limitRange = limitRangeProps(props);
   const configFileName = CONFIG_FILE_NAME;
+  const image = props.image ?? derived.image;
+  if (image === undefined) throw new Error('TboKubernetesService: no image to run: give image, or registry (the construct then builds one)');
   return {
     name,
     namespaceName,
     createNamespace,
-    image: props.image,
+    image,
     imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
     imagePullSecrets: props.imagePullSecrets ?? [],
+    nodeSelector: nodeSelectorFor(props.platform),
+    tolerations: props.tolerations ?? [],
     replicas: props.replicas ?? d.DEFAULT_REPLICAS,
     resources,
     userConfig: deployedServiceConfig(props, config, name),

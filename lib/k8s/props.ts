@@ -1,3 +1,5 @@
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import type { TboImagePlatform } from '../cdktf-image';
 import type { SecretSettingName, TboServiceConfig, TboVertexLocation } from '../core';
 
 /** A credential the service reads from its Secret (the contract's secret settings). */
@@ -294,10 +296,100 @@ export interface TboKubernetesBedrockProps {
   readonly region?: string;
 }
 
+/**
+ * The registry the construct pushes the image it builds to (`registry` of
+ * {@link TboKubernetesService}), and how Terraform's docker provider logs in to it. No credential
+ * is ever written into the synthesized configuration: by default the provider reads
+ * `DOCKER_REGISTRY_USER` / `DOCKER_REGISTRY_PASS` at deploy, else the Docker config file that
+ * `docker login` (or a credential helper such as `docker-credential-ecr-login` or `gcloud auth
+ * configure-docker`) maintains. The cluster pulls with its own credentials: node identity (GKE → Artifact
+ * Registry, EKS → ECR) or `imagePullSecrets`.
+ */
+export interface TboKubernetesImageRegistry {
+  /**
+   * Registry host, with its port when not 443: `ghcr.io`, `123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+   * `europe-west1-docker.pkg.dev`, `registry.example.com:5000`. No scheme, no path.
+   */
+  readonly address: string;
+  /**
+   * Repository path in the registry, without host, tag or digest (lowercase path components separated
+   * by `/`): `acme/tbo-service`, `my-project/tbo/tbo-service` (Artifact Registry: project, repository, image).
+   * @default 'tbo-service'
+   */
+  readonly repository?: string;
+  /**
+   * User the docker provider pushes as.
+   * @default - `DOCKER_REGISTRY_USER` at deploy time; when that is unset too, the Docker config file (`configFile`)
+   */
+  readonly username?: string;
+  /**
+   * Password or token for `username`, as a Terraform reference only, never a literal (it would be
+   * written into `cdktf.out`): e.g. a sensitive `TerraformVariable`'s value, set at deploy with
+   * `TF_VAR_<name>`, or a data source's token (`data.aws_ecr_authorization_token`).
+   * @default - `DOCKER_REGISTRY_PASS` at deploy time
+   */
+  readonly password?: string;
+  /**
+   * Docker config file holding the registry's credentials or naming its credential helper, read at
+   * deploy (used when no username is set).
+   * @default - `DOCKER_CONFIG`, else `~/.docker/config.json`
+   */
+  readonly configFile?: string;
+  /** The registry takes pushes without credentials (a local or in-cluster registry). @default false */
+  readonly authDisabled?: boolean;
+}
+
+/** The Kubernetes taint effects a toleration can name. */
+export const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+/** How a toleration matches a taint's value. */
+export const TOLERATION_OPERATORS = ['Equal', 'Exists'] as const;
+
+/** A toleration of the gateway pods (Kubernetes `tolerations`), e.g. for a tainted arm64 node pool. */
+export interface TboToleration {
+  /** Taint key. @default - every key (only with operator 'Exists') */
+  readonly key?: string;
+  /** 'Equal' matches `value`; 'Exists' any value. @default 'Equal' */
+  readonly operator?: (typeof TOLERATION_OPERATORS)[number];
+  /** Taint value, with operator 'Equal'. @default '' */
+  readonly value?: string;
+  /** Taint effect matched. @default - every effect */
+  readonly effect?: (typeof TOLERATION_EFFECTS)[number];
+  /** With effect 'NoExecute': seconds the pod stays bound after the taint appears. @default - forever */
+  readonly tolerationSeconds?: number;
+}
+
 /** Props of {@link TboKubernetesService}. */
 export interface TboKubernetesServiceProps {
-  /** Container image of the gateway (build it from the bundled `service/`). */
-  readonly image: string;
+  /**
+   * Container image of the gateway, by tag or digest: an image you build and push (or load into a
+   * local cluster: `kind load docker-image`, `minikube image load`) yourself. Give this or `registry`.
+   * @default - none: with `registry`, the bundled service built and pushed there at deploy
+   */
+  readonly image?: string;
+  /**
+   * Build the bundled service (`serviceDirectory()`) with Terraform's docker provider at deploy, push
+   * it here, and run it by digest (`<address>/<repository>@sha256:…`). Give this or `image`. Needs a
+   * Docker daemon at deploy (never at synth) and `@cdktf/provider-docker`.
+   * @default - none: `image` is required
+   */
+  readonly registry?: TboKubernetesImageRegistry;
+  /**
+   * A docker provider of yours to build and push with (with `registry`), e.g. one with a remote `host`;
+   * its `registry_auth` must cover `registry.address`, whose credential props must then be unset.
+   * @default - a docker provider the construct adds (aliased `tbo_<12 hex>`), logging in as `registry` says
+   */
+  readonly dockerProvider?: DockerProvider;
+  /**
+   * CPU platform of the gateway pods: the built image is built for it, and the pods get the node
+   * selector `kubernetes.io/arch: <amd64|arm64>`, so they land only on nodes that can run the image
+   * (arm64 pools, e.g. Graviton or Tau T2A, cost less per vCPU). With `image`, name the platform
+   * your image was built for (a multi-arch image needs none). A tainted arm64 pool also needs
+   * `tolerations` (`ARM64_TOLERATION`).
+   * @default - built for 'linux/amd64'; no node selector
+   */
+  readonly platform?: TboImagePlatform;
+  /** Tolerations of the gateway pods, e.g. `[ARM64_TOLERATION]` for an arm64 pool tainted `kubernetes.io/arch=arm64:NoSchedule`. @default - none */
+  readonly tolerations?: readonly TboToleration[];
   /** Image pull policy. @default 'IfNotPresent' */
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Secrets for pulling the image from a private registry. @default - none */

@@ -1,3 +1,4 @@
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import type { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import type { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
@@ -13,6 +14,7 @@ import type { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import type { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { Annotations, TerraformStack } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
+import type { TboServiceImage } from '../cdktf-image';
 import { PropValidator, redisKeyPrefixFor, resolveServiceConfig, routedBackends, routesToVertex, type ServiceConfig } from '../core';
 import { createAutoscaler } from './autoscaler';
 import { createConfigMap } from './config-map';
@@ -20,6 +22,7 @@ import { SERVICE_EXPOSED_PORT } from './defaults';
 import { createDeployment } from './deployment';
 import { createDisruptionBudget } from './disruption-budget';
 import { createHttpRoute } from './http-route';
+import { createServiceImage } from './image';
 import { createIngress } from './ingress';
 import { createLimitRange } from './limit-range';
 import { createNamespace } from './namespace';
@@ -49,6 +52,11 @@ const CLAIMS = new WeakMap<IConstruct, Map<string, string>>();
  * Secret referenced by name unless values are given. The admin port (9464: `/metrics`,
  * `/health/details`) is reachable from the monitoring namespace only and never through the Service,
  * Ingress or HTTPRoute; each instance writes Redis keys under its own prefix.
+ *
+ * The image is `image`, or, with `registry`, the bundled service built by Terraform's docker
+ * provider during `cdktf deploy` (a Docker daemon then, never at synth), pushed to
+ * `<address>/<repository>` and run by digest; it is rebuilt and pushed only when the service's build
+ * context changed. `platform: 'linux/arm64'` builds for arm64 and pins the pods to arm64 nodes.
  */
 export class TboKubernetesService extends Construct {
   /** Start of every object name (`<name>-service`, `<name>-config`, …): the prop, or derived from the construct path. */
@@ -95,17 +103,28 @@ export class TboKubernetesService extends Construct {
   readonly redisKeyPrefix: string;
   /** Every prop resolved (names, labels, defaults); for extensions and tests. */
   readonly plan: TboKubernetesPlan;
+  /** The bundled service's build and push. @default - undefined with `image` */
+  readonly serviceImage: TboServiceImage | undefined;
+  /** The docker provider this construct added for the push (aliased). @default - undefined with `image` or `dockerProvider` */
+  readonly dockerProvider: DockerProvider | undefined;
+  /** The image the pods run: `image`, or the built image by digest (`<address>/<repository>@sha256:…`). */
+  readonly imageUri: string;
 
   constructor(scope: Construct, id: string, props: TboKubernetesServiceProps) {
     super(scope, id);
     const construct = `TboKubernetesService ${this.node.path}`;
     const userConfig = resolveServiceConfig(props.config, 'config');
     validateProps(props, userConfig, construct);
-    // Both derive from the construct's path: unique per instance in the app, the same on every synth.
-    const derived = { name: defaultInstanceName(this.node.path, id), redisKeyPrefix: redisKeyPrefixFor(this.node.addr) };
+    // The bundled service, built and pushed at deploy, when a registry is given instead of an image.
+    const built = props.registry ? createServiceImage(this, { ...props, registry: props.registry }) : undefined;
+    this.serviceImage = built?.serviceImage;
+    this.dockerProvider = built?.dockerProvider;
+    // Name and prefix derive from the construct's path: unique per instance in the app, the same on every synth.
+    const derived = { name: defaultInstanceName(this.node.path, id), redisKeyPrefix: redisKeyPrefixFor(this.node.addr), image: this.serviceImage?.imageUri };
     this.serviceConfig = resolveServiceConfig(deployedServiceConfig(props, userConfig, props.name ?? derived.name), 'config');
     const plan = resolvePlan(props, this.serviceConfig, derived);
     this.plan = plan;
+    this.imageUri = plan.image;
     this.name = plan.name;
     this.redisKeyPrefix = plan.redisKeyPrefix;
     this.claimNames(construct);

@@ -13,6 +13,7 @@ import {
   type ServiceConfig,
 } from '../core';
 import * as d from './defaults';
+import { validateImageSource } from './image';
 import { limitRangeProps, maxStreamDurationOf, peakPods, quantity, resolveQuota, resolveResources, type ResolvedResources } from './plan';
 import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboNetworkPeer, type TboResourceQuantities, type TboSecretSetting } from './props';
 import { formatBytes, parseQuantity } from './quantity';
@@ -335,7 +336,7 @@ function validateCloudBackends(v: PropValidator, props: TboKubernetesServiceProp
 /** Checks every prop against what Kubernetes and the service accept; throws one error naming each problem. */
 export function validateProps(props: TboKubernetesServiceProps, config: ServiceConfig, construct: string): void {
   const v = new PropValidator();
-  if (known(props.image)) v.check(props.image.trim() !== '', 'image', props.image, 'must be a container image reference such as registry.example.com/tbo-service:1.0.0');
+  validateImageSource(v, props);
   if (props.name !== undefined) {
     v.check(DNS_LABEL.test(props.name) && props.name.length <= d.MAX_NAME_LENGTH, 'name', props.name, `must be a DNS label of at most ${d.MAX_NAME_LENGTH} characters (lower case letters, digits and "-", starting with a letter)`);
   }

@@ -4,6 +4,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { GCP_PLACEHOLDERS, TboGcpStack, VERTEX_ROUTES } from '../../app/gcp-stack';
+import { serviceDirectory } from '../../lib/core';
 
 Testing.setupJest();
 
@@ -24,7 +25,7 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     return { json: Testing.synth(stack), stack };
   }
 
-  test('project, region and image come from GOOGLE_PROJECT, GOOGLE_REGION and TBO_IMAGE', () => {
+  test('project, region and (optionally) the image come from GOOGLE_PROJECT, GOOGLE_REGION and TBO_IMAGE', () => {
     process.env.GOOGLE_PROJECT = 'acme-prod';
     process.env.GOOGLE_REGION = 'us-central1';
     process.env.TBO_IMAGE = 'us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0';
@@ -34,23 +35,44 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     expect(json).toContain('"image": "us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0"');
   });
 
-  test('without the env vars: clear placeholders and a synth warning for each', () => {
+  test('without the env vars: clear placeholders for project and region, a synth warning for each; no placeholder image', () => {
     const { json, stack } = synth();
     expect(json).toHaveProviderWithProperties(GoogleProvider, { project: GCP_PLACEHOLDERS.project, region: GCP_PLACEHOLDERS.region });
-    expect(json).toContain(`"image": "${GCP_PLACEHOLDERS.image}"`);
     const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
-    expect(warnings).toEqual([
-      expect.stringContaining('GOOGLE_PROJECT is not set'),
-      expect.stringContaining('GOOGLE_REGION is not set'),
-      expect.stringContaining('TBO_IMAGE is not set'),
-    ]);
+    expect(warnings).toEqual([expect.stringContaining('GOOGLE_PROJECT is not set'), expect.stringContaining('GOOGLE_REGION is not set')]);
+    const [service] = Object.values(JSON.parse(json).resource.google_cloud_run_v2_service) as { template: { containers: { image: string }[] } }[];
+    expect(service.template.containers[0].image).toMatch(/\/tbo-service@\$\{docker_registry_image\.[^.]+\.sha256_digest\}$/);
+    expect(json).not.toContain('replace-with-your-tbo-image');
   });
 
-  test('passes cdktf\'s synth validations (every provider it uses is declared: google, and random for the signing key)', () => {
+  test('by default one deploy builds the bundled service, pushes it to Artifact Registry and runs it by digest', () => {
+    process.env.GOOGLE_PROJECT = 'acme-prod';
+    process.env.GOOGLE_REGION = 'us-central1';
+    const { json, stack } = synth();
+    const parsed = JSON.parse(json);
+    expect(Object.values(parsed.resource.docker_image)).toEqual([expect.objectContaining({ build: expect.objectContaining({ context: serviceDirectory(), platform: 'linux/amd64' }) })]);
+    expect(Object.values(parsed.resource.google_artifact_registry_repository)).toEqual([expect.objectContaining({ project: 'acme-prod', location: 'us-central1' })]);
+    expect(parsed.provider.docker).toEqual([expect.objectContaining({ registry_auth: [expect.objectContaining({ address: 'us-central1-docker.pkg.dev' })] })]);
+    const [service] = Object.values(parsed.resource.google_cloud_run_v2_service) as { template: { containers: { image: string }[] } }[];
+    expect(stack.tbo.imageBuild?.serviceImage).toBeDefined();
+    expect(service.template.containers[0].image).toMatch(/-docker\.pkg\.dev\/.+\/tbo-service@\$\{docker_registry_image\.[^.]+\.sha256_digest\}$/);
+  });
+
+  test('TBO_IMAGE runs an image built elsewhere: nothing is built or pushed', () => {
+    process.env.TBO_IMAGE = 'us-central1-docker.pkg.dev/acme-prod/tbo/tbo-service:2.0.0';
+    const parsed = JSON.parse(synth().json);
+    expect(parsed.resource.docker_image).toBeUndefined();
+    expect(parsed.resource.google_artifact_registry_repository).toBeUndefined();
+    expect(parsed.provider.docker).toBeUndefined();
+  });
+
+  test('passes cdktf\'s synth validations (every provider it uses is declared: google, random for the signing key, docker for the image)', () => {
     const stack = new TboGcpStack(Testing.app(), 'tbo-gcp');
     const json = Testing.synth(stack, true);
-    expect(Object.keys(JSON.parse(json).provider).sort()).toEqual(['google', 'random']);
+    expect(Object.keys(JSON.parse(json).provider).sort()).toEqual(['docker', 'google', 'random']);
     expect(JSON.parse(json).resource.random_password).toBeDefined();
+    process.env.TBO_IMAGE = 'img:1';
+    expect(Object.keys(JSON.parse(Testing.synth(new TboGcpStack(Testing.app(), 'tbo-gcp'), true)).provider).sort()).toEqual(['google', 'random']);
   });
 
   test('a local backend', () => {

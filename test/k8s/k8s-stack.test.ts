@@ -7,11 +7,12 @@ import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { App, Testing } from 'cdktf';
 import { K8S_PLACEHOLDERS, TboKubernetesStack, type TboKubernetesStackProps } from '../../app/k8s-stack';
-import { SECRET_ENV } from '../../lib/core';
+import { SECRET_ENV, serviceDirectory } from '../../lib/core';
+import { blocksOf } from './support/synth';
 
 Testing.setupJest();
 
-const ENV_KEYS = ['KUBECONFIG', 'KUBE_CONTEXT', 'TBO_IMAGE', ...Object.values(SECRET_ENV)];
+const ENV_KEYS = ['KUBECONFIG', 'KUBE_CONTEXT', 'TBO_IMAGE', 'TBO_REGISTRY', 'TBO_REGISTRY_AUTH_DISABLED', 'TBO_PLATFORM', ...Object.values(SECRET_ENV)];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 afterEach(() => {
   for (const [k, v] of Object.entries(saved)) {
@@ -53,15 +54,57 @@ describe('TboKubernetesStack', () => {
     expect(synthStack().json).toHaveProviderWithProperties(KubernetesProvider, { config_paths: ['/a/config', '/b/config'] });
   });
 
-  it('falls back to clear placeholders and says so at synth', () => {
+  it('falls back to clear placeholders and says so at synth, naming what to set', () => {
     setEnv({});
     const { stack, json } = synthStack();
     expect(json).toHaveProviderWithProperties(KubernetesProvider, { config_path: '~/.kube/config' });
-    expect(json).toContain(K8S_PLACEHOLDERS.image);
     expect(stack.node.metadata.map((m) => String(m.data))).toEqual([
       `KUBECONFIG is not set: synthesized with the placeholder "${K8S_PLACEHOLDERS.kubeconfig}"`,
-      `TBO_IMAGE is not set: synthesized with the placeholder "${K8S_PLACEHOLDERS.image}"`,
+      expect.stringMatching(/^TBO_REGISTRY is not set: synthesized with the placeholder "replace-with-your-registry\.invalid\/tbo-service"; set TBO_REGISTRY .* or TBO_IMAGE/),
     ]);
+    // The bundled service is still what is built: only where it goes is a placeholder (a host that never resolves).
+    expect(Object.values(blocksOf(json, 'docker_image'))).toEqual([expect.objectContaining({ build: expect.objectContaining({ context: serviceDirectory() }) })]);
+  });
+
+  it('by default builds the bundled service, pushes it to TBO_REGISTRY and runs it by digest', () => {
+    setEnv({ KUBECONFIG: '/k', TBO_REGISTRY: 'ghcr.io/acme/tbo-service' });
+    const { stack, json } = synthStack();
+    expect(stack.node.metadata).toEqual([]);
+    const [build] = Object.values(blocksOf(json, 'docker_image'));
+    expect(build).toMatchObject({ name: expect.stringMatching(/^ghcr\.io\/acme\/tbo-service:[0-9a-f]{16}-amd64$/), build: { context: serviceDirectory(), platform: 'linux/amd64' } });
+    expect((JSON.parse(json) as { provider: { docker: unknown[] } }).provider.docker).toEqual([expect.objectContaining({ registry_auth: [{ address: 'ghcr.io' }] })]);
+    const [pushId] = Object.keys(blocksOf(json, 'docker_registry_image'));
+    expect(json).toHaveResourceWithProperties(DeploymentV1, {
+      spec: expect.objectContaining({ template: expect.objectContaining({ spec: expect.objectContaining({ container: [expect.objectContaining({ image: `ghcr.io/acme/tbo-service@\${docker_registry_image.${pushId}.sha256_digest}` })] }) }) }),
+    });
+  });
+
+  it('TBO_REGISTRY_AUTH_DISABLED for a local registry, TBO_PLATFORM for arm64 nodes', () => {
+    setEnv({ KUBECONFIG: '/k', TBO_REGISTRY: 'localhost:5001', TBO_REGISTRY_AUTH_DISABLED: 'true', TBO_PLATFORM: 'linux/arm64' });
+    const { json } = synthStack();
+    expect((JSON.parse(json) as { provider: { docker: unknown[] } }).provider.docker).toEqual([expect.objectContaining({ registry_auth: [{ address: 'localhost:5001', auth_disabled: true }] })]);
+    expect(Object.values(blocksOf(json, 'docker_image'))).toEqual([expect.objectContaining({ name: expect.stringMatching(/^localhost:5001\/tbo-service:[0-9a-f]{16}-arm64$/) })]);
+    expect(json).toHaveResourceWithProperties(DeploymentV1, {
+      spec: expect.objectContaining({ template: expect.objectContaining({ spec: expect.objectContaining({ node_selector: { 'kubernetes.io/arch': 'arm64' } }) }) }),
+    });
+  });
+
+  it('TBO_IMAGE runs an image built elsewhere: nothing is built, no registry needed', () => {
+    setEnv({ KUBECONFIG: '/k', TBO_IMAGE: 'tbo-service:dev' });
+    const { stack, json } = synthStack();
+    expect(stack.node.metadata).toEqual([]);
+    expect(blocksOf(json, 'docker_image')).toEqual({});
+    expect((JSON.parse(json) as { provider: Record<string, unknown> }).provider.docker).toBeUndefined();
+  });
+
+  it.each([
+    ['TBO_REGISTRY', { TBO_REGISTRY: 'https://ghcr.io/acme' }, 'TBO_REGISTRY: received "https://ghcr.io/acme"; must be HOST[:PORT]/PATH'],
+    ['TBO_REGISTRY', { TBO_REGISTRY: 'ghcr.io/Acme/TBO:1' }, 'TBO_REGISTRY: received "ghcr.io/Acme/TBO:1"'],
+    ['TBO_PLATFORM', { TBO_PLATFORM: 'arm64' }, 'TBO_PLATFORM: received "arm64"; accepted values: linux/amd64, linux/arm64'],
+    ['TBO_REGISTRY_AUTH_DISABLED', { TBO_REGISTRY: 'localhost:5001', TBO_REGISTRY_AUTH_DISABLED: 'yes' }, 'TBO_REGISTRY_AUTH_DISABLED: received "yes"; accepted values: true, false'],
+  ])('a malformed %s is refused, naming the variable', (_, env, message) => {
+    setEnv({ KUBECONFIG: '/k', ...env });
+    expect(() => synthStack()).toThrow(message);
   });
 
   it('uses a local backend and composes TboKubernetesService with its defaults', () => {

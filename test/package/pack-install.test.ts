@@ -166,6 +166,29 @@ new TeamK8s(app, 'team-k8s');
 app.synth();
 `;
 
+/** A team's cdktf app that gives no image: both constructs build the bundled service (Cloud Run: Artifact Registry; Kubernetes: its registry, arm64). */
+const CDKTF_BUILD_APP = `import { App, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { TboCloudRunService } from 'tbo-deploy/gcp';
+import { TboKubernetesService } from 'tbo-deploy/k8s';
+
+class TeamBuilds extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new GoogleProvider(this, 'google', { project: 'team-project', region: 'europe-west4' });
+    new KubernetesProvider(this, 'k8s', { configPath: '~/.kube/config' });
+    new TboCloudRunService(this, 'gateway', { project: 'team-project', region: 'europe-west4', redis: false });
+    new TboKubernetesService(this, 'edge', { registry: { address: 'ghcr.io', repository: 'team/tbo-service' }, platform: 'linux/arm64' });
+  }
+}
+
+const app = new App({ outdir: 'cdktf.out' });
+new TeamBuilds(app, 'team-builds');
+app.synth();
+`;
+
 /** A fresh npm project that installs the tarball; its node_modules as npm left it. */
 async function newProject(dir: string, tarball: string): Promise<string[]> {
   mkdirSync(join(dir, 'src'), { recursive: true });
@@ -192,7 +215,8 @@ let work: string;
 let tarballFiles: string[];
 const aws = { dir: '', npmInstalled: [] as string[], rootOutput: '', resolvable: {} as Record<string, boolean>, loaded: [] as string[] };
 const tf = { dir: '', npmInstalled: [] as string[], resolvable: {} as Record<string, boolean>, loaded: [] as string[] };
-const PEERS = ['aws-cdk-lib', 'constructs', 'cdktf', '@cdktf/provider-google', '@cdktf/provider-kubernetes', '@cdktf/provider-random'];
+const build = { dir: '', resolvable: {} as Record<string, boolean>, loaded: [] as string[] };
+const PEERS = ['aws-cdk-lib', 'constructs', 'cdktf', '@cdktf/provider-google', '@cdktf/provider-kubernetes', '@cdktf/provider-random', '@cdktf/provider-docker'];
 
 /** Which of the peers node resolves from inside the project (as the project's own code would). */
 async function resolvable(dir: string): Promise<Record<string, boolean>> {
@@ -218,13 +242,19 @@ beforeAll(async () => {
 
   aws.dir = join(work, 'aws');
   tf.dir = join(work, 'cdktf');
-  [aws.npmInstalled, tf.npmInstalled] = await Promise.all([newProject(aws.dir, tarball), newProject(tf.dir, tarball)]);
+  build.dir = join(work, 'cdktf-build');
+  [aws.npmInstalled, tf.npmInstalled] = await Promise.all([newProject(aws.dir, tarball), newProject(tf.dir, tarball), newProject(build.dir, tarball)]);
   // The package root (the contract) needs no peer at all.
   aws.rootOutput = await run(process.execPath, ['-e', "const c = require('tbo-deploy'); console.log(c.SERVICE_PORT, typeof c.renderEnvironment)"], aws.dir);
   linkPeers(aws.dir, ['aws-cdk-lib', 'constructs']);
   linkPeers(tf.dir, ['cdktf', 'constructs', '@cdktf/provider-google', '@cdktf/provider-kubernetes', '@cdktf/provider-random']);
-  [aws.resolvable, tf.resolvable] = await Promise.all([resolvable(aws.dir), resolvable(tf.dir)]);
-  [aws.loaded, tf.loaded] = await Promise.all([buildAndSynth(aws.dir, AWS_APP, CDK_INIT_OPTIONS), buildAndSynth(tf.dir, CDKTF_APP, CDKTF_INIT_OPTIONS)]);
+  linkPeers(build.dir, ['cdktf', 'constructs', '@cdktf/provider-google', '@cdktf/provider-kubernetes', '@cdktf/provider-random', '@cdktf/provider-docker']);
+  [aws.resolvable, tf.resolvable, build.resolvable] = await Promise.all([resolvable(aws.dir), resolvable(tf.dir), resolvable(build.dir)]);
+  [aws.loaded, tf.loaded, build.loaded] = await Promise.all([
+    buildAndSynth(aws.dir, AWS_APP, CDK_INIT_OPTIONS),
+    buildAndSynth(tf.dir, CDKTF_APP, CDKTF_INIT_OPTIONS),
+    buildAndSynth(build.dir, CDKTF_BUILD_APP, CDKTF_INIT_OPTIONS),
+  ]);
 }, SETUP_TIMEOUT_MS);
 
 afterAll(() => {
@@ -268,7 +298,7 @@ describe('a team on AWS only (aws-cdk-lib + constructs, no cdktf installed)', ()
   const ofType = (type: string) => Object.entries(template()).filter(([, r]) => r.Type === type);
 
   it('cannot even resolve cdktf, and the app loaded the package from its own node_modules and nothing of cdktf', () => {
-    expect(aws.resolvable).toEqual({ 'aws-cdk-lib': true, constructs: true, cdktf: false, '@cdktf/provider-google': false, '@cdktf/provider-kubernetes': false, '@cdktf/provider-random': false });
+    expect(aws.resolvable).toEqual({ 'aws-cdk-lib': true, constructs: true, cdktf: false, '@cdktf/provider-google': false, '@cdktf/provider-kubernetes': false, '@cdktf/provider-random': false, '@cdktf/provider-docker': false });
     const own = realpathSync(join(aws.dir, 'node_modules', 'tbo-deploy'));
     expect(aws.loaded.some((p) => p.startsWith(join(own, 'dist', 'lib', 'aws')))).toBe(true);
     expect(aws.loaded.filter((p) => isPackage('cdktf')(p) || isPackage('@cdktf')(p))).toEqual([]);
@@ -294,11 +324,12 @@ describe('a team on AWS only (aws-cdk-lib + constructs, no cdktf installed)', ()
   });
 });
 
-describe('a team on cdktf (Google, Kubernetes and random providers; no aws-cdk-lib)', () => {
+describe('a team on cdktf (Google, Kubernetes and random providers; no aws-cdk-lib, no docker provider: it brings its images)', () => {
   const stack = (id: string) => readJson<{ provider: Record<string, Json[]>; resource: Record<string, Record<string, Json>> }>(join(tf.dir, 'cdktf.out', 'stacks', id, 'cdk.tf.json'));
 
   it('loaded the package from its own node_modules and nothing of aws-cdk-lib', () => {
-    expect(tf.resolvable).toEqual({ 'aws-cdk-lib': false, constructs: true, cdktf: true, '@cdktf/provider-google': true, '@cdktf/provider-kubernetes': true, '@cdktf/provider-random': true });
+    expect(tf.resolvable).toEqual({ 'aws-cdk-lib': false, constructs: true, cdktf: true, '@cdktf/provider-google': true, '@cdktf/provider-kubernetes': true, '@cdktf/provider-random': true, '@cdktf/provider-docker': false });
+    expect(tf.loaded.filter(isPackage('@cdktf/provider-docker'))).toEqual([]);
     const own = realpathSync(join(tf.dir, 'node_modules', 'tbo-deploy'));
     expect(tf.loaded.some((p) => p.startsWith(join(own, 'dist', 'lib', 'gcp')))).toBe(true);
     expect(tf.loaded.some((p) => p.startsWith(join(own, 'dist', 'lib', 'k8s')))).toBe(true);
@@ -328,5 +359,25 @@ describe('a team on cdktf (Google, Kubernetes and random providers; no aws-cdk-l
     const [ingress] = Object.values(k8s.resource.kubernetes_ingress_v1) as { spec: { rule: { host: string }[]; tls: { secret_name: string }[] } }[];
     expect(ingress.spec.rule.map((r) => r.host)).toEqual(['llm.team.example']);
     expect(ingress.spec.tls[0].secret_name).toBe('llm-tls');
+  });
+});
+
+describe('a team on cdktf that gives no image (the docker provider installed too)', () => {
+  const builds = () => readJson<{ resource: Record<string, Record<string, Json>>; provider: Record<string, Json[]> }>(join(build.dir, 'cdktf.out', 'stacks', 'team-builds', 'cdk.tf.json'));
+
+  it('loads the docker provider, from its own node_modules', () => {
+    expect(build.resolvable['@cdktf/provider-docker']).toBe(true);
+    expect(build.loaded.some(isPackage('@cdktf/provider-docker'))).toBe(true);
+  });
+
+  it('builds the service folder inside the installed package: for Cloud Run (linux/amd64, Artifact Registry) and for the team\'s arm64 pool (its registry)', () => {
+    const stack = builds();
+    const service = realpathSync(join(build.dir, 'node_modules', 'tbo-deploy', 'service'));
+    const images = Object.values(stack.resource.docker_image) as { name: string; build: { context: string; platform: string } }[];
+    expect(images.map((i) => [realpathSync(i.build.context), i.build.platform]).sort()).toEqual([[service, 'linux/amd64'], [service, 'linux/arm64']]);
+    expect(images.filter((i) => /^ghcr\.io\/team\/tbo-service:[0-9a-f]{16}-arm64$/.test(i.name))).toHaveLength(1);
+    expect(Object.keys(stack.resource.docker_registry_image)).toHaveLength(2);
+    expect(Object.keys(stack.resource.google_artifact_registry_repository)).toHaveLength(1);
+    expect(stack.provider.docker).toHaveLength(2);
   });
 });
