@@ -5,14 +5,13 @@ import type { AnswerFacts } from './answer';
 const CLEAN = /[\t\n]/g;
 
 /**
- * A cache entry: one header line with the answer's provider, model, tokens and upstream request id (so a hit is
+ * A cache entry: one header line with the answer's provider, model, tokens, upstream request id, backend and backend model id (so a hit is
  * accounted without parsing the answer), then the answer as the endpoint's responder stores it.
  */
 export function encodeEntry(facts: AnswerFacts | undefined, value: string): string {
   if (!facts) return `\t\t\t\t\n${value}`;
   const requestId = (facts.requestId ?? '').replace(CLEAN, ' ');
-  const backend = facts.backend ? `\t${facts.backend}\t${(facts.backendModel ?? '').replace(CLEAN, ' ')}` : facts.backendModel ? `\t\t${facts.backendModel.replace(CLEAN, ' ')}` : '';
-  return `${facts.provider}\t${facts.model.replace(CLEAN, ' ')}\t${facts.usage?.input ?? ''}\t${facts.usage?.output ?? ''}\t${requestId}${backend}\n${value}`;
+  return `${facts.provider}\t${facts.model.replace(CLEAN, ' ')}\t${facts.usage?.input ?? ''}\t${facts.usage?.output ?? ''}\t${requestId}\t${facts.backend ?? ''}\t${(facts.backendModel ?? '').replace(CLEAN, ' ')}\n${value}`;
 }
 
 export function decodeEntry(entry: string): { readonly facts: AnswerFacts | undefined; readonly value: string } {
