@@ -43,6 +43,7 @@ export const SECRET_ENV = {
   redisPassword: SETTINGS.redisPassword.env,
   adminKeys: SETTINGS.adminKeys.env,
   cacheSigningKey: SETTINGS.cacheSigningKey.env,
+  sentryDsn: SETTINGS.sentryDsn.env,
 } as const satisfies Record<SecretSettingName, string>;
 
 export const TUNABLE_SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter(

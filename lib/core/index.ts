@@ -7,3 +7,5 @@ export * from './sizing';
 export * from './backends';
 export * from './bedrock-access';
 export * from './vertex-access';
+export * from './redis-backup';
+export * from './telemetry';

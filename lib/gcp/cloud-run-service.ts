@@ -35,6 +35,7 @@ export const SECRET_ID_SUFFIX: Readonly<Record<TboSecretSetting, string>> = {
   redisPassword: 'redis-auth',
   adminKeys: 'admin-keys',
   cacheSigningKey: 'cache-signing-key',
+  sentryDsn: 'sentry-dsn',
 };
 
 /** The secrets the service reads, by setting. */

@@ -51,6 +51,7 @@ export const DEFAULT_SECRET_KEYS = {
   redisPassword: 'redis-password',
   adminKeys: 'admin-keys',
   cacheSigningKey: 'cache-signing-key',
+  sentryDsn: 'sentry-dsn',
 } as const;
 /**
  * Credentials a pod cannot start without when the Secret is referenced: the JWT key always; the

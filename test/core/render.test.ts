@@ -40,7 +40,7 @@ describe('the deployment contract', () => {
   });
 
   it('lists every secret by env var, and no secret is tunable', () => {
-    expect(Object.values(SECRET_ENV).sort()).toEqual(['ANTHROPIC_API_KEY', 'JWT_SECRET_KEY', 'OPENAI_API_KEY', 'REDIS_PASSWORD', 'TBO_ADMIN_KEYS', 'TBO_API_KEYS', 'TBO_CACHE_SIGNING_KEY']);
+    expect(Object.values(SECRET_ENV).sort()).toEqual(['ANTHROPIC_API_KEY', 'JWT_SECRET_KEY', 'OPENAI_API_KEY', 'REDIS_PASSWORD', 'SENTRY_DSN', 'TBO_ADMIN_KEYS', 'TBO_API_KEYS', 'TBO_CACHE_SIGNING_KEY']);
     for (const name of TUNABLE_SETTING_NAMES) expect(SETTINGS[name]).not.toHaveProperty('secret');
   });
 

@@ -299,6 +299,16 @@ export const SETTINGS = {
     schema: z.string().regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be 1-255 of A-Z a-z 0-9 . _ / # : -').default('TBO'),
     description: 'CloudWatch namespace of the EMF metrics',
   },
+  prometheusGateway: {
+    env: 'PROMETHEUS_GATEWAY', yaml: 'monitoring.prometheus_gateway',
+    schema: url(['http:', 'https:']).optional(),
+    description: 'Prometheus Pushgateway base URL: when set, the metrics are pushed every metrics export interval (job tbo, one group per instance) and the group is deleted on shutdown',
+  },
+  traceContent: {
+    env: 'TBO_TRACE_CONTENT', yaml: 'monitoring.trace_content',
+    schema: bool.default(false),
+    description: 'Record prompt and completion text on OpenTelemetry spans (off: spans carry models, token counts and timings only). Traces themselves are configured by the standard OTEL_* variables',
+  },
   serviceName: {
     env: 'TBO_SERVICE_NAME', yaml: 'monitoring.service_name',
     schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -').default('tbo'),
@@ -528,6 +538,11 @@ export const SETTINGS = {
     env: 'TBO_CACHE_SIGNING_KEY', secret: true,
     schema: z.string().min(32, 'must be at least 32 characters').optional(),
     description: 'HMAC key that authenticates cache entries in Redis; unset derives one from the deployment\'s other secrets',
+  },
+  sentryDsn: {
+    env: 'SENTRY_DSN', secret: true,
+    schema: url(['http:', 'https:']).optional(),
+    description: 'Sentry DSN: when set, internal errors (500 api_error) and crashes are reported, scrubbed of prompts, credentials and key headers',
   },
 } as const satisfies Record<string, SettingSpec>;
 
