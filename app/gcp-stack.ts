@@ -51,13 +51,46 @@ export interface TboGcpStackProps {
   readonly backend?: GcpExampleBackend;
   /** Vertex AI location of the `vertex` variant. @default - env `CLOUD_ML_REGION` (the variable the Anthropic Vertex SDK reads), else 'global' */
   readonly vertexRegion?: string;
-  /** Further {@link TboCloudRunService} props (merged over the variant's routes and Vertex AI location). @default - the construct's defaults */
+  /**
+   * Further {@link TboCloudRunService} props, merged over the variant's routes and Vertex AI location
+   * and over the example's production settings ({@link productionSettings}); a prop given here wins.
+   * @default - the construct's defaults, with the production settings
+   */
   readonly service?: Omit<Partial<TboCloudRunServiceProps>, 'image' | 'project' | 'region' | 'createService'>;
 }
 
 /**
+ * What the example turns on beyond the construct's defaults, because a production deployment needs
+ * it (each one yields to the same prop in `service`):
+ * - `managedPrometheus: true`: the metrics reach Managed Service for Prometheus, so the four alert
+ *   policies can fire (without it they never see data);
+ * - `tracing.collectorSidecar: true`: traces of 10 % of new requests (and every request a client
+ *   sampled) in Cloud Trace, through Google's collector sidecar;
+ * - `redis.export: true`: a private bucket for RDB exports and the `tbo_redis_export_command` /
+ *   `tbo_redis_import_command` outputs (with the Memorystore instance only);
+ * - `existingSentryDsnSecret` from `TBO_SENTRY_DSN_SECRET` (a Secret Manager secret id holding the
+ *   DSN), when set;
+ * - `secretReplication.locations` from `TBO_SECRET_LOCATIONS` (comma-separated regions, e.g.
+ *   `europe-west1,europe-west4`), when set: the secrets' payloads stay in those regions. Set it
+ *   before the first deploy (a secret's replication cannot change).
+ * The two sidecars add 1 vCPU and 512 MiB each to every instance.
+ */
+export function productionSettings(service: TboGcpStackProps['service'] = {}): Partial<TboCloudRunServiceProps> {
+  const locations = optionalEnv('TBO_SECRET_LOCATIONS')?.split(',').map((l) => l.trim()).filter((l) => l !== '');
+  return {
+    managedPrometheus: service.managedPrometheus ?? true,
+    tracing: service.tracing ?? { collectorSidecar: true },
+    redis: service.redis === false || service.existingRedis !== undefined ? service.redis : { export: true, ...service.redis },
+    existingSentryDsnSecret: service.existingSentryDsnSecret ?? optionalEnv('TBO_SENTRY_DSN_SECRET'),
+    secretReplication: service.secretReplication ?? (locations?.length ? { locations } : undefined),
+  };
+}
+
+/**
  * The example GCP deployment: the Google provider, a local backend, and {@link TboCloudRunService}
- * with its defaults (its names derive from its path: `tbo-gcp-tbo-<6 hex>`). Project and region come
+ * with its defaults and the production settings of {@link productionSettings} (metrics to Managed
+ * Prometheus for the alert policies, traces to Cloud Trace, Redis exports to a bucket; its names
+ * derive from its path: `tbo-gcp-tbo-<6 hex>`). Project and region come
  * from `GOOGLE_PROJECT` and `GOOGLE_REGION`. One `cdktf deploy` (with Docker running) builds the
  * bundled service, pushes it to an Artifact Registry repository it creates and brings the service
  * up on it; `TBO_IMAGE` runs an image built elsewhere instead. Then fill the secrets
@@ -89,6 +122,7 @@ export class TboGcpStack extends TerraformStack {
       : {};
     this.tbo = new TboCloudRunService(this, 'tbo', {
       ...props.service,
+      ...productionSettings(props.service),
       ...variant,
       image,
       project,

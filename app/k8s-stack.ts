@@ -63,8 +63,9 @@ export interface TboKubernetesStackProps {
  * backend, and {@link TboKubernetesService} with its defaults under the guide's names (namespace
  * `tbo-system`, in-cluster Redis, Secret `tbo-secrets` referenced, not created). One `cdktf deploy`
  * (with Docker running) builds the bundled service, pushes it to `TBO_REGISTRY` and runs it by
- * digest; `TBO_IMAGE` runs an image built elsewhere instead. Outputs: the namespace, the Secret to
- * fill and the in-cluster URL.
+ * digest; `TBO_IMAGE` runs an image built elsewhere instead. Outputs (the runbook, RUNBOOK.md, reads
+ * them): the namespace, the Secret to fill and the command that creates it, the in-cluster URL, the
+ * Deployment, the Redis backup CronJob and claim, and the `dr-runbook` ConfigMap.
  */
 export class TboKubernetesStack extends TerraformStack {
   /** The kubernetes provider. */
@@ -95,5 +96,23 @@ export class TboKubernetesStack extends TerraformStack {
     new TerraformOutput(this, 'namespace', { value: this.tbo.namespaceName, description: 'Namespace of the TBO gateway' });
     new TerraformOutput(this, 'secret_name', { value: this.tbo.secretName, description: 'Secret the pods read their credentials from (create it before the pods can start)' });
     new TerraformOutput(this, 'internal_url', { value: this.tbo.internalUrl, description: 'Base URL of the gateway inside the cluster' });
+    new TerraformOutput(this, 'deployment_name', { value: this.tbo.deployment.metadata.name, description: 'The gateway Deployment (its Service and autoscaler have the same name)' });
+    if (this.tbo.secretCreateCommand !== undefined) {
+      new TerraformOutput(this, 'secret_create_command', {
+        value: this.tbo.secretCreateCommand,
+        description: 'Creates the Secret with every key the pods read, each value from the shell variable it names (export them from your secret store first; unset ones become empty keys, which the service treats as unset)',
+      });
+    }
+    const backup = this.tbo.redisBackup;
+    if (backup) {
+      new TerraformOutput(this, 'redis_backup_cronjob', { value: backup.cronJob.metadata.name, description: 'The CronJob that backs up the in-cluster Redis' });
+      new TerraformOutput(this, 'redis_backup_claim', { value: backup.claimName, description: 'The PersistentVolumeClaim holding the Redis backups (tbo-<UTC time>.rdb with .sha256)' });
+    }
+    if (this.tbo.drRunbook) {
+      new TerraformOutput(this, 'dr_runbook_configmap', {
+        value: this.tbo.drRunbook.configMap.metadata.name,
+        description: 'ConfigMap with the recovery and rollback steps, this deployment\'s names filled in (keys recovery.md, rollback.md)',
+      });
+    }
   }
 }

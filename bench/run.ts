@@ -30,7 +30,8 @@ import { embeddingsScenarios, primeEmbeddings, renderEmbeddingsCpu } from './emb
 import { BEDROCK_METHOD, bedrockEndpointOf, bedrockScenarios, bedrockTboEnv, isBedrockScenario, primeBedrock, renderBedrockCpu } from './bedrock';
 import { renderBigBodies, runBigBodiesBench } from './big-bodies';
 import { OPENAI_KEY, post, primeAndCheck, TBO_KEY, tboEnv } from './tbo-env';
-import { BENCHMARKS_PATH, writeBenchmarks } from './write-benchmarks';
+import { previousFigures, runTracingBench, tracingTable, offVersusPrevious, type WithTracing } from './tracing';
+import { BENCHMARKS_PATH, LATEST_PATH, writeBenchmarks } from './write-benchmarks';
 
 const WARMUP = 1000;
 /** Measured requests per scenario at 1 and at 10 connections (≥ 5 000 each for a steady CPU/request). */
@@ -43,8 +44,8 @@ const MEMORY_ENTRIES = 10_000;
 const TBO_CACHE_ENTRIES = 10_000; // the default TBO_CACHE_SIZE
 /** No new measuring round starts past this (unless fewer than MIN_ROUNDS ran); the memory phase and report follow. */
 const ROUNDS_BUDGET_MS = 170_000;
-/** Hard stop: everything is killed. */
-const DEADLINE_MS = 450_000;
+/** Hard stop: everything is killed (a full run took 430 s before the tracing group's ~70 s). */
+const DEADLINE_MS = 560_000;
 
 const began = performance.now();
 function log(line: string): void {
@@ -241,6 +242,11 @@ async function main(): Promise<number> {
     const bigBodies = await runBigBodiesBench(tmp, configFile, log);
     for (const p of bigBodies.problems) problems.push(`big bodies: ${p}`);
     await stopAll();
+    log('tracing: CPU per request with tracing off, on at 100 % and at 1 % sampling (three TBOs, a loopback OTLP receiver)');
+    // Read before this run overwrites latest.json: "off" is compared with the figures BENCHMARKS.md shows now.
+    const tracing = await runTracingBench({ logDir: tmp, configFile, tags, log, previous: previousFigures(LATEST_PATH) });
+    for (const p of tracing.problems) problems.push(`tracing: ${p}`);
+    await stopAll();
     log(`cold start: the image's start command to a 200 on /ready, ${COLD_START_RUNS} runs (nothing else of the bench running)`);
     const coldStart = await measureColdStart({ log });
     for (const p of coldStart.problems) problems.push(`cold start: ${p}`);
@@ -259,7 +265,7 @@ async function main(): Promise<number> {
     log(saved.comparison ? `including bench/results/compare-latest.json (${saved.comparison.measuredAt}): it measured this build` : `no build comparison in BENCHMARKS.md: ${saved.reason}`);
     const load = machineLoad(cpuStart, machineCpu());
 
-    const json: BenchResult = {
+    const json: BenchResult & WithTracing = {
       benchmark: 'tbo-gateway-overhead',
       startedAt,
       durationSeconds: (performance.now() - began) / 1000,
@@ -316,6 +322,7 @@ async function main(): Promise<number> {
       coldStart,
       joinStream,
       bigBodies,
+      tracing,
     };
 
     console.log('');
@@ -330,6 +337,9 @@ async function main(): Promise<number> {
     console.log(renderBedrockCpu(results));
     console.log('');
     console.log(renderBigBodies(bigBodies));
+    console.log('');
+    console.log(tracingTable(tracing));
+    console.log(offVersusPrevious(tracing));
     const outDir = join(ROOT, 'bench', 'results');
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);

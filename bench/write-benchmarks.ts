@@ -16,6 +16,7 @@ import { ROOT } from './processes';
 import { cardinalitySummary, renderCardinality, renderMemory, renderProcesses, renderScenarios, renderSideBySideCost, renderSideBySideLatency, renderTargets } from './report';
 import type { BenchResult } from './result';
 import { fmt } from './table';
+import { tracingMarkdown, type WithTracing } from './tracing';
 
 export const BENCHMARKS_PATH = join(ROOT, 'BENCHMARKS.md');
 export const LATEST_PATH = join(ROOT, 'bench', 'results', 'latest.json');
@@ -24,7 +25,7 @@ function code(text: string): string {
   return `\`${text}\``;
 }
 
-export function renderBenchmarks(r: BenchResult): string {
+export function renderBenchmarks(r: BenchResult & WithTracing): string {
   const m = r.machine;
   const l = m.loadAvg1mDuringRun;
   const byId = new Map(r.scenarios.map((s) => [s.id, s]));
@@ -187,11 +188,12 @@ export function renderBenchmarks(r: BenchResult): string {
     '',
     '```sh',
     'npm ci',
-    'npm run bench                      # builds the service, runs everything (3–5 minutes), writes this file',
+    'npm run bench                      # builds the service, runs everything (4–7 minutes), writes this file',
     'npx tsx bench/write-benchmarks.ts  # re-renders this file from bench/results/latest.json',
     'npx tsx bench/compare.ts <dir>     # CPU per request against another build (see bench/README.md), before npm run bench',
     'npx tsx bench/cold-start-run.ts    # the cold-start step alone (prints, writes nothing)',
     'npx tsx bench/bedrock-run.ts       # the streamed-messages rows alone, Bedrock next to the Anthropic API (prints, writes nothing)',
+    'npx tsx bench/tracing-run.ts       # the tracing rows alone (off / 100 % / 1 % sampled); adds them to this file',
     '```',
     '',
     ...(r.optimizer
@@ -227,19 +229,20 @@ export function renderBenchmarks(r: BenchResult): string {
     ...embeddingsMarkdown(r.scenarios),
     ...bedrockMarkdown(r.scenarios, r.method.messagesStreamed),
     ...(r.bigBodies ? bigBodiesMarkdown(r.bigBodies) : []),
+    ...(r.tracing ? tracingMarkdown(r.tracing) : []),
     'See bench/README.md for how the numbers are taken.',
     '',
   ];
   return lines.join('\n');
 }
 
-export function writeBenchmarks(result: BenchResult, path = BENCHMARKS_PATH): void {
+export function writeBenchmarks(result: BenchResult & WithTracing, path = BENCHMARKS_PATH): void {
   writeFileSync(path, renderBenchmarks(result));
 }
 
 if (require.main === module) {
   const source = process.argv[2] ?? LATEST_PATH;
-  const result = JSON.parse(readFileSync(source, 'utf8')) as BenchResult;
+  const result = JSON.parse(readFileSync(source, 'utf8')) as BenchResult & WithTracing;
   if (!result.valid) {
     console.error(`${source}: an invalid run (${result.problems.join('; ')}); BENCHMARKS.md not written`);
     process.exitCode = 1;

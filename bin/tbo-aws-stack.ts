@@ -2,10 +2,11 @@ import { App, Stack, Validations, type AppProps, type StackProps } from 'aws-cdk
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { PropValidator } from '../lib/core';
-import { TboFargateService, type TboBedrockModelAccess, type TboFargateServiceProps } from '../lib/aws';
+import { TboFargateService, type TboAwsTracingOptions, type TboBedrockModelAccess, type TboFargateServiceProps, type TboRedisSnapshotSource } from '../lib/aws';
 
 /** A domain name in a Route 53 public hosted zone you own, to serve the gateway on over HTTPS. */
 export interface TboAwsStackDomain {
@@ -44,6 +45,20 @@ export interface TboAwsStackProps extends StackProps {
    * @default ecs.CpuArchitecture.X86_64
    */
   readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /** Export Redis snapshots to a new S3 bucket (the construct's `redis.snapshotExport: true`). @default false */
+  readonly redisSnapshotExport?: boolean;
+  /**
+   * Seed the Redis from a snapshot or RDB files (the construct's `redis.restoreFromSnapshot`): on a
+   * deployed stack this REPLACES the replication group.
+   * @default - an empty Redis
+   */
+  readonly redisRestoreFromSnapshot?: TboRedisSnapshotSource;
+  /** Regions the construct's secrets are replicated to (`secretReplicaRegions`). @default - none */
+  readonly secretReplicaRegions?: readonly string[];
+  /** OpenTelemetry traces (the construct's `tracing`). @default - none */
+  readonly tracing?: TboAwsTracingOptions;
+  /** ARN of a Secrets Manager secret (in the stack's Region) holding a Sentry DSN, injected as `SENTRY_DSN`. @default - none */
+  readonly sentryDsnSecretArn?: string;
 }
 
 /**
@@ -64,7 +79,24 @@ export class TboAwsStack extends Stack {
     if (props.certificateArn) Object.assign(tls, { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn) });
     const modelAccess = props.bedrock ? { modelAccess: { ...props.tbo?.modelAccess, bedrock: props.bedrock } } : {};
     const arch = props.cpuArchitecture ? { cpuArchitecture: props.cpuArchitecture } : {};
-    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo, ...modelAccess, ...arch });
+    this.tbo = new TboFargateService(this, 'Tbo', { ...tls, ...props.tbo, ...modelAccess, ...arch, ...this.backupAndTelemetry(props) });
+  }
+
+  /** The construct props the stack's backup and observability props set (none by default). */
+  private backupAndTelemetry(props: TboAwsStackProps): TboFargateServiceProps {
+    const out: { -readonly [K in keyof TboFargateServiceProps]?: TboFargateServiceProps[K] } = {};
+    const redisOptions = { ...(props.redisSnapshotExport ? { snapshotExport: true } : {}), ...(props.redisRestoreFromSnapshot ? { restoreFromSnapshot: props.redisRestoreFromSnapshot } : {}) };
+    if (Object.keys(redisOptions).length) {
+      const given = (['redisSnapshotExport', 'redisRestoreFromSnapshot'] as const).filter((k) => props[k] !== undefined);
+      new PropValidator()
+        .check(props.tbo?.redis !== false, given.join(', '), true, 'needs the Redis the construct creates, and tbo.redis is false; remove one of them')
+        .throwIfInvalid('TboAwsStack');
+      out.redis = { ...(props.tbo?.redis || {}), ...redisOptions };
+    }
+    if (props.secretReplicaRegions) out.secretReplicaRegions = props.secretReplicaRegions;
+    if (props.tracing) out.tracing = props.tracing;
+    if (props.sentryDsnSecretArn) out.existingSentryDsnSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'SentryDsn', props.sentryDsnSecretArn);
+    return out;
   }
 }
 
@@ -78,16 +110,31 @@ export const TBO_AWS_CONTEXT = {
   bedrockRegion: 'bedrockRegion',
   bedrockCrossRegion: 'bedrockCrossRegion',
   cpuArchitecture: 'cpuArchitecture',
+  redisSnapshotExport: 'redisSnapshotExport',
+  redisRestoreSnapshotName: 'redisRestoreSnapshotName',
+  redisRestoreSnapshotArns: 'redisRestoreSnapshotArns',
+  secretReplicaRegions: 'secretReplicaRegions',
+  otlpEndpoint: 'otlpEndpoint',
+  xraySidecar: 'xraySidecar',
+  traceSamplingRatio: 'traceSamplingRatio',
+  sentryDsnSecretArn: 'sentryDsnSecretArn',
 } as const;
+
+/** The stack props the backup and observability context keys set. */
+type ContextBackupAndTelemetry = Pick<TboAwsStackProps, 'redisSnapshotExport' | 'redisRestoreFromSnapshot' | 'secretReplicaRegions' | 'tracing' | 'sentryDsnSecretArn'>;
+
+/** A complete Secrets Manager secret ARN (with the 6-character suffix Secrets Manager appends). */
+const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 
 /** The values of the `cpuArchitecture` context key (case-insensitive), as Docker and Go name them. */
 const CONTEXT_ARCHITECTURES: Readonly<Record<string, ecs.CpuArchitecture>> = { x86_64: ecs.CpuArchitecture.X86_64, amd64: ecs.CpuArchitecture.X86_64, arm64: ecs.CpuArchitecture.ARM64 };
 
 /**
- * The example stack's domain, certificate, Bedrock models and CPU architecture, from the app's
- * context; a partial domain, Bedrock settings without models and an unknown architecture are refused.
+ * The example stack's domain, certificate, Bedrock models, CPU architecture, backup and
+ * observability options, from the app's context; a partial domain, Bedrock settings without
+ * models, an unknown architecture and malformed backup or observability keys are refused.
  */
-export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn' | 'bedrock' | 'cpuArchitecture'> {
+export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain' | 'certificateArn' | 'bedrock' | 'cpuArchitecture'> & ContextBackupAndTelemetry {
   const read = (key: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(key);
     return value === undefined || value === '' ? undefined : String(value);
@@ -125,6 +172,42 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
     certificateArn,
     bedrock: models ? { models, region: bedrockRegion, crossRegion: bedrockCrossRegion as TboBedrockModelAccess['crossRegion'] } : undefined,
     cpuArchitecture,
+    ...backupAndTelemetryFromContext(read),
+  };
+}
+
+/**
+ * The backup and observability keys: `redisSnapshotExport=true`, `redisRestoreSnapshotName=…` or
+ * `redisRestoreSnapshotArns=arn,…`, `secretReplicaRegions=r1,r2`, `xraySidecar=true` or
+ * `otlpEndpoint=http://…:4318`, `traceSamplingRatio=0.1`, `sentryDsnSecretArn=arn:…`. The
+ * construct validates the values themselves; here only their form.
+ */
+function backupAndTelemetryFromContext(read: (key: string) => string | undefined): ContextBackupAndTelemetry {
+  const c = TBO_AWS_CONTEXT;
+  const list = (value: string | undefined) => value?.split(',').map((v) => v.trim()).filter(Boolean);
+  const flag = (key: string) => read(key)?.toLowerCase();
+  const [exportFlag, sidecarFlag] = [flag(c.redisSnapshotExport), flag(c.xraySidecar)];
+  const [snapshotName, snapshotArns] = [read(c.redisRestoreSnapshotName), list(read(c.redisRestoreSnapshotArns))];
+  const [otlpEndpoint, ratioText, sentryDsnSecretArn] = [read(c.otlpEndpoint), read(c.traceSamplingRatio), read(c.sentryDsnSecretArn)];
+  const samplingRatio = ratioText === undefined ? undefined : Number(ratioText);
+  const booleans = ['true', 'false', undefined];
+  new PropValidator()
+    .check(booleans.includes(exportFlag) && booleans.includes(sidecarFlag), 'context', { redisSnapshotExport: exportFlag, xraySidecar: sidecarFlag }, `-c ${c.redisSnapshotExport}=… and -c ${c.xraySidecar}=… accept true or false`)
+    .check(samplingRatio === undefined || (ratioText !== '' && Number.isFinite(samplingRatio)), 'context', { traceSamplingRatio: ratioText }, `-c ${c.traceSamplingRatio}=… must be a number from 0 to 1`)
+    .check(sentryDsnSecretArn === undefined || SECRET_COMPLETE_ARN.test(sentryDsnSecretArn), 'context', { sentryDsnSecretArn }, `-c ${c.sentryDsnSecretArn}=… must be a complete secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)`)
+    .throwIfInvalid('TboAwsStack');
+  const tracing: TboAwsTracingOptions = {
+    ...(otlpEndpoint !== undefined ? { otlpEndpoint } : {}),
+    ...(sidecarFlag === 'true' ? { collectorSidecar: true } : {}),
+    ...(samplingRatio !== undefined ? { samplingRatio } : {}),
+  };
+  const restore = snapshotName !== undefined || snapshotArns !== undefined;
+  return {
+    redisSnapshotExport: exportFlag === 'true' ? true : undefined,
+    redisRestoreFromSnapshot: restore ? { snapshotName, snapshotArns } : undefined,
+    secretReplicaRegions: list(read(c.secretReplicaRegions)),
+    tracing: Object.keys(tracing).length ? tracing : undefined,
+    sentryDsnSecretArn,
   };
 }
 
@@ -163,6 +246,17 @@ export function stackPropsFromContext(app: App): Pick<TboAwsStackProps, 'domain'
  *
  * ```sh
  * npx cdk deploy -c cpuArchitecture=arm64
+ * ```
+ *
+ * Backup and observability (see lib/aws/README.md): export Redis snapshots to a new bucket
+ * (`RedisBackupBucketName` output), replicate the secrets to other Regions, send traces to X-Ray
+ * through an ADOT collector sidecar (or `-c otlpEndpoint=http://collector:4318`), report errors to
+ * Sentry with a DSN kept in Secrets Manager; after a loss, seed a new Redis from a snapshot (this
+ * replaces the replication group of a deployed stack):
+ *
+ * ```sh
+ * npx cdk deploy -c redisSnapshotExport=true -c secretReplicaRegions=us-west-2 -c xraySidecar=true -c sentryDsnSecretArn=arn:aws:secretsmanager:…
+ * npx cdk deploy -c redisRestoreSnapshotName=<final or automatic snapshot name>
  * ```
  *
  * The same keys may sit in `cdk.json`'s `context` (see {@link TBO_AWS_CONTEXT}).

@@ -8,6 +8,7 @@ import type { TboRunOutcome } from './render';
 import type { TboRunSpec } from './scenario';
 import { sum } from './stats';
 import type { RunSummary } from './summarize';
+import type { TboCounters } from './tbo-metrics';
 
 export interface Check {
   /** The TBO run checked (its label). */
@@ -26,22 +27,25 @@ export function canShare(spec: TboRunSpec): boolean {
   return spec.policy !== 'bypass' || spec.temperature === 0;
 }
 
-export function crossCheck(r: TboRunOutcome, direct: RunSummary, tboTurns: readonly TurnRecord[]): Check[] {
-  const m = r.counters;
-  const seen = r.summary.cache;
+/** What a TBO run's clients, TBO itself and its upstream each counted, for {@link accountingChecks}. */
+export interface RunAccounts {
+  readonly run: string;
+  readonly counters: TboCounters;
+  readonly summary: RunSummary;
+  readonly upstreamCalls: number;
+}
+
+/**
+ * The three "must" checks that hold for any TBO run, or any stretch of one (counters read before
+ * and after it): cache results, upstream calls and cost saved agree between clients, TBO and the upstream.
+ */
+export function accountingChecks(a: RunAccounts, tboTurns: readonly TurnRecord[]): Check[] {
+  const m = a.counters;
+  const seen = a.summary.cache;
   const cacheNames = ['hit', 'coalesced', 'miss', 'bypass'];
   const tboCalls = sum(Object.values(m.upstreamCalls));
   const sharedCost = sum(tboTurns.filter((t) => t.ok && (t.cache === 'hit' || t.cache === 'coalesced')).map((t) => t.costUsd ?? 0));
-  const tokenGap = {
-    input: direct.answeredTokens.input - m.tokensInput,
-    output: direct.answeredTokens.output - m.tokensOutput,
-  };
-  const saved = r.summary.tokensFromCacheOrCoalesced;
-  const reported = r.summary.sessions.filter((x) => x.tboReported && !x.client.baseline);
-  const tauGap = Math.max(0, ...reported.map((x) => Math.abs((x.tboReported?.secondsPerTurn ?? 0) - x.client.secondsPerTurn) / x.client.secondsPerTurn));
-  const lossGap = Math.max(0, ...reported.map((x) => Math.abs((x.tboReported?.degradation ?? 0) - x.client.degradation)));
-  const shared = (seen.hit ?? 0) + (seen.coalesced ?? 0);
-  const run = r.spec.label;
+  const run = a.run;
   return [
     {
       run,
@@ -54,8 +58,8 @@ export function crossCheck(r: TboRunOutcome, direct: RunSummary, tboTurns: reado
       run,
       name: 'upstream calls TBO counted = calls its upstream served',
       level: 'must',
-      ok: tboCalls === r.upstream.calls,
-      detail: `${tboCalls} (${Object.entries(m.upstreamCalls).map(([k, v]) => `${k} ${v}`).join(', ')}) vs ${r.upstream.calls}`,
+      ok: tboCalls === a.upstreamCalls,
+      detail: `${tboCalls} (${Object.entries(m.upstreamCalls).map(([k, v]) => `${k} ${v}`).join(', ')}) vs ${a.upstreamCalls}`,
     },
     {
       run,
@@ -64,6 +68,24 @@ export function crossCheck(r: TboRunOutcome, direct: RunSummary, tboTurns: reado
       ok: Math.abs(m.costSavedUsd - sharedCost) < 1e-6,
       detail: `$${m.costSavedUsd.toFixed(6)} vs $${sharedCost.toFixed(6)}`,
     },
+  ];
+}
+
+export function crossCheck(r: TboRunOutcome, direct: RunSummary, tboTurns: readonly TurnRecord[]): Check[] {
+  const m = r.counters;
+  const seen = r.summary.cache;
+  const tokenGap = {
+    input: direct.answeredTokens.input - m.tokensInput,
+    output: direct.answeredTokens.output - m.tokensOutput,
+  };
+  const saved = r.summary.tokensFromCacheOrCoalesced;
+  const reported = r.summary.sessions.filter((x) => x.tboReported && !x.client.baseline);
+  const tauGap = Math.max(0, ...reported.map((x) => Math.abs((x.tboReported?.secondsPerTurn ?? 0) - x.client.secondsPerTurn) / x.client.secondsPerTurn));
+  const lossGap = Math.max(0, ...reported.map((x) => Math.abs((x.tboReported?.degradation ?? 0) - x.client.degradation)));
+  const shared = (seen.hit ?? 0) + (seen.coalesced ?? 0);
+  const run = r.spec.label;
+  return [
+    ...accountingChecks({ run, counters: m, summary: r.summary, upstreamCalls: r.upstream.calls }, tboTurns),
     canShare(r.spec)
       ? {
         run,

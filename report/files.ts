@@ -72,11 +72,13 @@ function json(r: ReportResult): string {
         (scenario.SAMPLED_ANSWERS_DIFFER ? '; every text answer gets a fixed-length tag drawn the same way, from the request and, for a sampled request (no temperature, or > 0), its occurrence: sampled answers differ from call to call' : ''),
       tbo: 'node service/dist/main.js (one process per TBO run, TBO_CACHE_SAMPLED = the run\'s policy), POST /v1/collaborate with context.session_id, complexity 1 (fast tier = the one model), the run\'s temperature if any, defaults otherwise (2 retries on 529, exponential backoff with full jitter)',
       tboRuns: scenario.TBO_RUNS,
+      coldWarm: 'the measured window through the cold run\'s TBO (just started, empty cache) and, at the same moment, through a second TBO with the same settings after the previous window (scenario.ts COLD_WARM) filled its cache; the warm TBO\'s counters and upstream calls are read before and after the measured window',
       direct: 'POST /v1/messages on the upstream with the same model, messages and max_tokens; no retries but the person\'s own',
       turnLatency: 'first attempt sent → answer received, monotonic clock, in the client',
       bandwidth: 'bandwidth() from service/src/optimizer/bandwidth.ts over answered turns {requestAt: sending of the attempt that got the answer, completeAt: answer received}',
     },
     comparison: r.comparison,
+    coldWarm: r.coldWarm,
     summary: {
       ...Object.fromEntries(r.outcome.tboRuns.map((x) => [x.spec.label, { ...x.summary, sessions: undefined, tboAddedLatencyOnMiss: x.paired }])),
       [DIRECT]: { ...r.outcome.direct, sessions: undefined },

@@ -2,6 +2,7 @@
  * The report as text: set-up, the tables with their legends, machine, cross-checks, warnings, and
  * last the comparison of the cache policies.
  */
+import { renderColdWarm } from './cold-warm';
 import { renderComparison, renderKinds, renderSessions, renderSummary, runTitle } from './render';
 import type { ReportResult } from './result';
 import * as scenario from './scenario';
@@ -52,6 +53,9 @@ export function reportText(r: ReportResult): string {
     renderComparison(r.comparison),
     'hit rate: (hit + coalesced) / requests TBO handled. cost saved: tbo_cost_saved_usd_total, and its share of cost + saved.',
     'added on a miss: TBO turn − direct turn, paired unique-session turns, median. Latency, cost and calls of the direct run are the reference.',
+    '',
+    `What losing the cache costs (TBO_CACHE_SAMPLED=${r.coldWarm.cold.policy}, temperature ${r.coldWarm.cold.temperature ?? 'none'}): the same window, at the same moment, through a TBO that just started and one the previous window warmed:`,
+    renderColdWarm(r.coldWarm),
   ];
   return lines.join('\n');
 }

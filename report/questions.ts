@@ -66,9 +66,16 @@ export const NEAR_IDENTICAL: readonly { readonly name: string; readonly apply: (
   { name: '"please" added', apply: (q) => `${q.replace(/[.?]$/, '')}, please${q.endsWith('?') ? '?' : '.'}` },
 ];
 
-const SUBJECTS = ['billing-api', 'search-indexer', 'auth-proxy', 'report-worker', 'media-transcoder', 'ledger-sync', 'notify-fanout', 'geo-lookup', 'invoice-renderer', 'audit-exporter'];
+/**
+ * One subject per unique session: the first ten are the measured window's, the next ten the previous
+ * window's (the cold vs warm measurement), so no unique question is asked in both.
+ */
+const SUBJECTS = [
+  'billing-api', 'search-indexer', 'auth-proxy', 'report-worker', 'media-transcoder', 'ledger-sync', 'notify-fanout', 'geo-lookup', 'invoice-renderer', 'audit-exporter',
+  'payment-gateway', 'image-resizer', 'session-store', 'feature-flags', 'email-sender', 'rate-limiter', 'log-shipper', 'pdf-exporter', 'user-directory', 'webhook-relay',
+];
 
-/** Questions only one session asks (about its own service). */
+/** Questions only one session asks (about its own service); `index` picks the subject, wrapping past the last. */
 export function uniqueScript(index: number): string[] {
   const s = SUBJECTS[index % SUBJECTS.length];
   return [

@@ -74,32 +74,35 @@ export function runTitle(spec: TboRunSpec): string {
   return spec.temperature === undefined ? spec.label : `${spec.policy}, t=${spec.temperature}`;
 }
 
+/** The comparison row of one TBO run (or of a stretch of one, given its counters over that stretch). */
+export function tboComparisonRow(r: TboRunOutcome): ComparisonRow {
+  const c = r.counters.cache;
+  const cache = { hit: c.hit ?? 0, coalesced: c.coalesced ?? 0, miss: c.miss ?? 0, bypass: c.bypass ?? 0 };
+  const requests = cache.hit + cache.coalesced + cache.miss + cache.bypass;
+  const { costUsd, costSavedUsd } = r.counters;
+  return {
+    run: r.spec.label,
+    policy: r.spec.policy,
+    ...(r.spec.temperature === undefined ? {} : { temperature: r.spec.temperature }),
+    requests,
+    answered: r.summary.answered,
+    turns: r.summary.turns,
+    cache,
+    hitRate: requests ? (cache.hit + cache.coalesced) / requests : NaN,
+    upstreamCalls: r.upstream.calls,
+    upstream529: r.upstream.overloaded,
+    costUsd,
+    costSavedUsd,
+    costSavedShare: costSavedUsd / (costUsd + costSavedUsd),
+    latencyP50Ms: r.summary.latency.p50Ms,
+    latencyP95Ms: r.summary.latency.p95Ms,
+    latencyMeanMs: r.summary.latency.meanMs,
+    addedLatencyMedianMs: r.paired.medianMs,
+  };
+}
+
 export function comparisonRows(o: Outcome): ComparisonRow[] {
-  const tbo = o.tboRuns.map((r): ComparisonRow => {
-    const c = r.counters.cache;
-    const cache = { hit: c.hit ?? 0, coalesced: c.coalesced ?? 0, miss: c.miss ?? 0, bypass: c.bypass ?? 0 };
-    const requests = cache.hit + cache.coalesced + cache.miss + cache.bypass;
-    const { costUsd, costSavedUsd } = r.counters;
-    return {
-      run: r.spec.label,
-      policy: r.spec.policy,
-      ...(r.spec.temperature === undefined ? {} : { temperature: r.spec.temperature }),
-      requests,
-      answered: r.summary.answered,
-      turns: r.summary.turns,
-      cache,
-      hitRate: requests ? (cache.hit + cache.coalesced) / requests : NaN,
-      upstreamCalls: r.upstream.calls,
-      upstream529: r.upstream.overloaded,
-      costUsd,
-      costSavedUsd,
-      costSavedShare: costSavedUsd / (costUsd + costSavedUsd),
-      latencyP50Ms: r.summary.latency.p50Ms,
-      latencyP95Ms: r.summary.latency.p95Ms,
-      latencyMeanMs: r.summary.latency.meanMs,
-      addedLatencyMedianMs: r.paired.medianMs,
-    };
-  });
+  const tbo = o.tboRuns.map(tboComparisonRow);
   const d = o.direct;
   const direct: ComparisonRow = {
     run: d.run,

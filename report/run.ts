@@ -12,14 +12,16 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { machineCpu, machineFacts, machineLoad } from '../bench/cpu';
 import { installCleanupHandlers, killAllNow, ROOT, runMain, SERVICE_MAIN, spawnBenchServer, spawnTbo, stopAll } from '../bench/processes';
-import { crossCheck } from './checks';
+import { accountingChecks, crossCheck } from './checks';
+import { backToBack, coldWarmOutcome, counterDelta } from './cold-warm';
 import { writeResultFiles } from './files';
 import { reportText } from './print';
-import { comparisonRows, type Outcome, type TboRunOutcome, type UpstreamCounts } from './render';
+import { comparisonRows, tboComparisonRow, type Outcome, type TboRunOutcome, type UpstreamCounts } from './render';
 import type { ReportResult } from './result';
 import { pairedMissOverhead } from './paired';
 import { replay, type TurnRecord } from './replay';
 import * as scenario from './scenario';
+import type { TboRunSpec } from './scenario';
 import { summarize } from './summarize';
 import { DIRECT, directTarget, tboTarget } from './targets';
 import { readTboCounters } from './tbo-metrics';
@@ -77,33 +79,54 @@ async function main(): Promise<number> {
 
     // Each run gets its own upstream process: same seed, same draws, separate "seen before" counts.
     const specs = scenario.TBO_RUNS;
-    const [upDirect, ...upTbo] = await Promise.all([
+    const coldSpec = specs.find((spec) => spec.label === scenario.COLD_WARM.coldRun);
+    if (!coldSpec) throw new Error(`scenario.ts COLD_WARM.coldRun "${scenario.COLD_WARM.coldRun}" names no TBO run (${specs.map((x) => x.label).join(', ')})`);
+    // The warm run: the cold run's settings and requests, with the cache the previous window leaves.
+    const warmSpec: TboRunSpec = { ...coldSpec, label: scenario.COLD_WARM.warmRun };
+    const [upDirect, upWarm, ...upTbo] = await Promise.all([
       spawnBenchServer('upstream-direct', '../report/upstream-server.ts'),
+      spawnBenchServer('upstream-warm', '../report/upstream-server.ts'),
       ...specs.map((_, i) => spawnBenchServer(`upstream-tbo-${i + 1}`, '../report/upstream-server.ts')),
     ]);
-    const tbo = await Promise.all(specs.map((spec, i) => spawnTbo(`tbo-${i + 1}`, {
+    const tboEnv = (spec: TboRunSpec, upstreamUrl: string) => ({
       TBO_CONFIG_FILE: configFile,
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      ANTHROPIC_BASE_URL: upTbo[i].url,
+      ANTHROPIC_BASE_URL: upstreamUrl,
       TBO_API_KEYS: `report:${CLIENT_KEY}`,
       TBO_MODELS_FAST: `${scenario.PROVIDER}:${scenario.MODEL}`,
       TBO_MODEL_PRICES: JSON.stringify(scenario.PRICES),
       TBO_CACHE_SAMPLED: spec.policy,
-    }, join(tmp, `tbo-${i + 1}.log`))));
+    });
+    const [tboWarm, ...tbo] = await Promise.all([
+      spawnTbo('tbo-warm', tboEnv(warmSpec, upWarm.url), join(tmp, 'tbo-warm.log')),
+      ...specs.map((spec, i) => spawnTbo(`tbo-${i + 1}`, tboEnv(spec, upTbo[i].url), join(tmp, `tbo-${i + 1}.log`))),
+    ]);
     log(`direct run: upstream pid ${upDirect.pid}`);
     specs.forEach((spec, i) => log(`TBO run "${spec.label}": TBO_CACHE_SAMPLED=${spec.policy}, requests ${spec.temperature === undefined ? 'without temperature' : `at temperature ${spec.temperature}`}; tbo pid ${tbo[i].pid}, upstream pid ${upTbo[i].pid}`));
-    log(`replaying ${plans.length} sessions × ${scenario.TURNS_PER_SESSION} turns through TBO (${specs.length} runs) and directly, all at the same time (think time ×${scenario.TIME_SCALE})`);
 
-    const done = new Map<string, number>([...specs.map((spec) => [spec.label, 0] as const), [DIRECT, 0]]);
+    // The previous window fills the warm TBO's cache, then every run plays the measured window at once.
+    const warmTarget = tboTarget(warmSpec.label, tboWarm.url, CLIENT_KEY, warmSpec.temperature);
+    const previousPlans = buildWorkload(scenario.COLD_WARM.previousWindowSeed, scenario.UNIQUE_SESSIONS);
+    log(`TBO run "${warmSpec.label}": tbo pid ${tboWarm.pid}, upstream pid ${upWarm.pid}; playing the previous window (${previousPlans.length} sessions, seed ${scenario.COLD_WARM.previousWindowSeed}) back to back into its cache`);
+    const previousBegan = performance.now();
+    const previousTurns = await replay(backToBack(previousPlans), warmTarget, Date.now());
+    const previousSeconds = (performance.now() - previousBegan) / 1000;
+    const [warmBefore, upWarmBefore] = await Promise.all([readTboCounters(tboWarm.adminUrl), upWarm.stats()]);
+    log(`previous window played in ${previousSeconds.toFixed(1)} s: ${upWarmBefore.counters.calls} upstream calls`);
+    log(`replaying ${plans.length} sessions × ${scenario.TURNS_PER_SESSION} turns through TBO (${specs.length} runs, and the warm one) and directly, all at the same time (think time ×${scenario.TIME_SCALE})`);
+
+    const done = new Map<string, number>([...specs.map((spec) => [spec.label, 0] as const), [warmSpec.label, 0], [DIRECT, 0]]);
     const tick = (run: string) => () => done.set(run, (done.get(run) ?? 0) + 1);
     const ticker = setInterval(() => log(`turns done (of ${turnsPerRun} each): ${[...done].map(([run, n]) => `${run} ${n}`).join(', ')}`), 10_000);
     const startWall = Date.now() + 250;
     const cpuBefore = machineCpu();
     let directTurns: TurnRecord[];
+    let warmTurns: TurnRecord[];
     let tboTurns: TurnRecord[][];
     try {
-      [directTurns, ...tboTurns] = await Promise.all([
+      [directTurns, warmTurns, ...tboTurns] = await Promise.all([
         replay(plans, directTarget(upDirect.url, ANTHROPIC_KEY), startWall, tick(DIRECT)),
+        replay(plans, warmTarget, startWall, tick(warmSpec.label)),
         ...specs.map((spec, i) => replay(plans, tboTarget(spec.label, tbo[i].url, CLIENT_KEY, spec.temperature), startWall, tick(spec.label))),
       ]);
     } finally {
@@ -113,10 +136,12 @@ async function main(): Promise<number> {
     const load = machineLoad(cpuBefore, machineCpu());
     log(`replay finished in ${replaySeconds.toFixed(1)} s`);
 
-    const [directStats, tboCounters, tboStats] = await Promise.all([
+    const [directStats, tboCounters, tboStats, warmAfter, upWarmAfter] = await Promise.all([
       upDirect.stats(),
       Promise.all(tbo.map((t) => readTboCounters(t.adminUrl))),
       Promise.all(upTbo.map((u) => u.stats())),
+      readTboCounters(tboWarm.adminUrl),
+      upWarm.stats(),
     ]);
     await stopAll();
 
@@ -129,9 +154,25 @@ async function main(): Promise<number> {
       paired: pairedMissOverhead(tboTurns[i], directTurns),
     }));
     const outcome: Outcome = { tboRuns, direct, directUpstream: upstreamCounts(directStats.counters) };
-    const checks = tboRuns.flatMap((r, i) => crossCheck(r, direct, tboTurns[i]));
+
+    // The warm run over the measured window only: its counters after it minus before it.
+    const warmSummary = summarize(warmSpec.label, plans, warmTurns);
+    const warmUpstream = { calls: upWarmAfter.counters.calls - upWarmBefore.counters.calls, overloaded: upWarmAfter.counters.overloaded - upWarmBefore.counters.overloaded, drawnP50Ms: NaN, drawnP95Ms: NaN, maxInFlight: NaN };
+    const warm: TboRunOutcome = { spec: warmSpec, summary: warmSummary, counters: counterDelta(warmAfter, warmBefore), upstream: warmUpstream, paired: pairedMissOverhead(warmTurns, directTurns) };
+    const cold = tboRuns.find((r) => r.spec.label === coldSpec.label) as TboRunOutcome;
+    const coldWarm = coldWarmOutcome(
+      { sessions: plans.length, turns: turnsPerRun, seconds: replaySeconds },
+      { seed: scenario.COLD_WARM.previousWindowSeed, sessions: previousPlans.length, turns: previousTurns.length, answered: previousTurns.filter((t) => t.ok).length, seconds: previousSeconds, upstreamCalls: upWarmBefore.counters.calls },
+      tboComparisonRow(cold),
+      tboComparisonRow(warm),
+    );
+
+    const checks = [
+      ...tboRuns.flatMap((r, i) => crossCheck(r, direct, tboTurns[i])),
+      ...accountingChecks({ run: warmSpec.label, counters: warm.counters, summary: warmSummary, upstreamCalls: warmUpstream.calls }, warmTurns),
+    ];
     const problems = checks.filter((c) => c.level === 'must' && !c.ok).map((c) => `[${c.run}] ${c.name}: ${c.detail}`);
-    for (const r of [...tboRuns.map((x) => x.summary), direct]) {
+    for (const r of [...tboRuns.map((x) => x.summary), warmSummary, direct]) {
       if (r.unanswered > 0) warnings.push(`${r.run}: ${r.unanswered} of ${r.turns} questions never got an answer; latency and bandwidth cover answered turns only`);
     }
 
@@ -141,10 +182,11 @@ async function main(): Promise<number> {
       replaySeconds,
       machine: { ...facts, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), busyPctDuringReplay: load.busyPct, stealPctDuringReplay: load.stealPct },
       plans,
-      turns: Object.fromEntries([...specs.map((spec, i) => [spec.label, tboTurns[i]] as const), [DIRECT, directTurns]]),
+      turns: Object.fromEntries([...specs.map((spec, i) => [spec.label, tboTurns[i]] as const), [warmSpec.label, warmTurns], [DIRECT, directTurns]]),
       outcome,
       comparison: comparisonRows(outcome),
-      upstreamCounters: Object.fromEntries([...specs.map((spec, i) => [spec.label, tboStats[i].counters] as const), [DIRECT, directStats.counters]]),
+      coldWarm,
+      upstreamCounters: Object.fromEntries([...specs.map((spec, i) => [spec.label, tboStats[i].counters] as const), [warmSpec.label, upWarmAfter.counters], [DIRECT, directStats.counters]]),
       checks,
       problems,
       warnings,

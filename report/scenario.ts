@@ -72,6 +72,21 @@ export const TBO_RUNS: readonly TboRunSpec[] = [
   { label: 'bypass, temperature 0', policy: 'bypass', temperature: 0 },
 ];
 
+/**
+ * What losing the cache costs: the measured window through a TBO that just started (empty cache:
+ * the TBO run labelled `coldRun`, part of TBO_RUNS) against the same window through a second TBO
+ * with the same settings whose cache the previous window of the same workload filled. The previous
+ * window is another draw of the workload (`previousWindowSeed`: the same shared scripts and bursts,
+ * other start and think times, other rewordings; unique questions of its own), played back to back
+ * without think time just before the measured window starts: only what it leaves in the cache
+ * matters, and the cache TTL (balanced: 1800 s) outlasts both windows.
+ */
+export const COLD_WARM = {
+  coldRun: 'bypass, temperature 0',
+  warmRun: 'warm: bypass, temperature 0',
+  previousWindowSeed: SEED + 1,
+} as const;
+
 /** The TBO run the per-session table details: the deployment's default with the workload as the SDKs send it. */
 export const MAIN_RUN = 'bypass';
 

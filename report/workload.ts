@@ -44,8 +44,13 @@ export interface SessionPlan {
 
 const SHARED = ['onboarding', 'incident', 'review'] as const;
 
-export function buildWorkload(): SessionPlan[] {
-  const random = prng(SEED);
+/**
+ * The sessions of one window of the workload. The default is the measured window; another `seed`
+ * gives another window of the same workload (the same shared scripts and bursts, other start and
+ * think times, other rewordings), and `uniqueOffset` other unique questions.
+ */
+export function buildWorkload(seed: number = SEED, uniqueOffset = 0): SessionPlan[] {
+  const random = prng(seed);
   const thinks = () => Array.from({ length: TURNS_PER_SESSION - 1 }, () => Math.round(between(random, THINK_SECONDS.min, THINK_SECONDS.max) * TIME_SCALE * 1000));
   const startAnywhere = () => Math.round(between(random, 0, START_WINDOW_SECONDS) * 1000);
   const retryPauseMs = Math.round(RETRY_PAUSE_SECONDS * TIME_SCALE * 1000);
@@ -75,7 +80,7 @@ export function buildWorkload(): SessionPlan[] {
     }
   }
   for (let i = 0; i < UNIQUE_SESSIONS; i++) {
-    const questions = uniqueScript(i).slice(0, TURNS_PER_SESSION);
+    const questions = uniqueScript(uniqueOffset + i).slice(0, TURNS_PER_SESSION);
     plans.push({ id: `unique-${i + 1}`, kind: 'unique', script: 'own', startMs: startAnywhere(), questions, thinkMs: thinks(), retryPauseMs });
   }
   return plans;

@@ -13,13 +13,17 @@
 //   cache against its source's length, not its content: the bundle's name carries its content
 //   hash, so a cache is never paired with another build's file.
 // - dist/healthcheck.js (the image's HEALTHCHECK) is bundled the same way, without a cache.
+// - Every src/optional/<name>.ts (a part a deployment may leave off: tracing …) is bundled as its own
+//   file, dist/optional-<name>.js, which the service requires at run time only when that part is on
+//   (src/optional.ts, `loadOptional`): off, its code is neither read nor compiled. The main bundle
+//   must not contain it (checked below).
 //
 // dist/ is replaced file by file (each written beside its target, then renamed over it), the loader
 // after the file it loads, and files of an earlier build are removed last: a process started
 // meanwhile never finds a half-written or missing file.
 import { spawn } from 'node:child_process';
 import console from 'node:console';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import process from 'node:process';
@@ -60,18 +64,35 @@ const common = {
   metafile: true,
   write: false,
   logLevel: 'warning',
+  // src/optional.ts: in a bundle, optional parts are required from dist/optional-<name>.js.
+  define: { TBO_BUNDLED: 'true' },
 };
 
-const [server, healthcheck] = await Promise.all([
+/** src/optional/<name>.ts → dist/optional-<name>.js (see src/optional.ts). */
+const optionalDir = join(root, 'src', 'optional');
+const optionalEntries = Object.fromEntries(
+  (existsSync(optionalDir) ? readdirSync(optionalDir) : [])
+    .filter((f) => /^[a-z][a-z0-9-]*\.ts$/.test(f))
+    .map((f) => [`optional-${f.slice(0, -3)}`, `src/optional/${f}`]),
+);
+
+const hasOptional = Object.keys(optionalEntries).length > 0;
+const [server, healthcheck, optional] = await Promise.all([
   build({ ...common, entryPoints: { server: 'src/main.ts' }, entryNames: '[name]-[hash]' }),
   build({ ...common, entryPoints: { healthcheck: 'src/healthcheck.ts' } }),
+  hasOptional ? build({ ...common, entryPoints: optionalEntries }) : undefined,
 ]);
+const metafiles = [server.metafile, healthcheck.metafile, ...(optional ? [optional.metafile] : [])];
+
+// An optional part bundled into the main file would be loaded (and paid for) by every deployment.
+const inMain = Object.keys(server.metafile.inputs).filter((input) => input.startsWith('src/optional/'));
+if (inMain.length) throw new Error(`the main bundle contains optional modules (import them only through loadOptional in src/optional.ts): ${inMain.join(', ')}`);
 
 // The bundle is what the image builds: only files of this folder and its own node_modules (not a
 // package that happens to be installed further up, e.g. in the repository's root), and at run time
 // nothing but node's built-ins and the optional externals above (the image has no node_modules).
 const builtins = new Set(builtinModules);
-for (const metafile of [server.metafile, healthcheck.metafile]) {
+for (const metafile of metafiles) {
   const outside = Object.keys(metafile.inputs).filter((input) => input.startsWith('..'));
   if (outside.length) throw new Error(`bundled from outside service/ (not in its package-lock.json): ${outside.join(', ')}`);
   for (const [file, output] of Object.entries(metafile.outputs)) {
@@ -151,8 +172,9 @@ const put = (path, contents) => {
   written.add(path);
 };
 mkdirSync(out, { recursive: true });
-for (const f of [...server.outputFiles, ...healthcheck.outputFiles]) put(f.path, f.contents);
-put(join(out, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(server.metafile, healthcheck.metafile));
+// Optional parts first: the main bundle that requires them is written after them.
+for (const f of [...(optional?.outputFiles ?? []), ...server.outputFiles, ...healthcheck.outputFiles]) put(f.path, f.contents);
+put(join(out, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(...metafiles));
 put(join(out, 'main.js'), loader);
 
 /**
@@ -201,4 +223,5 @@ for (const entry of readdirSync(out)) {
   if (!written.has(path) && !entry.endsWith('.partial')) rmSync(path, { recursive: true, force: true });
 }
 const kib = (path) => `${(statSync(path).size / 1024).toFixed(0)} KiB`;
-console.log(`dist/${serverName} ${kib(serverFile)}, its code cache ${kib(`${serverFile}.cache`)}, dist/healthcheck.js ${kib(join(out, 'healthcheck.js'))}`);
+const optionalSizes = Object.keys(optionalEntries).map((name) => `, dist/${name}.js ${kib(join(out, `${name}.js`))}`).join('');
+console.log(`dist/${serverName} ${kib(serverFile)}, its code cache ${kib(`${serverFile}.cache`)}, dist/healthcheck.js ${kib(join(out, 'healthcheck.js'))}${optionalSizes}`);

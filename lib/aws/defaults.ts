@@ -24,6 +24,25 @@ export const AWS_DEFAULTS = {
     engineVersion: '7.1',
     snapshotRetentionDays: 7,
     port: 6379,
+    /** Days an RDB file exported to the construct's bucket is kept. */
+    snapshotExportExpirationDays: 30,
+  },
+  /**
+   * The ADOT collector sidecar (`tracing.collectorSidecar`). The image is the AWS Distro for
+   * OpenTelemetry collector release v0.49.0 (aws-observability/aws-otel-collector, 2026-07-15;
+   * multi-architecture). Its Dockerfile (cmd/awscollector/Dockerfile) copies the repository's
+   * `config/` to `/etc/`, runs as user `aoc` (uid and gid 4317) and ships `/healthcheck`, which asks
+   * the `health_check` extension on 127.0.0.1:13133. `config/ecs/ecs-xray.yaml` receives OTLP (gRPC
+   * 4317, HTTP 4318) and exports traces with the `awsxray` exporter; the ECS guide's ADOT sidecar
+   * uses the same image and health check command:
+   * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/trace-data-containerdefinitions.html
+   */
+  collectorSidecar: {
+    image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0',
+    configPath: '/etc/ecs/ecs-xray.yaml',
+    user: '4317:4317',
+    healthCheckCommand: '/healthcheck',
+    memoryLimitMiB: 128,
   },
   /** Seconds between the end of the service's drain and the container's stop timeout (SIGKILL). */
   stopMarginSeconds: 5,

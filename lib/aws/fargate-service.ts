@@ -8,13 +8,14 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEPLOYED_JWT_CLAIMS, PropValidator, redisKeyPrefixFor, SERVICE_PORT, type RedisEndpoint, type ServiceConfig } from '../core';
 import { allowAdminPortFrom, scraperProblem } from './admin-port';
 import { alarmTopic, createAlarms, createOverheadAlarm } from './alarms';
 import { cpuArchitectureOf, fargateSpotProblem } from './architecture';
+import { createSnapshotExportBucket, grantSnapshotExport, replicateSecrets } from './backup';
 import { bedrockModelGrants, createBedrockEndpoint, grantBedrockInvoke, warnUnroutedGrants, type TboBedrockModelGrant } from './bedrock';
 import { createDashboard } from './dashboard';
 import { restrictServiceEgress } from './egress';
@@ -29,6 +30,7 @@ import { resolveProps } from './resolve-props';
 import { configureScaling, targetResponseTimeP95 } from './scaling';
 import { createSecrets } from './secrets';
 import { bundledServiceImage, CONTAINER_NAME, createTask } from './task';
+import { addCollectorSidecar, grantXRayWrite } from './telemetry';
 
 /**
  * The TBO gateway on ECS Fargate (x86_64, or Graviton with `cpuArchitecture`) behind an
@@ -39,8 +41,11 @@ import { bundledServiceImage, CONTAINER_NAME, createTask } from './task';
  * load balancer is internal. Deploys keep the running task count and let responses in flight
  * finish (up to `maxStreamDuration`); every physical name derives from `serviceName`, so several
  * instances live side by side. With `modelAccess` the task role invokes Claude on Bedrock with
- * its own credentials (no API key), granted exactly the models the routing uses. Every child is a
- * public field, so any detail can be reached without forking.
+ * its own credentials (no API key), granted exactly the models the routing uses. The Redis it
+ * creates keeps daily snapshots, takes a final one when deleted or replaced, can be seeded from a
+ * snapshot and export snapshots to S3; `secretReplicaRegions` copies its secrets to other Regions.
+ * `tracing` sends OpenTelemetry traces to a collector, or to X-Ray through an ADOT sidecar. Every
+ * child is a public field, so any detail can be reached without forking.
  */
 export class TboFargateService extends Construct {
   /** The service configuration, every default filled in, with the service name, the JWT issuer and audience and the Redis key prefix as deployed. */
@@ -73,6 +78,8 @@ export class TboFargateService extends Construct {
   readonly redis?: elasticache.CfnReplicationGroup;
   /** The Redis security group, when the construct created it. */
   readonly redisSecurityGroup?: ec2.SecurityGroup;
+  /** The bucket of Redis snapshot exports (created, or `redis.snapshotExport.existingBucket`), with `redis.snapshotExport`. */
+  readonly redisBackupBucket?: s3.IBucket;
   /** The Redis AUTH token secret (generated, or the one given with `existingRedis`). */
   readonly redisAuthSecret?: secretsmanager.ISecret;
   /** Where the service connects to Redis; undefined with `redis: false`. */
@@ -87,6 +94,12 @@ export class TboFargateService extends Construct {
   readonly adminKeysSecret?: secretsmanager.ISecret;
   /** The HMAC key of cache entries in Redis (`TBO_CACHE_SIGNING_KEY`): generated, or given; none with `redis: false`. */
   readonly cacheSigningKeySecret?: secretsmanager.ISecret;
+  /** The Sentry DSN secret (`SENTRY_DSN`), when given with `existingSentryDsnSecret`. */
+  readonly sentryDsnSecret?: secretsmanager.ISecret;
+  /** The ADOT collector sidecar container, with `tracing.collectorSidecar`. */
+  readonly collectorContainer?: ecs.ContainerDefinition;
+  /** The task role's X-Ray policy (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`), with `tracing.collectorSidecar`. */
+  readonly xrayPolicy?: iam.Policy;
   /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`). */
   readonly redisKeyPrefix: string;
   /** The container log group (`/ecs/<serviceName>/<stack id>`, stream prefix `ecs`). */
@@ -132,6 +145,7 @@ export class TboFargateService extends Construct {
     this.apiKeysSecret = secrets.apiKeys;
     this.adminKeysSecret = secrets.adminKeys;
     this.cacheSigningKeySecret = secrets.cacheSigningKey;
+    this.sentryDsnSecret = secrets.sentryDsn;
 
     let redis: TboRedis | undefined;
     if (r.redisMode === 'create') redis = createRedis(this, this.vpc, taskSubnets, r.redis);
@@ -140,6 +154,13 @@ export class TboFargateService extends Construct {
     this.redisSecurityGroup = redis?.securityGroup;
     this.redisAuthSecret = redis?.authSecret;
     this.redisEndpoint = redis?.endpoint;
+    if (redis?.replicationGroup && r.redis.snapshotExport) {
+      const { existingBucket } = r.redis.snapshotExport;
+      this.redisBackupBucket = existingBucket ?? createSnapshotExportBucket(this, r.redis.snapshotExport);
+      grantSnapshotExport(this, this.redisBackupBucket);
+    }
+    // every secret created here (never one the user brings: it exists before this construct)
+    replicateSecrets(this.node.children.filter((c): c is secretsmanager.Secret => c instanceof secretsmanager.Secret), r.secretReplicaRegions);
 
     const task = createTask(this, r, {
       image: props.image ?? bundledServiceImage(r.cpuArchitecture),
@@ -153,6 +174,10 @@ export class TboFargateService extends Construct {
     this.taskDefinition = task.taskDefinition;
     this.container = task.container;
     this.logGroup = task.logGroup;
+    if (r.tracing?.sidecar) {
+      this.collectorContainer = addCollectorSidecar(this.taskDefinition, this.logGroup, r.tracing.sidecar);
+      this.xrayPolicy = grantXRayWrite(this, this.taskDefinition.taskRole);
+    }
 
     const lb = createLoadBalancer(this, this.vpc, r, props);
     this.loadBalancer = lb.loadBalancer;
@@ -169,7 +194,7 @@ export class TboFargateService extends Construct {
       description: 'TBO service tasks: the load balancer in; model APIs, AWS APIs and Redis out',
       allowAllOutbound: false,
     });
-    restrictServiceEgress(this.serviceSecurityGroup, r.config);
+    restrictServiceEgress(this, this.serviceSecurityGroup, r.config, r.tracing?.otlpEndpoint);
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -190,6 +215,7 @@ export class TboFargateService extends Construct {
     // the load balancer targets the public port only (its security group reaches no other)
     this.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort: SERVICE_PORT }).attachToApplicationTargetGroup(this.targetGroup);
     redis?.allowFrom(this.service);
+    if (this.xrayPolicy) this.service.node.addDependency(this.xrayPolicy); // tasks start with the grant in place
     // The construct runs on the FARGATE launch type; a strategy set later on `service` is checked at synth.
     this.node.addValidation({ validate: () => [fargateSpotProblem(this.service, r.cpuArchitecture)].filter((p) => p !== undefined).map((p) => `TboFargateService: ${p}`) });
     if (r.bedrock) {
@@ -210,7 +236,17 @@ export class TboFargateService extends Construct {
     this.alarms = createAlarms(this, this.serviceMetrics, this.alarmTopic);
     this.overheadAlarm = createOverheadAlarm(this, this.serviceMetrics, r.overheadAlarmThresholdSeconds, this.alarmTopic);
     this.dashboard = createDashboard(this, { metrics: this.serviceMetrics, service: this.service, targetGroup: this.targetGroup, alarms: [...this.alarms, this.overheadAlarm] });
-    createOutputs(this, { url: this.url, toFill: secrets.toFill, cluster: this.cluster, service: this.service, jwtSecret: this.jwtSecret, jwtClaims, dashboard: this.dashboard });
+    createOutputs(this, {
+      url: this.url,
+      toFill: secrets.toFill,
+      cluster: this.cluster,
+      service: this.service,
+      jwtSecret: this.jwtSecret,
+      jwtClaims,
+      dashboard: this.dashboard,
+      redis: this.redis,
+      redisBackupBucket: this.redisBackupBucket,
+    });
   }
 
   /**

@@ -7,7 +7,35 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { BedrockCrossRegion, RedisEndpoint, TboServiceConfig } from '../core';
+import type { BedrockCrossRegion, RedisEndpoint, TboServiceConfig, TboTracingOptions } from '../core';
+
+/**
+ * Where a new replication group's data comes from: an ElastiCache snapshot, or RDB files in S3.
+ * Give exactly one of the two.
+ */
+export interface TboRedisSnapshotSource {
+  /** Name of an ElastiCache snapshot in this account and Region (automatic, manual, or the final snapshot of a deleted group). @default - none */
+  readonly snapshotName?: string;
+  /**
+   * S3 ARNs of RDB files (`arn:aws:s3:::bucket/key.rdb`), e.g. an export in `snapshotExport`'s
+   * bucket; ElastiCache reads them with the grants described in the README. Not with
+   * `clusterMode` (seeding shards from RDB files needs their slot ranges).
+   * @default - none
+   */
+  readonly snapshotArns?: readonly string[];
+}
+
+/** Exports of ElastiCache snapshots to S3 (`aws elasticache copy-snapshot --target-bucket`), e.g. to restore in another Region or account. */
+export interface TboRedisSnapshotExportOptions {
+  /** Days an exported RDB file is kept in the bucket the construct creates (lifecycle expiration, 1 to 3650). @default 30 */
+  readonly expirationDays?: number;
+  /**
+   * A bucket you own, in the stack's Region, instead of a new one. Defined in this app, it gets the
+   * ElastiCache grant in its policy; imported, you add that grant yourself (a synth warning says so).
+   * @default - a new bucket: SSE-S3, TLS only, no public access, ACLs disabled, retained on delete
+   */
+  readonly existingBucket?: s3.IBucket;
+}
 
 /** The ElastiCache Redis replication group the construct creates (when neither `redis: false` nor `existingRedis`). */
 export interface TboRedisOptions {
@@ -23,6 +51,24 @@ export interface TboRedisOptions {
   readonly engineVersion?: string;
   /** Days of automatic daily snapshots kept (0 to 35; 0 turns snapshots off). @default 7 */
   readonly snapshotRetentionDays?: number;
+  /**
+   * What happens to the replication group when it leaves the stack, or is replaced:
+   * `RemovalPolicy.SNAPSHOT` takes a final snapshot first (it stays, and is billed, until you
+   * delete it), `DESTROY` deletes the data, `RETAIN` / `RETAIN_ON_UPDATE_OR_DELETE` keep the group running.
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Seeds the replication group from a snapshot or RDB files. It takes effect only when the group
+   * is created: setting or changing it on a deployed stack REPLACES the group (a new one with a new
+   * endpoint is created from the snapshot, the tasks roll onto it, and the old group is deleted,
+   * after a final snapshot under `removalPolicy` SNAPSHOT). Keep it unchanged afterwards, or the
+   * next change replaces the group again.
+   * @default - an empty group
+   */
+  readonly restoreFromSnapshot?: TboRedisSnapshotSource;
+  /** Exports of snapshots to S3 in a bucket the construct creates (`true` or options), or one you bring. @default - none */
+  readonly snapshotExport?: boolean | TboRedisSnapshotExportOptions;
 }
 
 /** A Redis the construct does not create: the service connects to it and, when given, gets its AUTH token and a security group rule. */
@@ -72,6 +118,34 @@ export interface TboBedrockModelAccess {
    * @default false
    */
   readonly vpcEndpoint?: boolean;
+}
+
+/**
+ * The AWS Distro for OpenTelemetry (ADOT) collector as a sidecar in each task: it receives the
+ * gateway's OTLP/HTTP on localhost:4318 and exports the traces to AWS X-Ray. Not essential: when
+ * it stops, the gateway keeps serving (ECS restarts it).
+ */
+export interface TboCollectorSidecarOptions {
+  /**
+   * The collector image. Another image must receive OTLP/HTTP on 4318 and take the same
+   * `--config` argument, and be built for `cpuArchitecture`.
+   * @default - `public.ecr.aws/aws-observability/aws-otel-collector` at the version in `AWS_DEFAULTS.collectorSidecar.image` (multi-architecture)
+   */
+  readonly image?: ecs.ContainerImage;
+  /** Collector configuration file in the image (`--config=`). @default '/etc/ecs/ecs-xray.yaml' (OTLP in, X-Ray out, health check extension) */
+  readonly configPath?: string;
+  /** Hard memory limit of the collector container in MiB, taken from the task's memory (the gateway sizes its buffers on the rest). @default 128 */
+  readonly memoryLimitMiB?: number;
+}
+
+/** Traces of the gateway: the shared settings, and where on AWS they go. */
+export interface TboAwsTracingOptions extends TboTracingOptions {
+  /**
+   * An ADOT collector sidecar exporting to AWS X-Ray (`true`, or options); the task role gets
+   * `xray:PutTraceSegments` and `xray:PutTelemetryRecords`. Not with `otlpEndpoint`.
+   * @default false
+   */
+  readonly collectorSidecar?: boolean | TboCollectorSidecarOptions;
 }
 
 /** Model access the task role gets from the cloud platform itself (no API key). */
@@ -147,6 +221,15 @@ export interface TboFargateServiceProps {
   readonly existingAdminKeysSecret?: secretsmanager.ISecret;
   /** Secret holding the HMAC key (32+ characters) that authenticates cache entries in Redis, injected as `TBO_CACHE_SIGNING_KEY`. @default - a new generated 64-character secret (none with `redis: false`) */
   readonly existingCacheSigningKeySecret?: secretsmanager.ISecret;
+  /** Secret holding a Sentry DSN (its whole value), injected as `SENTRY_DSN`: internal errors and crashes are reported there, scrubbed. @default - none: no error reporting */
+  readonly existingSentryDsnSecret?: secretsmanager.ISecret;
+  /**
+   * Regions every secret the construct creates is replicated to (Secrets Manager `ReplicaRegions`,
+   * each encrypted with that Region's `aws/secretsmanager` key), so a stack rebuilt in one of them
+   * finds the same values. Secrets you bring are yours to replicate.
+   * @default - none
+   */
+  readonly secretReplicaRegions?: readonly string[];
 
   /** The Redis the construct creates, or `false` for the in-memory cache only. @default - a primary and one replica across AZs, encrypted, with AUTH */
   readonly redis?: TboRedisOptions | false;
@@ -154,6 +237,13 @@ export interface TboFargateServiceProps {
   readonly existingRedis?: TboExistingRedis;
   /** Prefix of every Redis key of this deployment (`TBO_REDIS_KEY_PREFIX`, 1 to 64 of A-Z a-z 0-9 . _ -), so deployments sharing a Redis never read each other's keys. @default - `tbo-` and 12 hex digits derived from the construct's path: unique per instance, stable across synths (set it to keep the keyspace when the construct moves) */
   readonly redisKeyPrefix?: string;
+
+  /**
+   * OpenTelemetry traces: an existing collector (`otlpEndpoint`) or an ADOT sidecar exporting to
+   * X-Ray (`collectorSidecar`), and the share sampled; rendered as the standard `OTEL_*` variables.
+   * @default - no tracing
+   */
+  readonly tracing?: TboAwsTracingOptions;
 
   /** What may reach the admin port (9464: `/metrics` and `/health/details`, unauthenticated), e.g. a Prometheus task's or ADOT collector's security group; never the load balancer, never anywhere. @default - nothing: the metrics leave as CloudWatch EMF */
   readonly metricsScrapers?: readonly ec2.IConnectable[];

@@ -32,7 +32,8 @@ function clusterParameterGroup(engineVersion: string): string {
 /**
  * An ElastiCache Redis replication group for the shared cache: a primary and replicas in other AZs
  * with automatic failover, encrypted at rest and in transit, AUTH token generated in Secrets
- * Manager, daily snapshots, and a security group that admits only what `allowFrom` names.
+ * Manager, daily snapshots and a final one when it is deleted or replaced (`removalPolicy`),
+ * optionally seeded from a snapshot, and a security group that admits only what `allowFrom` names.
  */
 export function createRedis(scope: Construct, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, options: ResolvedRedisOptions): TboRedis {
   const port = AWS_DEFAULTS.redis.port;
@@ -80,7 +81,12 @@ export function createRedis(scope: Construct, vpc: ec2.IVpc, subnets: ec2.Subnet
     authToken: authSecret.secretValue.unsafeUnwrap(),
     snapshotRetentionLimit: options.snapshotRetentionDays,
     autoMinorVersionUpgrade: true,
+    // Only read when the group is created: a change replaces the group (see restoreFromSnapshot).
+    snapshotName: options.restoreFromSnapshot?.snapshotName,
+    snapshotArns: options.restoreFromSnapshot?.snapshotArns ? [...options.restoreFromSnapshot.snapshotArns] : undefined,
   });
+  // SNAPSHOT: CloudFormation takes a final snapshot before it deletes or replaces the group.
+  replicationGroup.applyRemovalPolicy(options.removalPolicy);
   acknowledge(
     replicationGroup,
     'AwsSolutions-AEC5',

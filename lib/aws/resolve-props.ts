@@ -18,9 +18,11 @@ import { resolveCpuArchitecture, type TboCpuArchitectureName } from './architect
 import { AWS_DEFAULTS, AWS_LIMITS, FARGATE_MEMORY_BY_CPU } from './defaults';
 import { resolveModelAccess, type ResolvedBedrockAccess } from './model-access';
 import type { TboFargateServiceProps, TboRedisOptions } from './props';
+import { resolveRedisBackup, resolveSecretReplicaRegions, type ResolvedRedisBackup } from './resolve-backup';
+import { resolveTracing, type ResolvedTracing } from './resolve-telemetry';
 
-/** The Redis the construct creates, with every default filled in. */
-export interface ResolvedRedisOptions {
+/** The Redis the construct creates, with every default filled in (backup and restore included). */
+export interface ResolvedRedisOptions extends ResolvedRedisBackup {
   readonly nodeType: string;
   readonly replicasPerShard: number;
   readonly clusterMode: boolean;
@@ -70,6 +72,12 @@ export interface ResolvedProps {
   readonly idleTimeoutSeconds: number;
   /** The config the container runs with: the user's, plus what the load balancer requires. */
   readonly serviceConfig: TboServiceConfig;
+  /** Regions every secret the construct creates is replicated to (none by default). */
+  readonly secretReplicaRegions: readonly string[];
+  /** Where the gateway's traces go; undefined when tracing is off. */
+  readonly tracing?: ResolvedTracing;
+  /** Memory of the gateway container in MiB: the task's, less the collector sidecar's. */
+  readonly gatewayMemoryMiB: number;
 }
 
 const CONSTRUCT = 'TboFargateService';
@@ -101,7 +109,7 @@ export function defaultServiceName(scope: IConstruct): string {
 }
 
 /**
- * Validates the props and fills in the defaults. Throws one {@link TboConfigValidationError} listing
+ * Validates the props and fills in the defaults. Throws one `TboConfigValidationError` listing
  * every problem, each naming the prop, the value received and what is accepted. `scope` is the
  * construct, whose path names the deployment unless `serviceName` does.
  */
@@ -203,6 +211,7 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
     ['existingApiKeysSecret', props.existingApiKeysSecret],
     ['existingAdminKeysSecret', props.existingAdminKeysSecret],
     ['existingCacheSigningKeySecret', props.existingCacheSigningKeySecret],
+    ['existingSentryDsnSecret', props.existingSentryDsnSecret],
     ['existingRedis.authSecret', props.existingRedis?.authSecret],
   ];
   for (const [prop, secret] of secretProps) {
@@ -264,6 +273,8 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
   const keepAliveTimeout = props.config?.keepAliveTimeout ?? idleTimeoutSeconds + d.keepAliveMarginSeconds;
   v.check(keepAliveTimeout > idleTimeoutSeconds, 'config.keepAliveTimeout', keepAliveTimeout, `must be above the load balancer idle timeout (${idleTimeoutSeconds} s)`);
   const serviceConfig: TboServiceConfig = { ...userConfig, serviceName, keepAliveTimeout, drainTimeout: config.drainTimeout };
+  const secretReplicaRegions = resolveSecretReplicaRegions(props.secretReplicaRegions, Stack.of(scope).region, v);
+  const tracing = resolveTracing(props.tracing, memoryLimitMiB, v);
 
   v.throwIfInvalid(CONSTRUCT);
   return {
@@ -294,8 +305,12 @@ export function resolveProps(props: TboFargateServiceProps, scope: IConstruct): 
     drainTimeoutSeconds,
     stopTimeoutSeconds,
     idleTimeoutSeconds,
+    secretReplicaRegions,
+    tracing: tracing.tracing,
+    gatewayMemoryMiB: memoryLimitMiB - (tracing.tracing?.sidecar?.memoryLimitMiB ?? 0),
   };
 }
+
 
 /** Every `bedrock:` route must resolve to a granted model: the task role could not invoke it otherwise. */
 function checkBedrockRoutes(config: ServiceConfig, bedrock: ResolvedBedrockAccess | undefined, stackRegion: string, v: PropValidator): void {
@@ -327,6 +342,7 @@ function resolveRedis(options: TboRedisOptions | undefined, v: PropValidator): R
     v.check(clusterMode, 'redis.shards', options.shards, 'more than one shard needs redis.clusterMode: true');
   }
   return {
+    ...resolveRedisBackup(options, clusterMode, v),
     nodeType: options?.nodeType ?? d.nodeType,
     replicasPerShard: options?.replicasPerShard ?? d.replicasPerShard,
     clusterMode,

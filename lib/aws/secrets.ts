@@ -26,6 +26,8 @@ export interface TboSecrets {
   readonly adminKeys?: secretsmanager.ISecret;
   /** The HMAC key of cache entries in Redis; none without Redis. */
   readonly cacheSigningKey?: secretsmanager.ISecret;
+  /** The Sentry DSN, when the user gives one. */
+  readonly sentryDsn?: secretsmanager.ISecret;
   /** The provider key secrets this construct created, which the user fills. */
   readonly toFill: readonly SecretToFill[];
 }
@@ -86,5 +88,14 @@ export function createSecrets(scope: Construct, props: TboFargateServiceProps, r
         'deleted), and tasks read it only at start; it is rotated as a planned change (put-secret-value, then a new ECS deployment).',
     );
   }
-  return { anthropicApiKey, openAiApiKey, jwtSecret, apiKeys: props.existingApiKeysSecret, adminKeys: props.existingAdminKeysSecret, cacheSigningKey, toFill };
+  return {
+    anthropicApiKey,
+    openAiApiKey,
+    jwtSecret,
+    apiKeys: props.existingApiKeysSecret,
+    adminKeys: props.existingAdminKeysSecret,
+    cacheSigningKey,
+    sentryDsn: props.existingSentryDsnSecret,
+    toFill,
+  };
 }

@@ -9,6 +9,7 @@ import { acknowledge } from './nag';
 import type { TboRedis } from './redis';
 import type { ResolvedProps } from './resolve-props';
 import type { TboSecrets } from './secrets';
+import { gatewayTracingEnvironment } from './telemetry';
 
 /** The container's name in the task definition (the load balancer targets it by this name). */
 export const CONTAINER_NAME = 'tbo';
@@ -31,8 +32,9 @@ export function livenessCommand(): string[] {
 
 /**
  * The container environment: the config rendered by the shared contract (admin port, JWT issuer
- * and audience included), this deployment's Redis key prefix, and what this target owns;
- * `bedrockRegionToken` is `TBO_BEDROCK_REGION` when it is a deploy-time value the config cannot hold.
+ * and audience included), this deployment's Redis key prefix, the `OTEL_*` trace settings, and
+ * what this target owns; `bedrockRegionToken` is `TBO_BEDROCK_REGION` when it is a deploy-time
+ * value the config cannot hold.
  */
 export function containerEnvironment(
   config: TboServiceConfig | undefined,
@@ -40,9 +42,11 @@ export function containerEnvironment(
   redisKeyPrefix: string,
   memoryLimitMiB?: number,
   bedrockRegionToken?: string,
+  tracingEnv: Record<string, string> = {},
 ): Record<string, string> {
   return {
     ...renderEnvironment(config, redis?.endpoint, { redisKeyPrefix, memoryBytes: memoryLimitMiB === undefined ? undefined : memoryLimitMiB * 1024 ** 2 }),
+    ...tracingEnv,
     // a Bedrock Region known only at deploy (the stack's, with crossRegion global or none)
     ...(bedrockRegionToken === undefined ? {} : { [SETTINGS.bedrockRegion.env]: bedrockRegionToken }),
     [SETTINGS.host.env]: '0.0.0.0',
@@ -60,6 +64,7 @@ export function containerSecrets(secrets: TboSecrets, redis: TboRedis | undefine
   if (secrets.apiKeys) out[SECRET_ENV.apiKeys] = ecs.Secret.fromSecretsManager(secrets.apiKeys);
   if (secrets.adminKeys) out[SECRET_ENV.adminKeys] = ecs.Secret.fromSecretsManager(secrets.adminKeys);
   if (secrets.cacheSigningKey) out[SECRET_ENV.cacheSigningKey] = ecs.Secret.fromSecretsManager(secrets.cacheSigningKey);
+  if (secrets.sentryDsn) out[SECRET_ENV.sentryDsn] = ecs.Secret.fromSecretsManager(secrets.sentryDsn);
   if (redis?.authSecret) out[SECRET_ENV.redisPassword] = ecs.Secret.fromSecretsManager(redis.authSecret);
   return out;
 }
@@ -119,7 +124,14 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
       { containerPort: SERVICE_PORT, name: 'http' },
       { containerPort: ADMIN_PORT, name: 'admin' },
     ],
-    environment: containerEnvironment(inputs.config, inputs.redis, inputs.redisKeyPrefix, r.memoryLimitMiB, r.bedrock && !r.bedrock.regionKnown ? r.bedrock.resolution.region : undefined),
+    environment: containerEnvironment(
+      inputs.config,
+      inputs.redis,
+      inputs.redisKeyPrefix,
+      r.gatewayMemoryMiB,
+      r.bedrock && !r.bedrock.regionKnown ? r.bedrock.resolution.region : undefined,
+      gatewayTracingEnvironment(r.serviceName, r.tracing),
+    ),
     secrets: containerSecrets(inputs.secrets, inputs.redis),
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: AWS_DEFAULTS.logStreamPrefix }),
     healthCheck: {
@@ -139,7 +151,7 @@ export function createTask(scope: Construct, r: ResolvedProps, inputs: TboTaskIn
     taskDefinition,
     'AwsSolutions-ECS2',
     'The plain environment variables are only the non-secret settings rendered by the shared contract (levels, sizes, timeouts, Redis ' +
-      'host and port, Redis key prefix); every credential (provider API keys, JWT key, client and admin keys, cache signing key, Redis AUTH ' +
+      'host and port, Redis key prefix, OpenTelemetry endpoint and sampling; the collector sidecar\'s Go memory limit); every credential (provider API keys, JWT key, client and admin keys, cache signing key, Redis AUTH ' +
       'token) is injected from Secrets Manager.',
   );
   const executionRole = taskDefinition.obtainExecutionRole();

@@ -9,3 +9,4 @@ export * from './bedrock-access';
 export * from './vertex-access';
 export * from './redis-backup';
 export * from './telemetry';
+export * from './runbook';

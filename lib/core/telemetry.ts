@@ -3,6 +3,7 @@
  * OpenTelemetry environment variables, so the targets differ only in where the collector is (a
  * sidecar on localhost, or an existing collector the user names).
  */
+import type { PropValidator } from './validate';
 
 /** The OTLP/HTTP port collectors listen on by convention (receiver `otlp`, protocol `http`). */
 export const OTLP_HTTP_PORT = 4318;
@@ -44,18 +45,16 @@ export function tracingEnvironment(serviceName: string, endpoint: string | undef
 }
 
 /**
- * Synth-time checks of {@link TboTracingOptions}: the endpoint is an http(s) URL, the ratio in 0–1.
- * @returns one message per problem, naming the prop (`propPath`) and the accepted values
+ * Synth-time checks of {@link TboTracingOptions} every target shares: the endpoint is an http(s)
+ * URL, the ratio in 0–1. Each problem is recorded on `v`, naming the prop under `propPath` and the
+ * accepted values; targets add their own checks (a collector sidecar, a required endpoint) to the same `v`.
  */
-export function tracingIssues(options: TboTracingOptions | undefined, propPath = 'tracing'): string[] {
-  const issues: string[] = [];
-  if (!options) return issues;
+export function validateTracing(v: PropValidator, options: TboTracingOptions | undefined, propPath = 'tracing'): void {
+  if (!options) return;
   const { otlpEndpoint, samplingRatio } = options;
-  if (otlpEndpoint !== undefined && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(otlpEndpoint) && !otlpEndpoint.startsWith('${')) {
-    issues.push(`${propPath}.otlpEndpoint must be an http:// or https:// URL (the collector's OTLP/HTTP base, e.g. http://otel-collector.observability:${OTLP_HTTP_PORT}); got '${otlpEndpoint}'`);
+  if (otlpEndpoint !== undefined && !otlpEndpoint.startsWith('${')) {
+    v.check(/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(otlpEndpoint), `${propPath}.otlpEndpoint`, otlpEndpoint,
+      `must be an http:// or https:// URL (the collector's OTLP/HTTP base, e.g. http://otel-collector.observability:${OTLP_HTTP_PORT})`);
   }
-  if (samplingRatio !== undefined && !(samplingRatio >= 0 && samplingRatio <= 1)) {
-    issues.push(`${propPath}.samplingRatio must be a number from 0 to 1; got ${samplingRatio}`);
-  }
-  return issues;
+  if (samplingRatio !== undefined) v.check(samplingRatio >= 0 && samplingRatio <= 1, `${propPath}.samplingRatio`, samplingRatio, 'must be a number from 0 to 1');
 }

@@ -2,7 +2,7 @@ import type { CloudRunV2ServiceTemplateContainers, CloudRunV2ServiceTemplateVolu
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
-import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
+import { SecretManagerSecret, type SecretManagerSecretReplication } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
 import { Token, type ITerraformDependable } from 'cdktf';
@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { ADMIN_PORT, PROBE_PATHS, PropValidator, scopeAlertRule, TBO_ALERT_RULES, type AlertScope, type ServiceConfig, type TboAlertRule } from '../core';
 import { SECRET_ACCESSOR_ROLE } from './secret';
+import { AUTOMATIC_SECRET_REPLICATION } from './secret-replication';
 
 /** Cloud Monitoring alert policies of the guide's alert rules (`alerts` of `TboCloudRunService`). */
 export interface TboAlertPolicyOptions {
@@ -181,6 +182,8 @@ export interface TboManagedPrometheusProps extends Required<TboManagedPrometheus
   readonly accessor: string;
   /** Terraform deletion protection of the config secret. @default true */
   readonly deletionProtection?: boolean;
+  /** Replication policy of the config secret. @default - automatic replication */
+  readonly replication?: SecretManagerSecretReplication;
 }
 
 /**
@@ -223,7 +226,7 @@ export class TboManagedPrometheus extends Construct {
     this.configSecret = new SecretManagerSecret(this, 'ConfigSecret', {
       project: props.project,
       secretId: `${props.serviceName}-gmp-config`,
-      replication: { auto: {} },
+      replication: props.replication ?? AUTOMATIC_SECRET_REPLICATION,
       deletionProtection: props.deletionProtection ?? true,
       labels: { app: 'tbo', content: 'gmp-runmonitoring-config' },
     });

@@ -5,8 +5,9 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Password } from '@cdktf/provider-random/lib/password';
 import { Annotations, TerraformOutput, TerraformStack, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { ADMIN_PORT, PROBE_PATHS, SETTINGS, redisKeyPrefixFor, renderEnvironment, type RedisEndpoint } from '../core';
+import { ADMIN_PORT, PROBE_PATHS, REDIS_BACKUP_ENV, SETTINGS, redisKeyPrefixFor, renderEnvironment, tracingEnvironment, type RedisEndpoint } from '../core';
 import { resolveAlertOptions, resolveManagedPrometheus, TboAlertPolicies, TboManagedPrometheus } from './alerts';
+import { TboMemorystoreExport } from './backup';
 import { tboContainer } from './container';
 import { TboCloudRunImage } from './image';
 import { defaultServiceName } from './naming';
@@ -15,6 +16,7 @@ import type { TboCloudRunServiceProps } from './props';
 import { cacheSigningKeyPassword } from './random';
 import { TboMemorystoreRedis } from './redis';
 import { TboSecret, type TboSecretSetting } from './secret';
+import { OTEL_COLLECTOR_CONTAINER_NAME, TboTraceCollector } from './telemetry';
 import { resolveCloudRunProps, type ResolvedCloudRunProps } from './validate';
 import { TboVertexAccess } from './vertex';
 
@@ -54,6 +56,8 @@ export interface TboServiceSecrets {
   readonly cacheSigningKey: TboSecret;
   /** `TBO_ADMIN_KEYS`, with `existingAdminKeysSecret`. */
   readonly adminKeys?: TboSecret;
+  /** `SENTRY_DSN`, with `existingSentryDsnSecret`. */
+  readonly sentryDsn?: TboSecret;
 }
 
 /**
@@ -133,9 +137,19 @@ export interface TboServiceSecrets {
  * Google access token; Cloud Run's service agent pulls from a repository of its own project without
  * any grant. With `image`, none of that is created.
  *
+ * Backups: Memorystore's RDB persistence is always on; `redis.export` adds a private Cloud Storage
+ * bucket for RDB exports, the instance identity's grants on it and the exact export / import
+ * commands as outputs (Memorystore for Redis instances have no managed backups). `secretReplication`
+ * sets where (and with which keys) every secret the construct creates is replicated. Outputs
+ * `<id>_service_name`, `<id>_region` and `<id>_redis_instance` name what the runbook's commands act on.
+ *
+ * Observability: `tracing` sends OpenTelemetry traces to a collector of yours or, through Google's
+ * collector as a sidecar, to Cloud Trace; `config.prometheusGateway` pushes the metrics to a
+ * Pushgateway; `existingSentryDsnSecret` reports internal errors to Sentry.
+ *
  * The project needs the run, secretmanager, redis, compute and iam APIs enabled (and monitoring
- * for the alert policies and the collector); the construct enables artifactregistry when it creates
- * the repository.
+ * for the alert policies and the collector, cloudtrace for the trace collector, storage for the
+ * export bucket); the construct enables artifactregistry when it creates the repository.
  *
  * @example
  * new TboCloudRunService(stack, 'tbo', {
@@ -182,6 +196,22 @@ export class TboCloudRunService extends Construct {
   readonly alerts?: TboAlertPolicies;
   /** The Managed Service for Prometheus collector's configuration and grants. @default - undefined unless `managedPrometheus` */
   readonly managedPrometheus?: TboManagedPrometheus;
+  /** The OpenTelemetry collector sidecar's configuration and grants. @default - undefined unless `tracing.collectorSidecar` */
+  readonly traceCollector?: TboTraceCollector;
+  /** The Cloud Storage bucket for RDB exports, the instance's grants on it, and the commands. @default - undefined unless `redis.export` */
+  readonly redisExport?: TboMemorystoreExport;
+  /** Terraform output `<id>_service_name`: the Cloud Run service name (`serviceName`). */
+  readonly serviceNameOutput: TerraformOutput;
+  /** Terraform output `<id>_region`: the region of the service and Redis. */
+  readonly regionOutput: TerraformOutput;
+  /** Terraform output `<id>_redis_instance`: the Memorystore instance name. @default - undefined unless the construct creates Memorystore */
+  readonly redisInstanceOutput?: TerraformOutput;
+  /** Terraform output `<id>_backup_bucket`: the bucket of the RDB exports. @default - undefined unless `redis.export` */
+  readonly backupBucketOutput?: TerraformOutput;
+  /** Terraform output `<id>_redis_export_command`. @default - undefined unless `redis.export` */
+  readonly redisExportCommandOutput?: TerraformOutput;
+  /** Terraform output `<id>_redis_import_command`. @default - undefined unless `redis.export` */
+  readonly redisImportCommandOutput?: TerraformOutput;
   /**
    * The bundled service image: the Artifact Registry repository (unless `existingRepository`), the
    * docker provider (unless `dockerProvider`), the build and the push.
@@ -234,6 +264,7 @@ export class TboCloudRunService extends Construct {
         accessor,
         value,
         deletionProtection: p.deletionProtection,
+        replication: p.secretReplication,
         placeholder: p.secretPlaceholders && existing === undefined && value === undefined,
       });
 
@@ -258,6 +289,7 @@ export class TboCloudRunService extends Construct {
         authSecretId: `${p.serviceName}-${SECRET_ID_SUFFIX.redisPassword}`,
         accessor,
         deletionProtection: p.deletionProtection,
+        replication: p.secretReplication,
       });
       this.redisEndpoint = this.redis.endpoint;
       redisPassword = this.redis.authSecret;
@@ -277,6 +309,7 @@ export class TboCloudRunService extends Construct {
       redisPassword,
       cacheSigningKey: secret('cacheSigningKey', 'CacheSigningKey', p.existingCacheSigningKeySecret, this.cacheSigningKeyValue?.result),
       adminKeys: p.existingAdminKeysSecret !== undefined ? secret('adminKeys', 'AdminKeys', p.existingAdminKeysSecret) : undefined,
+      sentryDsn: p.existingSentryDsnSecret !== undefined ? secret('sentryDsn', 'SentryDsn', p.existingSentryDsnSecret) : undefined,
     };
     const secrets = Object.values(this.secrets).filter((s): s is TboSecret => s !== undefined);
 
@@ -293,8 +326,50 @@ export class TboCloudRunService extends Construct {
     } else if (props.vertex !== undefined) {
       Annotations.of(this).addWarning('vertex: no route uses vertex: or vertex-openai: (config.modelsFast, modelsBalanced, modelsStrongest), so nothing is granted or enabled; route models to vertex, or remove vertex');
     }
+    // Traces: the standard OTEL_* variables, to the existing collector or the sidecar on localhost.
+    if (p.tracing) Object.assign(environment, tracingEnvironment(p.config.serviceName, p.tracing.endpoint, p.tracing.samplingRatio));
     this.environment = environment;
     const outputPrefix = logicalIdPrefix(this);
+    const output = (id: string, name: string, value: string, description: string): TerraformOutput => {
+      const out = new TerraformOutput(this, id, { value, description });
+      out.overrideLogicalId(`${outputPrefix}_${name}`);
+      return out;
+    };
+
+    this.serviceNameOutput = output('ServiceName', 'service_name', p.serviceName, 'Cloud Run service name (gcloud run services … NAME)');
+    this.regionOutput = output('Region', 'region', region, 'Region of the Cloud Run service and the Memorystore instance (--region)');
+    if (this.redis) {
+      this.redisInstanceOutput = output('RedisInstance', 'redis_instance', this.redis.instance.name, 'Memorystore for Redis instance name (gcloud redis instances … NAME --region=REGION)');
+      if (p.redisExport) {
+        this.redisExport = new TboMemorystoreExport(this, 'RedisExport', {
+          options: p.redisExport,
+          instance: this.redis.instance,
+          instanceName: p.redis!.name,
+          project: p.project,
+          // The provider's project is known when Terraform plans: the bucket's name can derive from it.
+          projectRef: p.project ?? (this.clientConfig ??= new DataGoogleClientConfig(this, 'ClientConfig')).project,
+          region,
+          serviceName: p.serviceName,
+          deletionProtection: p.deletionProtection,
+        });
+        this.backupBucketOutput = output('BackupBucket', 'backup_bucket', this.redisExport.bucketName, 'Cloud Storage bucket of the Redis RDB exports (under <instance name>/)');
+        this.redisExportCommandOutput = output('RedisExportCommand', 'redis_export_command', this.redisExport.exportCommand,
+          'Exports the Redis data now to a new timestamped RDB file in the backup bucket (the instance keeps serving)');
+        this.redisImportCommandOutput = output('RedisImportCommand', 'redis_import_command', this.redisExport.importCommand,
+          `Replaces ALL the Redis data with the RDB file named by ${REDIS_BACKUP_ENV.restoreFrom} (a file name under <instance name>/ in the backup bucket: gcloud storage ls); the instance is unavailable until it finishes`);
+      }
+    }
+
+    if (p.tracing?.collectorSidecar) {
+      this.traceCollector = new TboTraceCollector(this, 'TraceCollector', {
+        ...p.tracing.collectorSidecar,
+        project: p.project,
+        serviceName: p.serviceName,
+        accessor,
+        deletionProtection: p.deletionProtection,
+        replication: p.secretReplication,
+      });
+    }
 
     if (gmp) {
       this.managedPrometheus = new TboManagedPrometheus(this, 'ManagedPrometheus', {
@@ -303,6 +378,7 @@ export class TboCloudRunService extends Construct {
         serviceName: p.serviceName,
         accessor,
         deletionProtection: p.deletionProtection,
+        replication: p.secretReplication,
       });
     }
     if (alertOptions) {
@@ -333,8 +409,12 @@ export class TboCloudRunService extends Construct {
 
     // The revision reads its secrets at start: grants and versions (placeholders included) must exist first.
     const prerequisites: ITerraformDependable[] = secrets.flatMap((s) => [s.accessorGrant, ...(s.version ? [s.version] : []), ...(s.placeholderVersion ? [s.placeholderVersion] : [])]);
-    prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []), ...(this.vertexAccess?.prerequisites ?? []));
-    const main = tboContainer({ image: this.imageUri, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
+    prerequisites.push(...(this.managedPrometheus?.prerequisites ?? []), ...(this.traceCollector?.prerequisites ?? []), ...(this.vertexAccess?.prerequisites ?? []));
+    const gateway = tboContainer({ image: this.imageUri, environment: this.environment, secrets, config: p.config, cpu: p.cpu, memoryMiB: p.memoryMiB });
+    // With the trace collector, the gateway starts once the collector is healthy, so its first spans find a receiver.
+    const main = this.traceCollector ? { ...gateway, dependsOn: [OTEL_COLLECTOR_CONTAINER_NAME] } : gateway;
+    const sidecars = [...(this.traceCollector ? [this.traceCollector.container()] : []), ...(this.managedPrometheus ? [this.managedPrometheus.container(main.name!)] : [])];
+    const volumes = [...(this.traceCollector ? [this.traceCollector.volume] : []), ...(this.managedPrometheus ? [this.managedPrometheus.volume] : [])];
     this.service = new CloudRunV2Service(this, 'Service', {
       project: p.project,
       name: p.serviceName,
@@ -350,8 +430,8 @@ export class TboCloudRunService extends Construct {
         vpcAccess: this.network
           ? { networkInterfaces: [{ network: this.network.networkRef, subnetwork: this.network.subnetworkRef }], egress: 'PRIVATE_RANGES_ONLY' }
           : undefined,
-        containers: this.managedPrometheus ? [main, this.managedPrometheus.container(main.name!)] : [main],
-        volumes: this.managedPrometheus ? [this.managedPrometheus.volume] : undefined,
+        containers: [main, ...sidecars],
+        volumes: volumes.length ? volumes : undefined,
       },
       traffic: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
       dependsOn: prerequisites,

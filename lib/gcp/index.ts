@@ -2,8 +2,8 @@
  * tbo-deploy/gcp: the TBO gateway on Cloud Run (cdktf + @cdktf/provider-google,
  * @cdktf/provider-random for the generated cache-signing key, and @cdktf/provider-docker, which builds
  * the bundled service and pushes it to Artifact Registry), with Secret Manager, Memorystore for
- * Redis, direct VPC egress, Cloud Monitoring alert policies, and Vertex AI access for the routes that
- * use it.
+ * Redis (and its RDB exports to Cloud Storage), direct VPC egress, Cloud Monitoring alert policies,
+ * OpenTelemetry traces to Cloud Trace, and Vertex AI access for the routes that use it.
  */
 export { TboCloudRunService, SECRET_ID_SUFFIX, INVOKER_ROLE, ROLLOUT_MARKER_ENV, type TboServiceSecrets } from './cloud-run-service';
 export { defaultServiceName, DERIVED_SERVICE_NAME_MAX_LENGTH } from './naming';
@@ -43,9 +43,35 @@ export {
   type TboCloudRunIngress,
   type TboCloudRunServiceProps,
   type TboExistingRedis,
+  type ResolvedMemorystoreOptions,
   type TboMemorystoreConnectMode,
   type TboMemorystoreOptions,
 } from './props';
+export {
+  TboMemorystoreExport,
+  resolveMemorystoreExport,
+  DEFAULT_EXPORT_EXPIRATION_DAYS,
+  MEMORYSTORE_EXPORT_ROLES,
+  type ResolvedMemorystoreExport,
+  type TboMemorystoreExportOptions,
+  type TboMemorystoreExportProps,
+} from './backup';
+export { resolveSecretReplication, AUTOMATIC_SECRET_REPLICATION, type TboSecretReplication } from './secret-replication';
+export {
+  TboTraceCollector,
+  otelCollectorConfig,
+  resolveCloudRunTracing,
+  OTEL_COLLECTOR_CONFIG_MOUNT,
+  OTEL_COLLECTOR_CONTAINER_NAME,
+  OTEL_COLLECTOR_HEALTH_PORT,
+  OTEL_COLLECTOR_IMAGE,
+  OTEL_COLLECTOR_LIMITS,
+  TRACE_AGENT_ROLE,
+  type ResolvedCloudRunTracing,
+  type TboCloudRunCollectorSidecarOptions,
+  type TboCloudRunTracingOptions,
+  type TboTraceCollectorProps,
+} from './telemetry';
 export { TboSecret, SECRET_ACCESSOR_ROLE, SECRET_PLACEHOLDER_PREFIX, secretPlaceholder, type TboSecretProps, type TboSecretSetting } from './secret';
 export { TboNetwork, type TboNetworkProps } from './network';
 export {

@@ -1,7 +1,10 @@
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { RedisEndpoint, TboServiceConfig } from '../core';
 import type { TboAlertPolicyOptions, TboManagedPrometheusOptions } from './alerts';
+import type { TboMemorystoreExportOptions } from './backup';
 import type { TboArtifactRegistryOptions } from './image';
+import type { TboSecretReplication } from './secret-replication';
+import type { TboCloudRunTracingOptions } from './telemetry';
 import type { TboVertexOptions } from './vertex';
 
 /** Who may reach the Cloud Run service over the network (`google_cloud_run_v2_service.ingress`). */
@@ -46,7 +49,19 @@ export interface TboMemorystoreOptions {
    * @default 'DIRECT_PEERING'
    */
   readonly connectMode?: TboMemorystoreConnectMode;
+  /**
+   * RDB exports to Cloud Storage (`true`, or options): a bucket the construct creates (or yours),
+   * the instance's identity granted on it, and the `gcloud` commands that export and import in the
+   * `<id>_redis_export_command` / `<id>_redis_import_command` outputs. Memorystore for Redis
+   * instances have no managed backups (those are Memorystore for Redis Cluster's and Valkey's);
+   * RDB persistence (`rdbSnapshotPeriod`) is always on.
+   * @default false
+   */
+  readonly export?: boolean | TboMemorystoreExportOptions;
 }
+
+/** {@link TboMemorystoreOptions} with its defaults applied (the instance's own settings; `export` resolves separately). */
+export type ResolvedMemorystoreOptions = Required<Omit<TboMemorystoreOptions, 'export'>>;
 
 /** A Redis the user already runs, reachable from the service (on `existingNetwork`, or publicly over TLS). */
 export interface TboExistingRedis extends RedisEndpoint {
@@ -92,7 +107,8 @@ export interface TboCloudRunServiceProps {
    * Cloud Run service name (1 to 49 lowercase letters, digits or hyphens); every other name
    * derives from it: the secrets (`<serviceName>-anthropic-api-key`, …), the service account
    * (`<serviceName>-run`), the network (`<serviceName>-vpc`, `-egress`), the Memorystore instance
-   * (`<serviceName>-cache`), the collector's config secret (`<serviceName>-gmp-config`), the alert
+   * (`<serviceName>-cache`), the collectors' config secrets (`<serviceName>-gmp-config`,
+   * `-otel-config`), the export bucket (`<serviceName>-rdb-<8 hex>`), the alert
    * policies (`<serviceName> TBOHighLatency`, …) and the `service` field of the logs
    * (`TBO_SERVICE_NAME`, unless `config.serviceName` is set). Set `'tbo-service'` to keep the names
    * of a deployment made before this default existed.
@@ -186,6 +202,13 @@ export interface TboCloudRunServiceProps {
   readonly openaiApiKey?: boolean;
   /** Existing secret (id or `projects/P/secrets/S`) with the Anthropic API key. @default - a new secret `<serviceName>-anthropic-api-key`, with a placeholder version (see `secretPlaceholders`), when `anthropicApiKey` */
   readonly existingAnthropicApiKeySecret?: string;
+  /**
+   * Existing secret (id or `projects/P/secrets/S`) holding a Sentry DSN, injected as `SENTRY_DSN`:
+   * internal errors and crashes are reported there, scrubbed of prompts, credentials and key
+   * headers. The service account gets read access to that secret only.
+   * @default - none: no error reporting
+   */
+  readonly existingSentryDsnSecret?: string;
   /** Existing secret with the OpenAI API key. @default - a new secret `<serviceName>-openai-api-key` when `openaiApiKey` is true */
   readonly existingOpenaiApiKeySecret?: string;
   /** Existing secret with the client API keys (`tenant:key,…`). @default - a new secret `<serviceName>-api-keys` when `clientCredentials` has 'apiKeys' */
@@ -218,7 +241,14 @@ export interface TboCloudRunServiceProps {
   readonly existingSubnetwork?: string;
   /** IPv4 range of the created subnetwork; direct VPC egress needs two addresses per instance. @default '10.8.0.0/23' */
   readonly subnetCidr?: string;
-  /** Memorystore for Redis overrides, or `false` for the in-memory cache only. @default - STANDARD_HA, 1 GiB, Redis 7.2, AUTH, TLS, RDB snapshots, direct peering */
+  /**
+   * Replication (and optionally CMEK) of every Secret Manager secret the construct creates (the
+   * credentials, the AUTH string, the signing key, the collectors' configs): automatic, or the
+   * regions you list. Immutable once a secret exists: set it before the first deploy.
+   * @default - automatic replication, Google-managed encryption
+   */
+  readonly secretReplication?: TboSecretReplication;
+  /** Memorystore for Redis overrides, or `false` for the in-memory cache only. @default - STANDARD_HA, 1 GiB, Redis 7.2, AUTH, TLS, RDB snapshots, direct peering, no exports */
   readonly redis?: false | TboMemorystoreOptions;
   /** A Redis the user already has, instead of a new Memorystore instance. @default - a new Memorystore instance */
   readonly existingRedis?: TboExistingRedis;
@@ -239,4 +269,14 @@ export interface TboCloudRunServiceProps {
    * @default false
    */
   readonly managedPrometheus?: boolean | TboManagedPrometheusOptions;
+  /**
+   * OpenTelemetry traces of every request (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME` = the
+   * service name the logs carry, `OTEL_TRACES_SAMPLER=parentbased_traceidratio` at
+   * `samplingRatio`): to an existing collector (`otlpEndpoint`; a private address is reached over
+   * the VPC, which exists with Redis or `existingNetwork`), or to Cloud Trace through Google's
+   * collector as a sidecar (`collectorSidecar`). Prompt and completion text stay off spans unless
+   * `config.traceContent`.
+   * @default - no tracing
+   */
+  readonly tracing?: TboCloudRunTracingOptions;
 }

@@ -1,9 +1,10 @@
-import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
+import { SecretManagerSecret, type SecretManagerSecretReplication } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { SECRET_ENV } from '../core';
+import { AUTOMATIC_SECRET_REPLICATION } from './secret-replication';
 
 /** A secret setting of the service (`anthropicApiKey`, `jwtSecretKey`, …); its env var comes from the contract. */
 export type TboSecretSetting = keyof typeof SECRET_ENV;
@@ -52,6 +53,8 @@ export interface TboSecretProps {
   readonly value?: string;
   /** Terraform deletion protection of the created secret. @default true */
   readonly deletionProtection?: boolean;
+  /** Replication policy of the created secret (`resolveSecretReplication`; immutable once created). Ignored with `existing`. @default - automatic replication */
+  readonly replication?: SecretManagerSecretReplication;
   /**
    * Give the created secret (without `value`) a first version holding {@link secretPlaceholder},
    * written through `secret_data_wo` (Terraform ≥ 1.11), so a Cloud Run revision that reads
@@ -105,7 +108,7 @@ export class TboSecret extends Construct {
       this.secret = new SecretManagerSecret(this, 'Secret', {
         project: props.project,
         secretId: props.secretId,
-        replication: { auto: {} },
+        replication: props.replication ?? AUTOMATIC_SECRET_REPLICATION,
         deletionProtection: props.deletionProtection ?? true,
       });
       this.secretRef = this.secret.id;

@@ -1,3 +1,4 @@
+import type { SecretManagerSecretReplication } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { Token } from 'cdktf';
 import {
   BODY_MEMORY_FACTOR,
@@ -21,10 +22,13 @@ import {
   type TboClientCredential,
   type TboCloudRunIngress,
   type TboCloudRunServiceProps,
+  type ResolvedMemorystoreOptions,
   type TboExistingRedis,
-  type TboMemorystoreOptions,
 } from './props';
+import { resolveMemorystoreExport, type ResolvedMemorystoreExport } from './backup';
 import { resolveImageBuild, type ResolvedImageBuild } from './image';
+import { resolveSecretReplication } from './secret-replication';
+import { resolveCloudRunTracing, type ResolvedCloudRunTracing } from './telemetry';
 import { CLOUD_RUN_CPUS, CLOUD_RUN_MAX_MEMORY_MIB, CLOUD_RUN_MIN_MEMORY_MIB, requiredMemoryMiB } from './sizing';
 import { resolveVertexAccess, type ResolvedVertexAccess } from './vertex';
 
@@ -69,16 +73,23 @@ export interface ResolvedCloudRunProps {
   readonly existingJwtSecretKeySecret?: string;
   readonly existingCacheSigningKeySecret?: string;
   readonly existingAdminKeysSecret?: string;
+  readonly existingSentryDsnSecret?: string;
+  /** The `replication` block of every secret the construct creates. */
+  readonly secretReplication: SecretManagerSecretReplication;
   /** `TBO_REDIS_KEY_PREFIX`: the `redisKeyPrefix` prop, else the prefix the construct derives from its address. */
   readonly redisKeyPrefix: string;
   readonly existingNetwork?: string;
   readonly existingSubnetwork?: string;
   readonly subnetCidr: string;
   /** The Memorystore options when this construct creates Redis, else undefined. */
-  readonly redis?: Required<TboMemorystoreOptions>;
+  readonly redis?: ResolvedMemorystoreOptions;
+  /** RDB exports of that instance to Cloud Storage (`redis.export`); undefined when off. */
+  readonly redisExport?: ResolvedMemorystoreExport;
   readonly existingRedis?: TboExistingRedis;
   /** Vertex AI access, when a route uses `vertex:` or `vertex-openai:`. */
   readonly vertex?: ResolvedVertexAccess;
+  /** Where traces go (`tracing`); undefined when tracing is off. */
+  readonly tracing?: ResolvedCloudRunTracing;
 }
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
@@ -116,7 +127,7 @@ function checkSecretRef(v: PropValidator, prop: string, value: string | undefine
   v.check(SECRET_REF.test(text), prop, text, 'must be a secret id ([A-Za-z0-9_-], up to 255) or projects/PROJECT/secrets/ID');
 }
 
-function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceName: string): Required<TboMemorystoreOptions> | undefined {
+function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceName: string): ResolvedMemorystoreOptions | undefined {
   if (props.existingRedis !== undefined && props.redis !== undefined) {
     v.check(false, 'existingRedis', props.existingRedis.host, 'cannot be combined with redis; set one: redis (a new Memorystore instance, or false) or existingRedis');
   }
@@ -132,7 +143,7 @@ function resolveRedis(v: PropValidator, props: TboCloudRunServiceProps, serviceN
   }
   if (props.redis === false) return undefined;
   const options = props.redis ?? {};
-  const resolved: Required<TboMemorystoreOptions> = {
+  const resolved: ResolvedMemorystoreOptions = {
     name: options.name ?? `${serviceName}-cache`,
     tier: options.tier ?? 'STANDARD_HA',
     memorySizeGb: options.memorySizeGb ?? 1,
@@ -247,6 +258,9 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
   checkSecretRef(v, 'existingJwtSecretKeySecret', props.existingJwtSecretKeySecret);
   checkSecretRef(v, 'existingCacheSigningKeySecret', props.existingCacheSigningKeySecret);
   checkSecretRef(v, 'existingAdminKeysSecret', props.existingAdminKeysSecret);
+  checkSecretRef(v, 'existingSentryDsnSecret', props.existingSentryDsnSecret);
+  const secretReplication = resolveSecretReplication(v, props.secretReplication);
+  const tracing = resolveCloudRunTracing(v, props.tracing);
 
   // Redis keys: the prefix is rendered into the environment, so it must be known at synth.
   const redisKeyPrefix = props.redisKeyPrefix ?? derivedRedisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
@@ -261,6 +275,7 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
     v.check(false, missing, undefined, `is required with ${given} (direct VPC egress needs the network and a subnetwork in it)`);
   }
   const redis = resolveRedis(v, props, serviceName);
+  const redisExport = redis ? resolveMemorystoreExport(v, props.redis ? props.redis.export : undefined, serviceName) : undefined;
   const createsNetwork = props.existingNetwork === undefined && redis !== undefined;
   if (!createsNetwork && props.subnetCidr !== undefined) {
     v.check(false, 'subnetCidr', props.subnetCidr, 'applies only to the subnetwork this construct creates (with a new Memorystore instance and no existingNetwork); remove it');
@@ -303,15 +318,20 @@ export function resolveCloudRunProps(props: TboCloudRunServiceProps, derivedRedi
     existingJwtSecretKeySecret: props.existingJwtSecretKeySecret,
     existingCacheSigningKeySecret: props.existingCacheSigningKeySecret,
     existingAdminKeysSecret: props.existingAdminKeysSecret,
+    existingSentryDsnSecret: props.existingSentryDsnSecret,
+    secretReplication,
     redisKeyPrefix,
     existingNetwork: props.existingNetwork,
     existingSubnetwork: props.existingSubnetwork,
     subnetCidr,
     redis,
+    redisExport,
     existingRedis: props.existingRedis,
     vertex,
+    tracing: tracing.tracing,
   };
 }
+
 
 /**
  * The Vertex AI settings the service is deployed with: the location, and the project when known at

@@ -2,6 +2,7 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import type { Construct } from 'constructs';
 import { renderConfigYaml, renderEnvironment, type RedisLocation } from '../core';
 import { quantity, type TboKubernetesPlan } from './plan';
+import { tracingEnv } from './telemetry';
 
 function redisLocation(plan: TboKubernetesPlan): RedisLocation | undefined {
   if (plan.redis.mode === 'in-cluster') return { host: plan.redis.host, port: plan.redis.port };
@@ -15,11 +16,14 @@ export function renderK8sConfigYaml(plan: TboKubernetesPlan): string {
 }
 
 /**
- * The container environment, rendered by the shared contract with this instance's Redis key prefix
- * (secrets are added by reference elsewhere).
+ * The container environment, rendered by the shared contract with this instance's Redis key prefix,
+ * plus the `OTEL_*` variables when tracing is on (secrets are added by reference elsewhere).
  */
 export function renderK8sEnvironment(plan: TboKubernetesPlan): Record<string, string> {
-  return renderEnvironment(plan.userConfig, redisLocation(plan), { redisKeyPrefix: plan.redisKeyPrefix, memoryBytes: quantity(plan.resources.limits.memory) });
+  return {
+    ...renderEnvironment(plan.userConfig, redisLocation(plan), { redisKeyPrefix: plan.redisKeyPrefix, memoryBytes: quantity(plan.resources.limits.memory) }),
+    ...tracingEnv(plan.telemetry, plan.config.serviceName),
+  };
 }
 
 /** ConfigMap `tbo-config` holding `config.yaml`, mounted where the service reads it. */

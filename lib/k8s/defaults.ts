@@ -85,6 +85,8 @@ export const REDIS_DEFAULTS = {
   port: 6379,
   storage: '1Gi',
   resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+  /** Where the data volume is mounted: Redis's `--dir`. */
+  dataDir: '/data',
   runAsUser: 999,
   runAsGroup: 1000,
   /** Share of the memory limit Redis may fill before it evicts (the rest is its own overhead). */
@@ -106,3 +108,25 @@ export const DEFAULT_INGRESS_CONNECTIONS = 100;
 export const DEFAULT_INGRESS_BURST_MULTIPLIER = 5;
 /** Seconds added to the longest stream for the proxy's timeouts (ingress-nginx read/send, HTTPRoute request). */
 export const INGRESS_TIMEOUT_SLACK_SECONDS = 30;
+
+/**
+ * Backups of the in-cluster Redis: hourly, the newest 24 kept (a day of hourly restore points), and
+ * a Job that is stopped after 15 minutes and retried twice. A missed run (controller down) still
+ * starts within 5 minutes; later, it waits for the next slot.
+ */
+export const REDIS_BACKUP_DEFAULTS = {
+  schedule: '0 * * * *',
+  keep: 24,
+  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+  activeDeadlineSeconds: 900,
+  backoffLimit: 2,
+  startingDeadlineSeconds: 300,
+  successfulJobsHistoryLimit: 3,
+  failedJobsHistoryLimit: 3,
+  /** Where the backup volume is mounted in the backup and restore containers. */
+  mountPath: '/backup',
+} as const;
+/** Suffix of the backup CronJob, claim and NetworkPolicy: short, so `<name>-backup` (≤ 47) stays within a CronJob name's 52 characters. */
+export const REDIS_BACKUP_NAME_SUFFIX = '-backup';
+/** Longest CronJob name: its Jobs append 11 characters within 63. */
+export const MAX_CRON_JOB_NAME_LENGTH = 52;

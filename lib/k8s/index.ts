@@ -29,7 +29,11 @@ export {
 export { defaultInstanceName } from './names';
 export { HTTP_ROUTE_API_VERSION } from './http-route';
 export { TboKubernetesRedis, type TboKubernetesRedisRefs } from './redis';
-export type { TboKubernetesPlan, RedisPlan, ResolvedResources, SecretRef } from './plan';
+export { BACKUP_VOLUME, TboKubernetesRedisBackup, restoreInitContainer, type TboKubernetesRedisBackupRefs } from './backup';
+export { DR_RUNBOOK_KEYS, DR_RUNBOOK_NAME, TboKubernetesDrRunbook, drRunbookValues, type TboKubernetesDrRunbookProps } from './dr-runbook';
+export { clusterServicePeer, type TelemetryEgress, type TelemetryPlan } from './telemetry';
+export { isCronSchedule } from './validate-backup';
+export type { TboKubernetesPlan, RedisBackupClaimPlan, RedisBackupPlan, RedisPlan, ResolvedResources, SecretRef } from './plan';
 export { RESTRICTED_NAMESPACE_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 export { parseQuantity } from './quantity';
 export {

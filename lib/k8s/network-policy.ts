@@ -11,7 +11,8 @@ import type { TboKubernetesPlan } from './plan';
 import type { TboNetworkPeer } from './props';
 import { workloadIdentityEgress } from './workload-identity';
 
-const DNS_PORT = '53';
+/** DNS, UDP and TCP. */
+export const DNS_PORT = '53';
 
 /** A NetworkPolicy peer (`from` or `to` entry) for a source or destination. */
 export function networkPeer(peer: TboNetworkPeer): NetworkPolicyV1SpecIngressFrom & NetworkPolicyV1SpecEgressTo {
@@ -78,7 +79,8 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
       ],
     },
     // The LLM APIs (and STS for IRSA) live outside the cluster at addresses that change: allow the port, anywhere.
-    { ports: upstreamPorts(plan.config, plan.workloadIdentity.awsRoleArn !== undefined ? [HTTPS_PORT] : []).map((p) => ({ port: String(p), protocol: 'TCP' })) },
+    // So do telemetry endpoints whose destination is not known (Sentry by default, an outside collector).
+    { ports: anywherePorts(plan).map((p) => ({ port: String(p), protocol: 'TCP' })) },
   ];
   const redis = plan.redis;
   if (redis.mode === 'in-cluster') {
@@ -88,14 +90,36 @@ function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
   }
   // The credential endpoints of the workload identity, each to its one address and port.
   rules.push(...workloadIdentityEgress(plan.workloadIdentity));
+  // Telemetry endpoints whose pods are known (a collector or Pushgateway in the cluster), each to them only.
+  rules.push(...telemetryEgress(plan));
   return rules;
+}
+
+/** Ports open to any address: the model APIs', plus those of telemetry endpoints without a known destination. */
+function anywherePorts(plan: TboKubernetesPlan): number[] {
+  const upstream = upstreamPorts(plan.config, plan.workloadIdentity.awsRoleArn !== undefined ? [HTTPS_PORT] : []);
+  const telemetry = plan.telemetry.egress.filter((e) => e.peer === undefined).map((e) => e.port);
+  return [...new Set([...upstream, ...telemetry])].sort((a, b) => a - b);
+}
+
+/** One rule per telemetry destination with known pods or addresses (identical ones once). */
+function telemetryEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
+  const rules = new Map<string, NetworkPolicyV1SpecEgress>();
+  for (const { peer, port } of plan.telemetry.egress) {
+    if (!peer) continue;
+    const rule = { to: [networkPeer(peer)], ports: [{ port: String(port), protocol: 'TCP' }] };
+    rules.set(JSON.stringify(rule), rule);
+  }
+  return [...rules.values()];
 }
 
 /**
  * The gateway's policy, selecting this instance's pods only: traffic in on the public port only from
  * the ingress sources (and listed client namespaces), and on the admin port only from monitoring;
- * traffic out only to DNS (53 UDP and TCP), the LLM APIs' port, Redis, and the credential endpoint of
- * the workload identity (EKS Pod Identity Agent, GKE metadata server) when one is used.
+ * traffic out only to DNS (53 UDP and TCP), the LLM APIs' port, Redis, the credential endpoint of
+ * the workload identity (EKS Pod Identity Agent, GKE metadata server) when one is used, and the
+ * telemetry endpoints: the OTLP collector (`tracing`), the Pushgateway (`config.prometheusGateway`)
+ * and Sentry (443 unless `networkPolicy.sentry` says otherwise).
  */
 export function createGatewayPolicy(scope: Construct, plan: TboKubernetesPlan, namespace: string): NetworkPolicyV1 | undefined {
   if (!plan.networkPolicy) return undefined;

@@ -4,12 +4,33 @@ import { TBO_DNS_DESTINATIONS, TBO_INGRESS_SOURCES } from './network-sources';
 import { nodeSelectorFor } from './image';
 import type { TboAutoscalingMetric, TboGatewayParentRef, TboIngressProfile, TboKubernetesLimitRangeProps, TboKubernetesServiceProps, TboNetworkPeer, TboSecretSetting, TboToleration } from './props';
 import { parseQuantity } from './quantity';
+import { resolveTelemetry, type TelemetryPlan } from './telemetry';
 import { resolveWorkloadIdentity, type WorkloadIdentityPlan } from './workload-identity';
 
 /** Requests and limits with every value filled in. */
 export interface ResolvedResources {
   readonly requests: { readonly cpu: string; readonly memory: string };
   readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** The backup claim: created here (size, class) or an existing one the user names. */
+export type RedisBackupClaimPlan =
+  | { readonly create: true; readonly name: string; readonly storage: string; readonly storageClassName?: string }
+  | { readonly create: false; readonly name: string };
+
+/** Backups of the in-cluster Redis (the CronJob, its claim and policy) and the optional restore. */
+export interface RedisBackupPlan {
+  /** Name of the CronJob and its NetworkPolicy (and of the claim when created here): `<name>-backup`. */
+  readonly name: string;
+  readonly schedule: string;
+  readonly keep: number;
+  readonly claim: RedisBackupClaimPlan;
+  readonly resources: ResolvedResources;
+  readonly activeDeadlineSeconds: number;
+  /** The backup file (or `latest`) the restore init container loads into an empty data volume. */
+  readonly restoreFrom?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly selector: Readonly<Record<string, string>>;
 }
 
 /** Where the gateway finds Redis. */
@@ -25,6 +46,8 @@ export type RedisPlan =
       readonly resources: ResolvedResources;
       readonly labels: Readonly<Record<string, string>>;
       readonly selector: Readonly<Record<string, string>>;
+      /** Scheduled backups, unless `redis.backup: false`. */
+      readonly backup?: RedisBackupPlan;
     }
   | { readonly mode: 'external'; readonly url: string; readonly port: number }
   | { readonly mode: 'none' };
@@ -119,6 +142,8 @@ export interface TboKubernetesPlan {
   };
   /** The pods' cloud identity (ServiceAccount annotations, credential endpoints the NetworkPolicy allows). */
   readonly workloadIdentity: WorkloadIdentityPlan;
+  /** Tracing (`OTEL_*`) and where the telemetry endpoints are (OTLP collector, Pushgateway, Sentry), for the egress. */
+  readonly telemetry: TelemetryPlan;
   /** Longest stream that survives a rollout, scale-in or node drain, in seconds. */
   readonly maxStreamDuration: number;
   /** Seconds the pod keeps serving after it is told to stop, before SIGTERM (the preStop hook). */
@@ -157,11 +182,47 @@ function urlPort(url: string): number {
   }
 }
 
+/** Redis's `maxmemory` in bytes: a share of its memory limit, so it evicts before the kernel kills it. */
+export function redisMaxMemoryOf(resources: ResolvedResources): number {
+  return Math.floor(quantity(resources.limits.memory) * d.REDIS_DEFAULTS.maxMemoryRatio);
+}
+
+/** The default backup claim size: keep + 1 backups (the newest is written before old ones go) of maxmemory, in whole Gi. */
+export function defaultBackupStorage(keep: number, redisResources: ResolvedResources): string {
+  const maxMemory = redisMaxMemoryOf(redisResources);
+  const bytes = (keep + 1) * (Number.isFinite(maxMemory) ? maxMemory : redisMaxMemoryOf(d.REDIS_DEFAULTS.resources));
+  return `${Math.max(1, Math.ceil(bytes / 2 ** 30))}Gi`;
+}
+
+/** The backup plan of the in-cluster Redis (validated first), or undefined with `redis.backup: false`. */
+export function redisBackupPlan(props: TboKubernetesServiceProps, name: string, redisResources: ResolvedResources): RedisBackupPlan | undefined {
+  const given = props.redis ? props.redis.backup : undefined;
+  if (given === false) return undefined;
+  const backupName = `${name}${d.REDIS_BACKUP_NAME_SUFFIX}`;
+  const keep = given?.keep ?? d.REDIS_BACKUP_DEFAULTS.keep;
+  const { labels, selector } = labelSet('redis-backup', backupName, 'backup');
+  return {
+    name: backupName,
+    schedule: given?.schedule ?? d.REDIS_BACKUP_DEFAULTS.schedule,
+    keep,
+    claim:
+      given?.existingClaim !== undefined
+        ? { create: false, name: given.existingClaim }
+        : { create: true, name: backupName, storage: given?.storage ?? defaultBackupStorage(keep, redisResources), storageClassName: given?.storageClassName },
+    resources: resolveResources(given?.resources, d.REDIS_BACKUP_DEFAULTS.resources),
+    activeDeadlineSeconds: given?.activeDeadlineSeconds ?? d.REDIS_BACKUP_DEFAULTS.activeDeadlineSeconds,
+    restoreFrom: given?.restoreFrom,
+    labels,
+    selector,
+  };
+}
+
 function redisPlan(props: TboKubernetesServiceProps, name: string, namespace: string): RedisPlan {
   if (props.existingRedisUrl !== undefined) return { mode: 'external', url: props.existingRedisUrl, port: urlPort(props.existingRedisUrl) };
   if (props.redis === false) return { mode: 'none' };
   const redisName = `${name}-redis`;
   const { labels, selector } = labelSet('redis', redisName, 'cache');
+  const resources = resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources);
   return {
     mode: 'in-cluster',
     name: redisName,
@@ -170,9 +231,10 @@ function redisPlan(props: TboKubernetesServiceProps, name: string, namespace: st
     image: props.redis?.image ?? d.REDIS_DEFAULTS.image,
     storage: props.redis?.storage ?? d.REDIS_DEFAULTS.storage,
     storageClassName: props.redis?.storageClassName,
-    resources: resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources),
+    resources,
     labels,
     selector,
+    backup: redisBackupPlan(props, name, resources),
   };
 }
 
@@ -301,6 +363,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
   const configFileName = CONFIG_FILE_NAME;
   const image = props.image ?? derived.image;
   if (image === undefined) throw new Error('TboKubernetesService: no image to run: give image, or registry (the construct then builds one)');
+  const refs = secretRefs(props, redis);
   return {
     name,
     namespaceName,
@@ -330,7 +393,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
       name: props.secrets?.secretName ?? `${name}${d.SECRET_NAME_SUFFIX}`,
       create: props.secrets?.values !== undefined,
       values: props.secrets?.values ?? {},
-      refs: secretRefs(props, redis),
+      refs,
     },
     redis,
     ingress: ingress && {
@@ -362,6 +425,7 @@ export function resolvePlan(props: TboKubernetesServiceProps, config: ServiceCon
       max: { ...d.DEFAULT_LIMIT_RANGE_MAX, ...limitRange.max },
     },
     workloadIdentity: resolveWorkloadIdentity(props.workloadIdentity),
+    telemetry: resolveTelemetry(props, config, refs.some((r) => r.setting === 'sentryDsn')),
     maxStreamDuration,
     preStopSleepSeconds,
     drainSeconds,

@@ -1,6 +1,6 @@
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { TboImagePlatform } from '../cdktf-image';
-import type { SecretSettingName, TboServiceConfig, TboVertexLocation } from '../core';
+import type { SecretSettingName, TboServiceConfig, TboTracingOptions, TboVertexLocation } from '../core';
 
 /** A credential the service reads from its Secret (the contract's secret settings). */
 export type TboSecretSetting = SecretSettingName;
@@ -56,6 +56,55 @@ export interface TboKubernetesRedisProps {
   readonly storageClassName?: string;
   /** Requests and limits; `maxmemory` is set to 75 % of the memory limit. @default requests 100m / 256Mi, limits 500m / 512Mi */
   readonly resources?: TboContainerResources;
+  /**
+   * Scheduled RDB backups of this Redis (a CronJob writing to a backup volume), or false for none.
+   * @default - an hourly backup keeping the newest 24, on a claim the construct creates
+   */
+  readonly backup?: TboKubernetesRedisBackupProps | false;
+}
+
+/**
+ * Backups of the in-cluster Redis: a CronJob of the same official Redis image, under the restricted
+ * Pod Security Standard, takes a full RDB snapshot with `redis-cli --rdb` (AUTH from the Secret's
+ * Redis password, never on a command line), checks it with `redis-check-rdb`, writes it as
+ * `tbo-<UTC yyyymmddThhmmssZ>.rdb` with a `.sha256` beside it, and deletes all but the newest `keep`.
+ * The scripts are `redisBackupScript()` / `redisRestoreScript()` of lib/core, the ones the loopback
+ * drill (`npm run dr-drill`) runs. The job's pods reach Redis and DNS only.
+ */
+export interface TboKubernetesRedisBackupProps {
+  /** When backups run: a cron expression (5 fields, or `@hourly`, `@daily`, …) in the controller's time zone (UTC on managed clusters). @default '0 * * * *' (hourly) */
+  readonly schedule?: string;
+  /** Backups kept, newest first; older ones (and their checksums) are deleted after each backup. @default 24 */
+  readonly keep?: number;
+  /**
+   * Size of the backup claim the construct creates (`<name>-backup`, ReadWriteOnce). Each RDB is at most about the
+   * size of the data in Redis (`maxmemory`, 75 % of its memory limit); a backup is written in full before old ones go.
+   * @default - room for keep + 1 backups of maxmemory, rounded up to whole Gi (10Gi with the defaults)
+   */
+  readonly storage?: string;
+  /** StorageClass of the backup claim the construct creates. @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+  /**
+   * An existing PersistentVolumeClaim in the namespace to write backups to instead of creating one: e.g. a bucket
+   * mounted through a CSI driver (GCS FUSE, Mountpoint for Amazon S3, Azure Blob), or a claim on a StorageClass
+   * with `reclaimPolicy: Retain`, so backups outlive the namespace. The pods write as uid 999, gid 1000.
+   * @default - a claim `<name>-backup` created here (deleted with the namespace)
+   */
+  readonly existingClaim?: string;
+  /** Requests and limits of the backup container (the restore init container has Redis's: it loads the data set into memory). @default requests 50m / 64Mi, limits 500m / 256Mi */
+  readonly resources?: TboContainerResources;
+  /** Seconds a backup Job may run before it is stopped and marked failed. @default 900 */
+  readonly activeDeadlineSeconds?: number;
+  /**
+   * Restore this backup into Redis's data volume when it is empty, before Redis starts: a backup file name
+   * (`tbo-20261202T030000Z.rdb`) or `latest`. An init container verifies its checksum and the RDB, then loads
+   * it; a volume that already holds data is left alone, so a pod restart never rolls Redis back. The Redis
+   * pod then mounts the backup claim read-only, and the backup Job runs on Redis's node (a ReadWriteOnce
+   * claim attaches to one node). To restore: delete the Redis data claim (`data-<name>-redis-0`) and pod, or
+   * deploy to a new namespace, with this set.
+   * @default - no restore
+   */
+  readonly restoreFrom?: string;
 }
 
 /** Annotation profiles for the Ingress. */
@@ -156,6 +205,45 @@ export interface TboKubernetesNetworkPolicyProps {
   readonly dnsNamespaceLabels?: Readonly<Record<string, string>>;
   /** Labels of the cluster DNS pods. @default { 'k8s-app': 'kube-dns' } */
   readonly dnsPodLabels?: Readonly<Record<string, string>>;
+  /**
+   * Where the Pushgateway of `config.prometheusGateway` (`PROMETHEUS_GATEWAY`) runs, for the gateway's egress.
+   * @default - with config.prometheusGateway: derived from its URL (see TboEgressDestination)
+   */
+  readonly pushgateway?: TboEgressDestination;
+  /**
+   * Where the Sentry of `SENTRY_DSN` (Secret key `sentry-dsn`) receives events, for the gateway's egress. The DSN
+   * is a secret, so the construct cannot read it: set this for a self-hosted Sentry on another port or address.
+   * @default - with secrets.values.sentryDsn: derived from it (see TboEgressDestination); otherwise port 443 to any address, as for the model APIs
+   */
+  readonly sentry?: TboEgressDestination;
+}
+
+/**
+ * Where the gateway's traffic to an endpoint goes (an OTLP collector, a Pushgateway, Sentry), for its
+ * NetworkPolicy egress. NetworkPolicies see pod ports after a Service's port mapping, so `port` is the
+ * port the receiving pods listen on.
+ */
+export interface TboEgressDestination {
+  /**
+   * The pods or addresses the traffic reaches.
+   * @default - for a cluster Service URL (`<service>.<namespace>.svc` or `….svc.cluster.local`), every pod of that namespace; otherwise any address
+   */
+  readonly peer?: TboNetworkPeer;
+  /** Port the receiving pods listen on. @default - the URL's port (80 / 443 by scheme when it has none) */
+  readonly port?: number;
+}
+
+/**
+ * OpenTelemetry traces on Kubernetes: the gateway exports OTLP/HTTP to an existing collector (e.g. the
+ * OpenTelemetry Collector or a Datadog Agent in the cluster), configured only by the standard `OTEL_*`
+ * variables; its NetworkPolicy lets it reach the collector.
+ */
+export interface TboKubernetesTracingProps extends TboTracingOptions {
+  /**
+   * Where the collector of `otlpEndpoint` runs, for the gateway's egress.
+   * @default - derived from otlpEndpoint (a cluster Service name: its namespace; otherwise any address), on the URL's port
+   */
+  readonly collector?: TboEgressDestination;
 }
 
 /** A metric from the Prometheus adapter (custom or external metrics API) the autoscaler also scales on. */
@@ -489,4 +577,17 @@ export interface TboKubernetesServiceProps {
   readonly preStopSleepSeconds?: number;
   /** Non-root uid (and gid) the gateway runs as. @default 1000 (the image's `node` user) */
   readonly runAsUser?: number;
+  /**
+   * OpenTelemetry traces to an existing collector (`tracing.otlpEndpoint` is required here: there is no
+   * collector sidecar on Kubernetes); the NetworkPolicy lets the gateway reach it. Prompt and completion
+   * text stay off spans unless `config.traceContent`.
+   * @default - no tracing
+   */
+  readonly tracing?: TboKubernetesTracingProps;
+  /**
+   * The guide's `dr-runbook` ConfigMap, `<name>-dr-runbook`: the recovery and rollback steps of RUNBOOK.md
+   * (keys `recovery.md`, `rollback.md`) with this deployment's names in every command. No secret is in it.
+   * @default true
+   */
+  readonly drRunbook?: boolean;
 }

@@ -3,8 +3,9 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Construct } from 'constructs';
 import { SECRET_ENV } from '../core';
+import { BACKUP_VOLUME, restoreInitContainer, TboKubernetesRedisBackup } from './backup';
 import { REDIS_DEFAULTS } from './defaults';
-import { quantity, type RedisPlan, type TboKubernetesPlan } from './plan';
+import { redisMaxMemoryOf, type RedisPlan, type TboKubernetesPlan } from './plan';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 
 type InClusterRedis = Extract<RedisPlan, { mode: 'in-cluster' }>;
@@ -23,33 +24,40 @@ export interface TboKubernetesRedisRefs {
 
 /** `maxmemory` in bytes: a share of the memory limit, so Redis evicts before the kernel kills it. */
 export function redisMaxMemoryBytes(redis: InClusterRedis): number {
-  return Math.floor(quantity(redis.resources.limits.memory) * REDIS_DEFAULTS.maxMemoryRatio);
+  return redisMaxMemoryOf(redis.resources);
 }
 
 /** redis-server arguments: AOF persistence (as the guide's compose file), AUTH, LRU eviction at maxmemory. */
 export function redisArgs(redis: InClusterRedis): string[] {
   return [
     '--appendonly', 'yes',
-    '--dir', '/data',
+    '--dir', REDIS_DEFAULTS.dataDir,
     // Kubernetes expands $(VAR) from the container's env; Redis hides its argv from the process title.
     '--requirepass', `$(${SECRET_ENV.redisPassword})`,
     '--maxmemory', String(redisMaxMemoryBytes(redis)),
     '--maxmemory-policy', 'allkeys-lru',
+    // A full sync is only ever the backup Job's `redis-cli --rdb` (no replicas): start it at once, not
+    // after the default 5 s wait for more replicas to join.
+    '--repl-diskless-sync-delay', '0',
   ];
 }
 
 /**
  * The in-cluster Redis: the official image as a one-pod StatefulSet with a persistent volume,
  * `appendonly yes`, `requirepass` from the Secret, the restricted Pod Security Standard, a ClusterIP
- * Service, and a NetworkPolicy that admits the gateway pods only.
+ * Service, and a NetworkPolicy that admits the gateway pods (and the backup Job's) only. Backed up by
+ * a CronJob unless `redis.backup: false`; with `redis.backup.restoreFrom`, an init container loads a
+ * backup into an empty data volume before Redis starts.
  */
 export class TboKubernetesRedis extends Construct {
   /** The Redis StatefulSet. */
   readonly statefulSet: StatefulSetV1;
   /** The ClusterIP Service the gateway connects to. */
   readonly service: ServiceV1;
-  /** Admits the gateway pods on the Redis port; nothing else in, nothing out. */
+  /** Admits the gateway pods (and the backup Job's) on the Redis port; nothing else in, nothing out. */
   readonly networkPolicy: NetworkPolicyV1 | undefined;
+  /** The scheduled backups (CronJob, claim, NetworkPolicy), unless `redis.backup: false`. */
+  readonly backup: TboKubernetesRedisBackup | undefined;
   /** Host name of the Service inside the cluster. */
   readonly host: string;
   /** Port of the Service. */
@@ -63,6 +71,9 @@ export class TboKubernetesRedis extends Construct {
     const password = { secretKeyRef: { name: refs.secretName, key: refs.passwordKey, optional: false } };
     const { runAsUser, runAsGroup } = REDIS_DEFAULTS;
     const port = String(redis.port);
+    const backup = redis.backup;
+    this.backup = backup && new TboKubernetesRedisBackup(this, 'Backup', plan, redis, backup, refs);
+    const restore = backup?.restoreFrom !== undefined ? restoreInitContainer(redis, { ...backup, restoreFrom: backup.restoreFrom }) : undefined;
 
     this.service = new ServiceV1(this, 'Service', {
       metadata,
@@ -83,6 +94,7 @@ export class TboKubernetesRedis extends Construct {
             enableServiceLinks: false,
             terminationGracePeriodSeconds: 30,
             securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
+            initContainer: restore && [restore],
             container: [
               {
                 name: 'redis',
@@ -105,9 +117,10 @@ export class TboKubernetesRedis extends Construct {
                 },
                 livenessProbe: { tcpSocket: [{ port }], initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 3 },
                 securityContext: restrictedContainerSecurityContext(runAsUser, runAsGroup),
-                volumeMount: [{ name: 'data', mountPath: '/data' }],
+                volumeMount: [{ name: 'data', mountPath: REDIS_DEFAULTS.dataDir }],
               },
             ],
+            volume: restore && [{ name: BACKUP_VOLUME, persistentVolumeClaim: { claimName: this.backup!.claimName, readOnly: true } }],
           },
         },
         volumeClaimTemplate: [
@@ -129,7 +142,12 @@ export class TboKubernetesRedis extends Construct {
           spec: {
             podSelector: { matchLabels: redis.selector },
             policyTypes: ['Ingress', 'Egress'],
-            ingress: [{ from: [{ podSelector: { matchLabels: { ...refs.clientSelector } } }], ports: [{ port, protocol: 'TCP' }] }],
+            ingress: [
+              {
+                from: [{ podSelector: { matchLabels: { ...refs.clientSelector } } }, ...(backup ? [{ podSelector: { matchLabels: { ...backup.selector } } }] : [])],
+                ports: [{ port, protocol: 'TCP' }],
+              },
+            ],
           },
         })
       : undefined;

@@ -17,3 +17,15 @@ export function createSecret(scope: Construct, plan: TboKubernetesPlan, namespac
     data,
   });
 }
+
+/**
+ * The `kubectl` command that creates the referenced Secret with every key the pods read, each value
+ * from the shell variable named like the credential's environment variable (`"$JWT_SECRET_KEY"`), so
+ * no value is ever written here. Unset variables become empty keys, which the service treats as unset
+ * (only the required ones must be filled). Undefined when the Secret is created from `secrets.values`.
+ */
+export function secretCreateCommand(plan: TboKubernetesPlan): string | undefined {
+  if (plan.secret.create) return undefined;
+  const literals = plan.secret.refs.map((ref) => `--from-literal=${ref.key}="$${ref.env}"`);
+  return ['kubectl', '-n', plan.namespaceName, 'create', 'secret', 'generic', plan.secret.name, ...literals].join(' ');
+}

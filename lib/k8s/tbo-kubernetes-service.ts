@@ -28,11 +28,14 @@ import { createLimitRange } from './limit-range';
 import { createNamespace } from './namespace';
 import { defaultInstanceName } from './names';
 import { createDefaultDenyPolicy, createGatewayPolicy } from './network-policy';
-import { deployedServiceConfig, resolvePlan, type TboKubernetesPlan } from './plan';
+import { defaultBackupStorage, deployedServiceConfig, redisMaxMemoryOf, resolvePlan, type TboKubernetesPlan } from './plan';
+import { formatBytes, parseQuantity } from './quantity';
 import type { TboKubernetesServiceProps } from './props';
+import type { TboKubernetesRedisBackup } from './backup';
+import { TboKubernetesDrRunbook } from './dr-runbook';
 import { TboKubernetesRedis } from './redis';
 import { createResourceQuota } from './resource-quota';
-import { createSecret } from './secret';
+import { createSecret, secretCreateCommand } from './secret';
 import { createService } from './service';
 import { createServiceAccount } from './service-account';
 import { validateProps } from './validate';
@@ -52,6 +55,13 @@ const CLAIMS = new WeakMap<IConstruct, Map<string, string>>();
  * Secret referenced by name unless values are given. The admin port (9464: `/metrics`,
  * `/health/details`) is reachable from the monitoring namespace only and never through the Service,
  * Ingress or HTTPRoute; each instance writes Redis keys under its own prefix.
+ *
+ * The in-cluster Redis is backed up by a CronJob (`redis.backup`: hourly RDB files with checksums,
+ * the newest 24 kept, on a claim created here or an existing one) and restored from one into an
+ * empty volume by an init container (`redis.backup.restoreFrom`). `tracing` sends OpenTelemetry
+ * traces to an existing collector; the NetworkPolicy lets the pods reach it, the Pushgateway of
+ * `config.prometheusGateway` and Sentry. The guide's `dr-runbook` ConfigMap (`drRunbook`) holds the
+ * recovery and rollback steps with this instance's names.
  *
  * The image is `image`, or, with `registry`, the bundled service built by Terraform's docker
  * provider during `cdktf deploy` (a Docker daemon then, never at synth), pushed to
@@ -95,6 +105,16 @@ export class TboKubernetesService extends Construct {
   readonly disruptionBudget: PodDisruptionBudgetV1 | undefined;
   /** The in-cluster Redis (StatefulSet, Service, NetworkPolicy), when used. */
   readonly redis: TboKubernetesRedis | undefined;
+  /** The in-cluster Redis's scheduled backups (CronJob, claim, NetworkPolicy): `redis.backup`, unless false. */
+  readonly redisBackup: TboKubernetesRedisBackup | undefined;
+  /**
+   * The command that creates the referenced Secret with every key the pods read, each value from the shell
+   * variable named like its environment variable (`--from-literal=jwt-secret="$JWT_SECRET_KEY"`).
+   * @default - undefined when the Secret is created from `secrets.values`
+   */
+  readonly secretCreateCommand: string | undefined;
+  /** The guide's `dr-runbook` ConfigMap (`<name>-dr-runbook`): recovery and rollback with this deployment's names. @default - undefined with `drRunbook: false` */
+  readonly drRunbook: TboKubernetesDrRunbook | undefined;
   /** The service configuration deployed, with every default filled in. */
   readonly serviceConfig: ServiceConfig;
   /** URL of the gateway inside the cluster (what SDKs in other pods use as base URL). */
@@ -143,6 +163,7 @@ export class TboKubernetesService extends Construct {
     this.configMap = createConfigMap(this, plan, ns);
     this.secret = createSecret(this, plan, ns);
     this.secretName = this.secret?.metadata.name ?? plan.secret.name;
+    this.secretCreateCommand = secretCreateCommand(plan);
     this.serviceAccount = createServiceAccount(this, plan, ns);
 
     const redis = plan.redis;
@@ -155,6 +176,7 @@ export class TboKubernetesService extends Construct {
             clientSelector: plan.selector,
           })
         : undefined;
+    this.redisBackup = this.redis?.backup;
 
     this.deployment = createDeployment(this, plan, {
       namespace: ns,
@@ -166,6 +188,7 @@ export class TboKubernetesService extends Construct {
     const guards = [this.resourceQuota, this.limitRange].filter((r) => r !== undefined);
     if (guards.length) this.deployment.dependsOn = [...(this.deployment.dependsOn ?? []), ...guards.map((g) => g.fqn)];
     if (this.redis && guards.length) this.redis.statefulSet.dependsOn = guards.map((g) => g.fqn);
+    if (this.redisBackup && guards.length) this.redisBackup.cronJob.dependsOn = guards.map((g) => g.fqn);
 
     this.service = createService(this, plan, ns);
     this.ingress = createIngress(this, plan, ns, this.service.metadata.name);
@@ -173,6 +196,30 @@ export class TboKubernetesService extends Construct {
     this.autoscaler = createAutoscaler(this, plan, ns, this.deployment.metadata.name);
     this.disruptionBudget = createDisruptionBudget(this, plan, ns);
     this.internalUrl = `http://${plan.names.service}.${plan.namespaceName}.svc:${SERVICE_EXPOSED_PORT}`;
+    this.drRunbook = props.drRunbook === false ? undefined : this.createDrRunbook(ns);
+  }
+
+  /**
+   * The `dr-runbook` ConfigMap, its commands filled in with this instance's names. The namespace is the
+   * namespace resource's token, like every object's here (Terraform fills it into the text at apply).
+   */
+  private createDrRunbook(namespace: string): TboKubernetesDrRunbook {
+    const plan = this.plan;
+    const redis = plan.redis.mode === 'in-cluster' ? plan.redis : undefined;
+    return new TboKubernetesDrRunbook(this, 'DrRunbook', {
+      namespace,
+      instanceName: plan.name,
+      labels: plan.labels,
+      deploymentName: plan.names.service,
+      secretName: plan.secret.name,
+      secretCreateCommand: this.secretCreateCommand,
+      redisStatefulSetName: redis?.name,
+      // The StatefulSet's claim template `data`, for its one pod.
+      redisDataClaimName: redis && `data-${redis.name}-0`,
+      backupCronJobName: redis?.backup?.name,
+      backupClaimName: redis?.backup?.claim.name,
+      internalUrl: this.internalUrl,
+    });
   }
 
   /**
@@ -219,12 +266,30 @@ export class TboKubernetesService extends Construct {
     if (props.vertex !== undefined && !vertex) warn('vertex: no route uses vertex: or vertex-openai: (config.modelsFast, modelsBalanced, modelsStrongest), so it sets nothing; remove it or route models to vertex');
   }
 
+  /** Says at synth when the backup claim created here cannot hold `keep` + 1 backups as large as Redis's maxmemory. */
+  private warnAboutBackupStorage(): void {
+    const redis = this.plan.redis;
+    const backup = redis.mode === 'in-cluster' ? redis.backup : undefined;
+    if (redis.mode !== 'in-cluster' || !backup?.claim.create) return;
+    const size = parseQuantity(backup.claim.storage);
+    const maxMemory = redisMaxMemoryOf(redis.resources);
+    if (size === undefined || !Number.isFinite(maxMemory) || size >= (backup.keep + 1) * maxMemory) return;
+    Annotations.of(this).addWarning(
+      `TboKubernetesService: redis.backup.storage: ${backup.claim.storage} holds fewer than keep + 1 (${backup.keep + 1}) backups of Redis's maxmemory (${formatBytes(maxMemory)}); ` +
+        `RDB files are usually smaller, but once the claim is full every backup fails: raise storage to ${defaultBackupStorage(backup.keep, redis.resources)} or lower keep`,
+    );
+  }
+
   /** Says at synth when a prop trades away a secure default. */
   private warnAboutWeakenedDefaults(props: TboKubernetesServiceProps): void {
     const warn = (message: string) => Annotations.of(this).addWarning(`TboKubernetesService: ${message}`);
     if (props.secrets?.values) warn('secrets.values: the Secret is created from values, so Terraform state holds the credentials; reference an existing Secret to keep them out');
     if (props.networkPolicy === false) warn('networkPolicy: false leaves the gateway (its admin port included) and Redis open to every pod in the cluster');
     else if (props.networkPolicy?.defaultDeny === false) warn('networkPolicy.defaultDeny: false lets other pods in the namespace talk to anything');
+    if (props.redis && props.redis.backup === false && props.existingRedisUrl === undefined) {
+      warn('redis.backup: false leaves the in-cluster Redis without backups: a lost volume empties the cache, sessions and rate limits');
+    }
+    this.warnAboutBackupStorage();
     if (props.createNamespace === false) warn(`createNamespace: false: label namespace "${this.plan.namespaceName}" pod-security.kubernetes.io/enforce=restricted yourself`);
     const np = this.plan.networkPolicy;
     const open = np?.ingressSources.filter((p) => p.ipBlock && /^(0\.0\.0\.0|::)\/0$/.test(p.ipBlock.cidr) && !p.ipBlock.except?.length);

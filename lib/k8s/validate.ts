@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { Token } from 'cdktf';
 import {
   BODY_MEMORY_FACTOR,
@@ -14,14 +13,17 @@ import {
 } from '../core';
 import * as d from './defaults';
 import { validateImageSource } from './image';
-import { limitRangeProps, maxStreamDurationOf, peakPods, quantity, resolveQuota, resolveResources, type ResolvedResources } from './plan';
-import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboNetworkPeer, type TboResourceQuantities, type TboSecretSetting } from './props';
+import { limitRangeProps, maxStreamDurationOf, peakPods, quantity, redisBackupPlan, resolveQuota, resolveResources, type RedisBackupPlan, type ResolvedResources } from './plan';
+import { TBO_INGRESS_PROFILES, type TboKubernetesServiceProps, type TboSecretSetting } from './props';
 import { formatBytes, parseQuantity } from './quantity';
 import { requiredMemoryBytes } from './sizing';
+import { validateRedisBackup } from './validate-backup';
+import { DNS_LABEL, DNS_SUBDOMAIN, known, quantities, resources, validatePeer } from './validate-common';
+import { validateTelemetry } from './validate-telemetry';
 import { validateWorkloadIdentity } from './workload-identity';
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export { isCidr } from './validate-common';
+
 /** Gateway API `Hostname`: a DNS name, optionally with a leading `*.` wildcard label. */
 const GATEWAY_HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A metric name as the Prometheus adapter serves it. */
@@ -31,28 +33,6 @@ const INT_OR_PERCENT = /^(\d+|\d+%)$/;
 const MAX_REPLICAS = 1000;
 /** Gateway API durations have at most 5 digits per unit. */
 const MAX_ROUTE_TIMEOUT_SECONDS = 99_999;
-
-const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
-
-function quantities(v: PropValidator, prop: string, given: TboResourceQuantities | undefined): void {
-  for (const resource of ['cpu', 'memory'] as const) {
-    const value = given?.[resource];
-    if (known(value)) v.check(parseQuantity(value) !== undefined, `${prop}.${resource}`, value, 'must be a Kubernetes quantity such as 250m, 0.5, 512Mi or 1Gi');
-  }
-}
-
-function resources(v: PropValidator, prop: string, given: TboKubernetesServiceProps['resources'], defaults: ResolvedResources): ResolvedResources | undefined {
-  quantities(v, `${prop}.requests`, given?.requests);
-  quantities(v, `${prop}.limits`, given?.limits);
-  const resolved = resolveResources(given, defaults);
-  const all = [...Object.values(resolved.requests), ...Object.values(resolved.limits)];
-  if (!all.every((q) => known(q) && parseQuantity(q) !== undefined)) return undefined;
-  for (const resource of ['cpu', 'memory'] as const) {
-    const [req, lim] = [resolved.requests[resource], resolved.limits[resource]];
-    v.check(quantity(req) <= quantity(lim), `${prop}.requests.${resource}`, req, `must not exceed ${prop}.limits.${resource} (${lim})`);
-  }
-  return resolved;
-}
 
 function intOrPercent(v: PropValidator, prop: string, value: number | string | undefined): void {
   if (value === undefined) return;
@@ -79,6 +59,7 @@ function validateRedis(v: PropValidator, props: TboKubernetesServiceProps): void
     const storage = props.redis.storage;
     if (known(storage)) v.check(parseQuantity(storage) !== undefined && parseQuantity(storage)! > 0, 'redis.storage', storage, 'must be a positive Kubernetes quantity such as 1Gi');
     if (known(props.redis.image)) v.check(props.redis.image.trim() !== '', 'redis.image', props.redis.image, 'must be a container image reference');
+    if (props.redis.backup) validateRedisBackup(v, props.redis.backup);
   }
 }
 
@@ -123,29 +104,6 @@ function validateIngress(v: PropValidator, props: TboKubernetesServiceProps, con
   v.integer('ingress.rateLimit.connections', ingress.rateLimit?.connections, 0, 1_000_000);
   v.integer('ingress.rateLimit.burstMultiplier', ingress.rateLimit?.burstMultiplier, 1, 1000);
   v.check(config.auth !== 'none', 'config.auth', config.auth, 'an Ingress exposes the gateway: keep "auto" and give secrets apiKeys or jwtSecretKey');
-}
-
-/** An IPv4 or IPv6 CIDR block such as 10.0.0.0/16 or fd00::/8. */
-export function isCidr(text: string): boolean {
-  const [address, prefix, ...rest] = text.split('/');
-  const family = isIP(address ?? '');
-  if (rest.length || family === 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
-}
-
-function validatePeer(v: PropValidator, prop: string, peer: TboNetworkPeer): void {
-  const selectors = peer.namespaceLabels !== undefined || peer.podLabels !== undefined;
-  v.check(selectors !== (peer.ipBlock !== undefined), prop, peer, 'give namespaceLabels and/or podLabels, or ipBlock (one kind, as in a NetworkPolicy peer)');
-  for (const key of ['namespaceLabels', 'podLabels'] as const) {
-    const labels = peer[key];
-    if (labels !== undefined) v.check(Object.keys(labels).length > 0, `${prop}.${key}`, labels, 'must name at least one label (an empty selector matches everything)');
-  }
-  const block = peer.ipBlock;
-  if (!block) return;
-  if (known(block.cidr)) v.check(isCidr(block.cidr), `${prop}.ipBlock.cidr`, block.cidr, 'must be an IPv4 or IPv6 CIDR block such as 10.0.0.0/16');
-  for (const [i, except] of (block.except ?? []).entries()) {
-    if (known(except)) v.check(isCidr(except), `${prop}.ipBlock.except[${i}]`, except, 'must be an IPv4 or IPv6 CIDR block inside ipBlock.cidr');
-  }
 }
 
 function validateNetworkPolicy(v: PropValidator, props: TboKubernetesServiceProps): void {
@@ -256,9 +214,19 @@ function validateScaling(v: PropValidator, props: TboKubernetesServiceProps): { 
   return { minPods, maxPods };
 }
 
+/** What the in-cluster Redis and its backups need (undefined parts: not created, or their quantities not known at synth). */
+function redisFootprint(props: TboKubernetesServiceProps): { redis?: ResolvedResources; backup?: RedisBackupPlan } {
+  if (props.redis === false || props.existingRedisUrl !== undefined) return {};
+  const redis = resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources);
+  return { redis, backup: redisBackupPlan(props, d.DEFAULT_NAME, redis) };
+}
+
+const amount = (text: string | undefined) => (text === undefined ? 0 : (parseQuantity(text) ?? Number.NaN));
+
 /**
- * The quota must hold what this construct itself creates at its peak (most pods plus the rolling-update
- * surge, and Redis). In a shared namespace other workloads need room on top; the construct cannot know them.
+ * The quota must hold what this construct itself creates at its peak: most pods plus the rolling-update
+ * surge, Redis (its restore init container asks for the same), the backup Job's one pod (`concurrencyPolicy: Forbid`), and the claims (Redis's data, the backup claim
+ * created here). In a shared namespace other workloads need room on top; the construct cannot know them.
  */
 function validateQuota(v: PropValidator, props: TboKubernetesServiceProps, tbo: ResolvedResources | undefined, maxPods: number): void {
   const hard = resolveQuota(props);
@@ -267,22 +235,31 @@ function validateQuota(v: PropValidator, props: TboKubernetesServiceProps, tbo: 
   for (const [key, value] of Object.entries(given)) {
     v.check(typeof value === 'string' && parseQuantity(value) !== undefined, `resourceQuota.${key}`, value, 'must be a Kubernetes quantity or count such as 10, 500m or 20Gi');
   }
-  if (!tbo) return;
-  const redis = props.redis === false || props.existingRedisUrl !== undefined ? undefined : resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources);
+  const { redis, backup } = redisFootprint(props);
   const pods = peakPods(maxPods);
-  for (const [kind, resource] of [['requests', 'cpu'], ['requests', 'memory'], ['limits', 'cpu'], ['limits', 'memory']] as const) {
-    const key = `${kind}.${resource}`;
+  const parts = [`${pods} gateway pods (most replicas plus the rolling-update surge)`, ...(redis ? ['Redis'] : []), ...(backup ? ['its backup Job'] : [])];
+  const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : parts[0];
+  const check = (key: string, need: number, shown: string, explain: string) => {
     const limit = parseQuantity(hard[key] ?? '');
-    const redisNeed = redis ? (parseQuantity(redis[kind][resource]) ?? 0) : 0;
-    const need = pods * quantity(tbo[kind][resource]) + redisNeed;
-    if (limit === undefined || Number.isNaN(need)) continue;
-    const shown = resource === 'memory' ? formatBytes(Math.ceil(need)) : String(Math.round(need * 1000) / 1000);
-    const what = redis ? 'gateway pods (most replicas plus the rolling-update surge) and Redis' : 'gateway pods (most replicas plus the rolling-update surge)';
-    v.check(need <= limit + 1e-9, `resourceQuota.${key}`, hard[key], `must hold the ${pods} ${what} this construct creates: at least ${shown}`);
+    if (limit !== undefined && !Number.isNaN(need)) v.check(need <= limit + 1e-9, `resourceQuota.${key}`, hard[key], `${explain}: at least ${shown}`);
+  };
+  if (tbo) {
+    for (const [kind, resource] of [['requests', 'cpu'], ['requests', 'memory'], ['limits', 'cpu'], ['limits', 'memory']] as const) {
+      // The restore init container asks for what the Redis container does, so the Redis pod needs no more.
+      const redisNeed = redis ? amount(redis[kind][resource]) : 0;
+      const need = pods * quantity(tbo[kind][resource]) + redisNeed + (backup ? amount(backup.resources[kind][resource]) : 0);
+      const shown = resource === 'memory' ? formatBytes(Math.ceil(need)) : String(Math.round(need * 1000) / 1000);
+      check(`${kind}.${resource}`, need, shown, `must hold the ${what} this construct creates`);
+    }
   }
-  if (hard.pods !== undefined && parseQuantity(hard.pods) !== undefined) {
-    const need = pods + (redis ? 1 : 0);
-    v.check(parseQuantity(hard.pods)! >= need, 'resourceQuota.pods', hard.pods, `must allow at least the ${need} pods this construct creates (most replicas plus the surge${redis ? ', and Redis' : ''})`);
+  const podCount = pods + (redis ? 1 : 0) + (backup ? 1 : 0);
+  check('pods', podCount, String(podCount), `must allow the pods this construct creates (most replicas plus the surge${redis ? ', Redis' : ''}${backup ? ', its backup Job' : ''})`);
+  const createdClaim = backup?.claim.create ? backup.claim : undefined;
+  const claims = (redis ? 1 : 0) + (createdClaim ? 1 : 0);
+  check('persistentvolumeclaims', claims, String(claims), `must allow the claims this construct creates (Redis's data${createdClaim ? ' and its backup claim' : ''})`);
+  if (redis) {
+    const storage = amount(props.redis ? props.redis.storage ?? d.REDIS_DEFAULTS.storage : d.REDIS_DEFAULTS.storage) + amount(createdClaim?.storage);
+    check('requests.storage', storage, formatBytes(Math.ceil(storage)), `must hold the storage this construct claims (Redis's data${createdClaim ? ' and its backup claim' : ''})`);
   }
 }
 
@@ -293,14 +270,13 @@ function validateLimitRange(v: PropValidator, props: TboKubernetesServiceProps, 
   quantities(v, 'limitRange.defaultRequest', lr.defaultRequest);
   quantities(v, 'limitRange.max', lr.max);
   const max = { ...d.DEFAULT_LIMIT_RANGE_MAX, ...lr.max };
-  const redis = props.redis === false || props.existingRedisUrl !== undefined ? undefined : resolveResources(props.redis?.resources, d.REDIS_DEFAULTS.resources);
+  const { redis, backup } = redisFootprint(props);
   for (const resource of ['cpu', 'memory'] as const) {
     const cap = parseQuantity(max[resource]);
     if (cap === undefined) continue;
     if (tbo) v.check(quantity(tbo.limits[resource]) <= cap, `resources.limits.${resource}`, tbo.limits[resource], `must not exceed limitRange.max.${resource} (${max[resource]})`);
-    const redisLimit = redis?.limits[resource];
-    if (redisLimit && parseQuantity(redisLimit) !== undefined) {
-      v.check(quantity(redisLimit) <= cap, `redis.resources.limits.${resource}`, redisLimit, `must not exceed limitRange.max.${resource} (${max[resource]})`);
+    for (const [prop, limit] of [['redis.resources', redis?.limits[resource]], ['redis.backup.resources', backup?.resources.limits[resource]]] as const) {
+      if (limit && parseQuantity(limit) !== undefined) v.check(quantity(limit) <= cap, `${prop}.limits.${resource}`, limit, `must not exceed limitRange.max.${resource} (${max[resource]})`);
     }
   }
 }
@@ -360,6 +336,7 @@ export function validateProps(props: TboKubernetesServiceProps, config: ServiceC
   validateHttpRoute(v, props, config);
   validateNetworkPolicy(v, props);
   validateCloudBackends(v, props, config);
+  validateTelemetry(v, props, config);
   validateAutoscalingMetrics(v, props);
   validateQuota(v, props, tbo, maxPods);
   validateLimitRange(v, props, tbo);

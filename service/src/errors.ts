@@ -28,15 +28,19 @@ export const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   internal: 500,
 };
 
-/** A failure TBO itself decided on; its message is safe to show the caller. */
+/**
+ * A failure TBO itself decided on; its message is safe to show the caller. An `internal` one made
+ * from an unexpected error keeps that error as its `cause`, for the error report (never the caller).
+ */
 export class TboError extends Error {
   readonly status: number;
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly details: { readonly retryAfterSeconds?: number; readonly param?: string; readonly code?: string } = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'TboError';
     this.status = STATUS_OF[kind];
   }

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config/load';
+import { installCrashHandlers } from './observability/sentry';
 import { TboService } from './service';
 
 async function main(): Promise<void> {
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // With SENTRY_DSN: a crash is printed, reported (waiting at most 2 s) and exits 1, as without.
+  if (service.errors) installCrashHandlers(service.errors);
   const stop = (signal: NodeJS.Signals) => {
     service.shutdown(signal).then(
       () => process.exit(0),

@@ -39,6 +39,9 @@ import { openai } from './protocols/openai';
 import { EmfExporter } from './observability/emf';
 import { createLogger, type Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
+import { startTracing, type Tracing } from './observability/tracing';
+import { PushgatewayExporter } from './observability/pushgateway';
+import { ErrorReporter } from './observability/sentry';
 import type { Principal } from './http/auth';
 
 /** How long connections stay open after SIGTERM before idle ones are closed. */
@@ -62,6 +65,8 @@ export interface ServiceDeps {
    * clients for the routes that use them.
    */
   readonly upstreams?: Partial<Record<Backend, Upstream>>;
+  /** Where request spans go; default: as the process's OTEL_* environment configures it (off without an endpoint). */
+  readonly tracing?: Tracing;
 }
 
 function escapeRegExp(s: string): string {
@@ -82,6 +87,12 @@ export class TboService {
   /** The admin listener: /metrics and /health/details (plus /health and /ready). */
   readonly adminServer: Server;
   readonly emf: EmfExporter | undefined;
+  /** OpenTelemetry traces (the standard OTEL_* variables); a no-op when off. */
+  readonly tracing: Tracing;
+  /** Pushes the metrics to a Prometheus Pushgateway (`PROMETHEUS_GATEWAY`). */
+  readonly pushgateway: PushgatewayExporter | undefined;
+  /** Reports internal errors and crashes to Sentry (`SENTRY_DSN`). */
+  readonly errors: ErrorReporter | undefined;
   private readonly upstreams: Upstream[] = [];
   private draining = false;
   private inFlight = 0;
@@ -89,8 +100,12 @@ export class TboService {
   constructor(readonly config: ServiceConfig, deps: ServiceDeps = {}) {
     const clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger(config.logLevel, config.serviceName);
+    this.tracing = deps.tracing ?? startTracing(process.env, { serviceName: config.serviceName, traceContent: config.traceContent, logger: this.logger });
     this.emf = config.metricsEmf
       ? new EmfExporter(this.metrics, { namespace: config.metricsNamespace, service: config.serviceName, intervalSeconds: config.metricsExportInterval })
+      : undefined;
+    this.pushgateway = config.prometheusGateway
+      ? new PushgatewayExporter(this.metrics, { url: config.prometheusGateway, intervalSeconds: config.metricsExportInterval }, this.logger)
       : undefined;
     const auth = new Authenticator(config);
     if (auth.open) this.logger.warn({ host: config.host }, 'client authentication is off (no TBO_API_KEYS or JWT_SECRET_KEY)');
@@ -211,6 +226,8 @@ export class TboService {
     // Every credential the service holds, the Redis password from REDIS_URL included, is redacted from upstream text.
     const held = [...credentials, config.redisPassword, config.cacheSigningKey].filter((v): v is string => !!v);
     const secretPattern = held.length ? new RegExp(held.map(escapeRegExp).join('|'), 'g') : undefined;
+    const redact = (text: string) => (secretPattern ? text.replace(secretPattern, '[redacted]') : text);
+    this.errors = ErrorReporter.fromConfig(config, redact, this.logger);
 
     const context: AppContext = {
       config,
@@ -231,7 +248,8 @@ export class TboService {
       limiter: new TenantRateLimiter(config.rateLimitPerMinute, config.redisKeyPrefix, this.redis?.clients[0]),
       metrics: this.metrics,
       logger: this.logger,
-      redact: (text) => (secretPattern ? text.replace(secretPattern, '[redacted]') : text),
+      tracing: this.tracing,
+      redact,
       readiness: () => {
         const redis = this.redis?.state ?? 'disabled';
         return { ready: !this.draining, cache: { memory: { entries: cache.size, capacity: cache.capacity }, redis } };
@@ -258,6 +276,8 @@ export class TboService {
     await Promise.all([once(this.server, 'listening'), once(this.adminServer, 'listening')]);
     const address = this.server.address() as AddressInfo;
     this.emf?.start();
+    this.pushgateway?.start();
+    this.errors?.activate();
     this.logger.info({ host: address.address, port: address.port, admin_port: this.adminAddress.port, redis: this.redis ? 'configured' : 'off' }, 'tbo listening');
     return address;
   }
@@ -296,7 +316,7 @@ export class TboService {
     await allClosed;
     this.adminServer.closeAllConnections();
     await new Promise<void>((resolve) => this.adminServer.close(() => resolve()));
-    await Promise.all([this.redis?.close(), this.emf?.stop(), ...this.upstreams.map((u) => u.close())]);
+    await Promise.all([this.redis?.close(), this.emf?.stop(), this.pushgateway?.stop(), this.errors?.close(), this.tracing.shutdown(), ...this.upstreams.map((u) => u.close())]);
     this.logger.info({ in_flight: this.inFlight }, 'stopped');
     this.logger.flush();
   }

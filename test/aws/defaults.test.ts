@@ -118,6 +118,8 @@ describe('TboFargateService defaults: task', () => {
     });
     expect(env).toMatchObject({ TBO_METRICS_EMF: 'true', REDIS_TLS: 'true', REDIS_CLUSTER: 'false' });
     for (const name of Object.values(SECRET_ENV)) expect(env).not.toHaveProperty(name);
+    expect(Object.keys(env).filter((k) => k.startsWith('OTEL_'))).toEqual([]); // no tracing
+    expect(env).not.toHaveProperty(SETTINGS.prometheusGateway.env);
   });
 
   it('names the deployment after its construct path: TBO_SERVICE_NAME (the EMF Service dimension) is unique per instance, not the service\'s shared default', () => {
@@ -227,6 +229,16 @@ describe('TboFargateService defaults: Redis', () => {
       AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', ref(idOfSecret('RedisAuthToken')), ':SecretString:::}}']] },
       SnapshotRetentionLimit: 7,
     });
+  });
+
+  it('takes a final snapshot when the group is deleted or replaced, starts empty, and exports nothing', () => {
+    const group = s.json.Resources[idOf('AWS::ElastiCache::ReplicationGroup')] as Record<string, unknown> & { Properties: Record<string, unknown> };
+    expect(group).toMatchObject({ DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+    expect(group.Properties).not.toHaveProperty('SnapshotName');
+    expect(group.Properties).not.toHaveProperty('SnapshotArns');
+    s.template.resourceCountIs('AWS::S3::Bucket', 1); // the access logs only
+    expect(s.tbo.redisBackupBucket).toBeUndefined();
+    for (const secret of Object.values(resourcesOfType(s.json, 'AWS::SecretsManager::Secret'))) expect(secret.Properties).not.toHaveProperty('ReplicaRegions');
   });
 
   it('has its own security group that only the service tasks reach, on the Redis port', () => {
@@ -429,9 +441,22 @@ describe('TboFargateService defaults: service, scaling, alarms, dashboard, outpu
     }
   });
 
-  it('outputs the URL, the exact commands that fill the provider keys and restart, and the JWT secret', () => {
+  it('outputs the URL, the exact commands that fill the provider keys and restart, the JWT secret, and the names the runbook reads', () => {
     const outputs = Object.fromEntries(Object.entries(s.json.Outputs ?? {}).map(([k, o]) => [k.replace(/^Tbo|[0-9A-F]{8}$/g, ''), JSON.stringify(o.Value)]));
-    expect(Object.keys(outputs).sort()).toEqual(['AnthropicApiKeyFillCommand', 'DashboardUrl', 'JwtSecretArn', 'OpenAiApiKeyFillCommand', 'RestartServiceCommand', 'ServiceUrl']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'AnthropicApiKeyFillCommand',
+      'ClusterName',
+      'DashboardUrl',
+      'EcsServiceName',
+      'JwtSecretArn',
+      'OpenAiApiKeyFillCommand',
+      'RedisReplicationGroupId',
+      'RestartServiceCommand',
+      'ServiceUrl',
+    ]);
+    expect(JSON.parse(outputs.ClusterName)).toEqual(ref(idOf('AWS::ECS::Cluster')));
+    expect(JSON.parse(outputs.EcsServiceName)).toEqual({ 'Fn::GetAtt': [idOf('AWS::ECS::Service'), 'Name'] });
+    expect(JSON.parse(outputs.RedisReplicationGroupId)).toEqual(ref(idOf('AWS::ElastiCache::ReplicationGroup')));
     expect(outputs.ServiceUrl).toContain('http://');
     for (const [id, env] of [['AnthropicApiKey', 'ANTHROPIC_API_KEY'], ['OpenAiApiKey', 'OPENAI_API_KEY']]) {
       expect(outputs[`${id}FillCommand`]).toContain('aws secretsmanager put-secret-value --region ');
@@ -454,6 +479,9 @@ describe('TboFargateService defaults: public surface', () => {
     expect(t.cacheSigningKeySecret).toBe(t.node.findChild('CacheSigningKey'));
     expect(t.apiKeysSecret).toBeUndefined();
     expect(t.adminKeysSecret).toBeUndefined();
+    expect(t.sentryDsnSecret).toBeUndefined();
+    expect(t.collectorContainer).toBeUndefined();
+    expect(t.xrayPolicy).toBeUndefined();
     expect(t.certificate).toBeUndefined();
     expect(t.alarmTopic).toBeUndefined();
     expect(t.serviceConfig).toEqual({ ...resolveServiceConfig(), ...DEPLOYED_JWT_CLAIMS, redisKeyPrefix: t.redisKeyPrefix, serviceName: t.serviceName });

@@ -324,7 +324,9 @@ describe('TboCloudRunService: options', () => {
     const json = Testing.synthScope((scope) => {
       new TboCloudRunService(scope, 'gateway-eu', BASE);
     });
-    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['gateway_eu_rollout_command', 'gateway_eu_secret_commands', 'gateway_eu_url']);
+    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(
+      ['redis_instance', 'region', 'rollout_command', 'secret_commands', 'service_name', 'url'].map((o) => `gateway_eu_${o}`),
+    );
   });
 
   test('logical ids of the resources that existed before issue 10 are unchanged (renaming one replaces it in a live project)', () => {

@@ -8,7 +8,7 @@ import { serviceDirectory } from '../../lib/core';
 
 Testing.setupJest();
 
-const ENV = ['GOOGLE_PROJECT', 'GOOGLE_REGION', 'TBO_IMAGE', 'TBO_CREATE_SERVICE', 'TBO_BACKEND', 'CLOUD_ML_REGION'] as const;
+const ENV = ['GOOGLE_PROJECT', 'GOOGLE_REGION', 'TBO_IMAGE', 'TBO_CREATE_SERVICE', 'TBO_BACKEND', 'CLOUD_ML_REGION', 'TBO_SENTRY_DSN_SECRET', 'TBO_SECRET_LOCATIONS'] as const;
 
 describe('TboGcpStack (app/gcp-stack.ts)', () => {
   const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
@@ -98,10 +98,49 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     expect(stack.tbo.secrets.cacheSigningKey.version).toBeDefined();
   });
 
-  test('the default (public) variant grants nothing on Vertex AI', () => {
+  test('the default (public) variant grants nothing on Vertex AI: its only project grants are the collectors\'', () => {
     const { json, stack } = synth();
-    expect(json).not.toHaveResource(ProjectIamMember);
+    const roles = Object.values(JSON.parse(json).resource.google_project_iam_member as Record<string, { role: string }>).map((g) => g.role).sort();
+    expect(roles).toEqual(['roles/cloudtrace.agent', 'roles/monitoring.metricWriter']);
     expect(stack.tbo.vertexAccess).toBeUndefined();
+  });
+
+  test('production settings: metrics for the alert policies, traces to Cloud Trace, Redis exports; no Sentry or regional secrets unless asked', () => {
+    const { json, stack } = synth();
+    expect(stack.tbo.managedPrometheus).toBeDefined();
+    expect(stack.tbo.traceCollector).toBeDefined();
+    expect(stack.tbo.redisExport?.bucket).toBeDefined();
+    const [service] = Object.values(JSON.parse(json).resource.google_cloud_run_v2_service) as { template: { containers: { name: string }[] } }[];
+    expect(service.template.containers.map((c) => c.name)).toEqual(['tbo', 'otel-collector', 'collector']);
+    expect(Object.keys(JSON.parse(json).output).sort()).toEqual(
+      ['backup_bucket', 'redis_export_command', 'redis_import_command', 'redis_instance', 'region', 'rollout_command', 'secret_commands', 'service_name', 'url'].map((o) => `tbo_${o}`),
+    );
+    const warnings = stack.tbo.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings).toEqual([]); // the alert policies have their collector
+    expect(stack.tbo.secrets.sentryDsn).toBeUndefined();
+    for (const secret of Object.values(JSON.parse(json).resource.google_secret_manager_secret) as { replication: unknown }[]) expect(secret.replication).toEqual({ auto: {} });
+  });
+
+  test('TBO_SENTRY_DSN_SECRET and TBO_SECRET_LOCATIONS: Sentry from that secret, every created secret in those regions', () => {
+    process.env.TBO_SENTRY_DSN_SECRET = 'acme-sentry-dsn';
+    process.env.TBO_SECRET_LOCATIONS = 'europe-west1, europe-west4';
+    const { json, stack } = synth();
+    expect(stack.tbo.secrets.sentryDsn?.secretRef).toBe('acme-sentry-dsn');
+    for (const secret of Object.values(JSON.parse(json).resource.google_secret_manager_secret) as { replication: unknown }[]) {
+      expect(secret.replication).toEqual({ user_managed: { replicas: [{ location: 'europe-west1' }, { location: 'europe-west4' }] } });
+    }
+  });
+
+  test('each production setting yields to the same prop in service', () => {
+    process.env.TBO_SENTRY_DSN_SECRET = 'from-env';
+    const { stack } = synth({ service: { managedPrometheus: false, alerts: false, tracing: { otlpEndpoint: 'http://10.0.0.7:4318' }, redis: { tier: 'BASIC' }, existingSentryDsnSecret: 'from-props' } });
+    expect(stack.tbo.managedPrometheus).toBeUndefined();
+    expect(stack.tbo.traceCollector).toBeUndefined();
+    expect(stack.tbo.environment.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://10.0.0.7:4318');
+    expect(stack.tbo.resolvedProps.redis?.tier).toBe('BASIC');
+    expect(stack.tbo.redisExport).toBeDefined(); // merged into the given redis options
+    expect(stack.tbo.secrets.sentryDsn?.secretRef).toBe('from-props');
+    expect(synth({ service: { redis: { export: false } } }).stack.tbo.redisExport).toBeUndefined();
   });
 
   test('TBO_BACKEND=vertex routes every tier to Vertex AI: the grant, the API, no Anthropic key; CLOUD_ML_REGION is the location', () => {
@@ -127,5 +166,6 @@ describe('TboGcpStack (app/gcp-stack.ts)', () => {
     const { json } = synth({ project: 'from-props', region: 'europe-west4', image: 'img:1', createService: true, service: { redis: false } });
     expect(json).toHaveProviderWithProperties(GoogleProvider, { project: 'from-props', region: 'europe-west4' });
     expect(JSON.parse(json).resource.google_redis_instance).toBeUndefined();
+    expect(JSON.parse(json).resource.google_storage_bucket).toBeUndefined();
   });
 });

@@ -26,6 +26,7 @@ const NAME_FIELDS: Readonly<Record<string, string>> = {
   google_secret_manager_secret: 'secret_id',
   google_service_account: 'account_id',
   google_monitoring_alert_policy: 'display_name',
+  google_storage_bucket: 'name',
 };
 
 // Google's rules for the names derived from serviceName (lib/gcp/validate.ts checks the same).
@@ -45,7 +46,7 @@ function physicalNames(json: string): { type: string; id: string; name: string }
 
 describe('two instances in one stack, with every default', () => {
   const instances: TboCloudRunService[] = [];
-  const props: TboCloudRunServiceProps = { ...BASE, managedPrometheus: true, openaiApiKey: true };
+  const props: TboCloudRunServiceProps = { ...BASE, managedPrometheus: true, openaiApiKey: true, redis: { export: true }, tracing: { collectorSidecar: true } };
   const json = Testing.synthScope((scope) => {
     instances.push(new TboCloudRunService(scope, 'eu', props), new TboCloudRunService(new Construct(scope, 'team-b'), 'eu', props));
   });
@@ -64,7 +65,7 @@ describe('two instances in one stack, with every default', () => {
     }
   });
 
-  test('no physical name is used twice: service, network, subnet, Memorystore, secrets (the collector config too), service account, alert policies', () => {
+  test('no physical name is used twice: service, network, subnet, Memorystore, secrets (the collectors\' configs too), service account, alert policies, export bucket', () => {
     const names = physicalNames(json);
     for (const type of Object.keys(NAME_FIELDS)) expect(names.filter((n) => n.type === type).length).toBeGreaterThanOrEqual(2);
     for (const type of Object.keys(NAME_FIELDS)) {
@@ -72,6 +73,7 @@ describe('two instances in one stack, with every default', () => {
       expect(new Set(ofType).size).toBe(ofType.length);
     }
     expect(names.filter((n) => n.name.endsWith('-gmp-config'))).toHaveLength(2);
+    expect(names.filter((n) => n.name.endsWith('-otel-config'))).toHaveLength(2);
   });
 
   test('every physical name starts with its own instance\'s serviceName', () => {
@@ -80,9 +82,8 @@ describe('two instances in one stack, with every default', () => {
 
   test('Redis key prefixes and outputs differ too', () => {
     expect(a.redisKeyPrefix).not.toBe(b.redisKeyPrefix);
-    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual([
-      'eu_rollout_command', 'eu_secret_commands', 'eu_url', 'team-b_eu_rollout_command', 'team-b_eu_secret_commands', 'team-b_eu_url',
-    ].map((k) => k.replace('-', '_')).sort());
+    const outputs = ['backup_bucket', 'redis_export_command', 'redis_import_command', 'redis_instance', 'region', 'rollout_command', 'secret_commands', 'service_name', 'url'];
+    expect(Object.keys(parse(json).output ?? {}).sort()).toEqual(['eu', 'team_b_eu'].flatMap((prefix) => outputs.map((o) => `${prefix}_${o}`)).sort());
   });
 
   test('each alert policy\'s query names its own service (namespace) and never the other', () => {

@@ -159,7 +159,9 @@ describeAsRoot('the runtime stage, on the image user and node', () => {
       ['package.json', 'dist', ...readdirSync(DIST).map((f) => `dist/${f}`)].sort(),
     );
     expect(readdirSync(join(stage.workdir, 'dist')).sort()).toEqual(
-      [bundleName(), `${bundleName()}.cache`, `${bundleName()}.map`, 'healthcheck.js', 'healthcheck.js.map', 'main.js', 'THIRD-PARTY-LICENSES.txt'].sort(),
+      [bundleName(), `${bundleName()}.cache`, `${bundleName()}.map`, 'healthcheck.js', 'healthcheck.js.map', 'main.js', 'THIRD-PARTY-LICENSES.txt',
+        // loaded only when configured (service/src/optional.ts)
+        'optional-sentry.js', 'optional-sentry.js.map', 'optional-tracing.js', 'optional-tracing.js.map'].sort(),
     );
     expect(walk(stage.root).filter((path) => path.split('/').includes('node_modules'))).toEqual([]);
     for (const path of ['', ...files]) {

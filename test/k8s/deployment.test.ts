@@ -59,7 +59,7 @@ describe('Deployment defaults', () => {
     expect(plainEnv(synthesized)).toMatchObject({ TBO_ADMIN_PORT: String(ADMIN_PORT), TBO_REDIS_KEY_PREFIX: expect.stringMatching(/^tbo-[0-9a-f]{12}$/), JWT_ISSUER: 'tbo', JWT_AUDIENCE: 'tbo' });
   });
 
-  it('reads every credential from Secret <name>-secrets by reference: anthropic-key and JWT required, the rest optional', () => {
+  it('reads every credential from Secret <name>-secrets by reference: anthropic-key and JWT required, the rest (the Sentry DSN too) optional', () => {
     const refs = container(json).env.filter((e) => e.value_from);
     expect(refs).toEqual([
       { name: SECRET_ENV.anthropicApiKey, value_from: { secret_key_ref: { name: N.secret, key: 'anthropic-key', optional: false } } },
@@ -69,6 +69,7 @@ describe('Deployment defaults', () => {
       { name: SECRET_ENV.redisPassword, value_from: { secret_key_ref: { name: N.secret, key: 'redis-password', optional: false } } },
       { name: SECRET_ENV.adminKeys, value_from: { secret_key_ref: { name: N.secret, key: 'admin-keys', optional: true } } },
       { name: SECRET_ENV.cacheSigningKey, value_from: { secret_key_ref: { name: N.secret, key: 'cache-signing-key', optional: true } } },
+      { name: SECRET_ENV.sentryDsn, value_from: { secret_key_ref: { name: N.secret, key: 'sentry-dsn', optional: true } } },
     ]);
   });
 
@@ -177,7 +178,7 @@ describe('Deployment options', () => {
     // What the target adds: the drain timeout (maxStreamDuration) and the service name (the instance's name).
     const deployed = { ...config, drainTimeout: 600, serviceName: NAME };
     expect(plainEnv(json)).toEqual(renderEnvironment(deployed, undefined, { redisKeyPrefix: prefixOfTbo(), memoryBytes: 1024 ** 3 }));
-    const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']));
+    const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1', 'Tbo_ConfigMap').data as Record<string, string>)['config.yaml']));
     expect(yaml).toEqual(parse(renderConfigYaml(deployed)));
     expect(yaml.optimization.level).toBe('speed');
   });
@@ -221,7 +222,7 @@ describe('Streams survive rollouts, scale-in and node drains (maxStreamDuration)
     const t = termination(json);
     expect(t.preStop).toEqual(['node', '-e', 'setTimeout(() => {}, 5000)']);
     expect(t).toMatchObject({ drain: 600, grace: 610 });
-    const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']));
+    const yaml = parse(String((blockOf(json, 'kubernetes_config_map_v1', 'Tbo_ConfigMap').data as Record<string, string>)['config.yaml']));
     expect(yaml.server.drain_timeout).toBe(600);
     expect(synthWithConstruct().tbo.plan).toMatchObject({ maxStreamDuration: 600, preStopSleepSeconds: 5, drainSeconds: 600, terminationGracePeriodSeconds: 610 });
   });

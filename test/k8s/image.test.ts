@@ -189,7 +189,7 @@ describe('with image: nothing is built', () => {
     expect([tbo.serviceImage, tbo.dockerProvider, tbo.imageUri]).toEqual([undefined, undefined, IMAGE]);
     expect(Object.keys(blocksOf(json, 'kubernetes_deployment_v1'))).toEqual(['Tbo_Deployment_817DA1D7']);
     expect(Object.keys(blocksOf(json, 'kubernetes_service_v1')).sort()).toEqual(['Tbo_Redis_Service_A6F82D20', 'Tbo_Service_18ACA8CE']);
-    expect(Object.keys(blocksOf(json, 'kubernetes_config_map_v1'))).toEqual(['Tbo_ConfigMap_871D26B4']);
+    expect(Object.keys(blocksOf(json, 'kubernetes_config_map_v1')).sort()).toEqual(['Tbo_ConfigMap_871D26B4', 'Tbo_DrRunbook_ConfigMap_76069252']);
   });
 
   it('building only adds the build and the push: every other logical id stays', () => {

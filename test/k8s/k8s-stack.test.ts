@@ -8,7 +8,7 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { App, Testing } from 'cdktf';
 import { K8S_PLACEHOLDERS, TboKubernetesStack, type TboKubernetesStackProps } from '../../app/k8s-stack';
 import { SECRET_ENV, serviceDirectory } from '../../lib/core';
-import { blocksOf } from './support/synth';
+import { blockOf, blocksOf } from './support/synth';
 
 Testing.setupJest();
 
@@ -120,11 +120,37 @@ describe('TboKubernetesStack', () => {
     setEnv({ TBO_IMAGE: 'i' });
     const { stack, json } = synthStack({ kubeconfig: '/k' });
     expect([stack.tbo.name, stack.tbo.namespaceName, stack.tbo.secretName]).toEqual(['tbo', 'tbo-system', 'tbo-secrets']);
+    const ref = (type: string, part: string) => `\${${type}.${Object.keys(blocksOf(json, type)).find((n) => n.includes(part))}.metadata[0].name}`;
     expect(JSON.parse(json).output).toEqual({
       namespace: expect.objectContaining({ value: 'tbo-system' }),
       secret_name: expect.objectContaining({ value: 'tbo-secrets' }),
       internal_url: expect.objectContaining({ value: 'http://tbo-service.tbo-system.svc:80' }),
+      deployment_name: expect.objectContaining({ value: ref('kubernetes_deployment_v1', 'Deployment') }),
+      secret_create_command: expect.objectContaining({ value: stack.tbo.secretCreateCommand }),
+      redis_backup_cronjob: expect.objectContaining({ value: ref('kubernetes_cron_job_v1', 'CronJob') }),
+      redis_backup_claim: expect.objectContaining({ value: ref('kubernetes_persistent_volume_claim_v1', 'Claim') }),
+      dr_runbook_configmap: expect.objectContaining({ value: ref('kubernetes_config_map_v1', 'DrRunbook') }),
     });
+    expect(blockOf(json, 'kubernetes_deployment_v1').metadata).toMatchObject({ name: 'tbo-service' });
+    expect(blockOf(json, 'kubernetes_cron_job_v1').metadata).toMatchObject({ name: 'tbo-backup' });
+    expect(blockOf(json, 'kubernetes_persistent_volume_claim_v1').metadata).toMatchObject({ name: 'tbo-backup' });
+    expect(blockOf(json, 'kubernetes_config_map_v1', 'DrRunbook').metadata).toMatchObject({ name: 'tbo-dr-runbook' });
+  });
+
+  it('secret_create_command creates the Secret with every key the pods read, each value from its shell variable, never a literal', () => {
+    setEnv({ TBO_IMAGE: 'i' });
+    const { stack } = synthStack({ kubeconfig: '/k' });
+    const literals = stack.tbo.plan.secret.refs.map((r) => `--from-literal=${r.key}="$${r.env}"`);
+    expect(stack.tbo.secretCreateCommand).toBe(['kubectl -n tbo-system create secret generic tbo-secrets', ...literals].join(' '));
+    expect(literals).toEqual(expect.arrayContaining(['--from-literal=jwt-secret="$JWT_SECRET_KEY"', '--from-literal=redis-password="$REDIS_PASSWORD"', '--from-literal=sentry-dsn="$SENTRY_DSN"']));
+    expect(literals).toHaveLength(Object.keys(SECRET_ENV).length);
+  });
+
+  it('without the in-cluster Redis, with the Secret created from values, or without the runbook, the outputs that would name nothing are left out', () => {
+    setEnv({ TBO_IMAGE: 'i' });
+    const outputs = (service: TboKubernetesStackProps['service']) => Object.keys(JSON.parse(synthStack({ kubeconfig: '/k', service }).json).output as object).sort();
+    expect(outputs({ redis: false })).toEqual(['deployment_name', 'dr_runbook_configmap', 'internal_url', 'namespace', 'secret_create_command', 'secret_name']);
+    expect(outputs({ secrets: { values: { jwtSecretKey: 'j'.repeat(32), redisPassword: 'p' } }, redis: { backup: false }, drRunbook: false })).toEqual(['deployment_name', 'internal_url', 'namespace', 'secret_name']);
   });
 
   it('passes props through', () => {
@@ -144,6 +170,7 @@ describe('credentials in the synthesized output', () => {
     [SECRET_ENV.redisPassword]: 'SENTINEL-redis-e85b',
     [SECRET_ENV.adminKeys]: 'SENTINEL-admin-f96a-0123456789',
     [SECRET_ENV.cacheSigningKey]: 'SENTINEL-signing-0a7b-0123456789abcdef0123456789',
+    [SECRET_ENV.sentryDsn]: 'https://SENTINEL-sentry-1b8c@o1.ingest.sentry.io/42',
   };
   let outdir: string;
   beforeEach(() => {

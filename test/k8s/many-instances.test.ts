@@ -27,11 +27,15 @@ const duplicates = (mapped: MappedResource[]) => mapped.map(key).filter((k, i, a
 type Selector = { matchLabels?: Record<string, string> };
 const selects = (selector: Selector, labels: Record<string, string>) =>
   Object.keys(selector.matchLabels ?? {}).length > 0 && Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-/** Pod labels of every workload, by its namespace/name. */
+type PodTemplate = { template: { metadata: { labels: Record<string, string> } } };
+/** Pod labels of every workload (a CronJob's through its job template), by its namespace/name. */
 const podLabels = (mapped: MappedResource[]) =>
   mapped
-    .filter(({ manifest }) => manifest.kind === 'Deployment' || manifest.kind === 'StatefulSet')
-    .map(({ manifest }) => ({ owner: `${manifest.metadata.namespace}/${manifest.metadata.name}`, labels: (manifest.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels }));
+    .filter(({ manifest }) => ['Deployment', 'StatefulSet', 'CronJob'].includes(manifest.kind))
+    .map(({ manifest }) => {
+      const spec = manifest.spec as PodTemplate & { jobTemplate?: { spec: PodTemplate } };
+      return { owner: `${manifest.metadata.namespace}/${manifest.metadata.name}`, labels: (spec.jobTemplate?.spec ?? spec).template.metadata.labels };
+    });
 
 describe('default name', () => {
   it('is the construct id (with tbo- in front unless it starts so) and 8 hex digits of the path\'s hash: a DNS label of at most 40 characters', () => {
@@ -81,7 +85,9 @@ describe('two instances in one stack, with defaults', () => {
   it('name every object as Kubernetes requires (DNS labels or subdomains, at most 63 / 253 characters)', () => {
     for (const { manifest } of mapped) {
       const name = manifest.metadata.name;
-      if (LABEL_NAMED.has(manifest.kind)) expect([manifest.kind, name, DNS_LABEL.test(name) && name.length <= 63]).toEqual([manifest.kind, name, true]);
+      // A CronJob's Jobs append 11 characters to its name, which must stay a 63-character label.
+      if (manifest.kind === 'CronJob') expect([manifest.kind, name, DNS_LABEL.test(name) && name.length <= 52]).toEqual([manifest.kind, name, true]);
+      else if (LABEL_NAMED.has(manifest.kind)) expect([manifest.kind, name, DNS_LABEL.test(name) && name.length <= 63]).toEqual([manifest.kind, name, true]);
       else expect([manifest.kind, name, DNS_SUBDOMAIN.test(name) && name.length <= 253]).toEqual([manifest.kind, name, true]);
       for (const value of Object.values((manifest.metadata.labels ?? {}) as Record<string, string>)) expect(value.length).toBeLessThanOrEqual(63);
     }
@@ -93,7 +99,8 @@ describe('two instances in one stack, with defaults', () => {
 
   it('select only their own pods: policies, disruption budgets, Services and autoscalers', () => {
     const pods = podLabels(mapped);
-    expect(pods).toHaveLength(4);
+    // Per instance: the gateway Deployment, the Redis StatefulSet, the Redis backup CronJob.
+    expect(pods).toHaveLength(6);
     for (const { manifest } of mapped) {
       const spec = manifest.spec as { podSelector?: Selector; selector?: Selector & Record<string, string>; scaleTargetRef?: { name: string } };
       const selector = manifest.kind === 'NetworkPolicy' ? spec.podSelector : manifest.kind === 'PodDisruptionBudget' ? spec.selector : manifest.kind === 'Service' ? { matchLabels: spec.selector } : undefined;

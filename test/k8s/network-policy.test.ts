@@ -116,9 +116,9 @@ describe('NetworkPolicy options', () => {
     expect(spec.egress[0]).toEqual({ ...DNS_RULE, to: [{ ...ns('kube-system'), pod_selector: { match_labels: { app: 'coredns' } } }] });
   });
 
-  it('defaultDeny: false keeps the gateway and Redis policies only', () => {
+  it('defaultDeny: false keeps the gateway, Redis and Redis backup policies only', () => {
     const names = Object.values(blocksOf(synthService({ networkPolicy: { defaultDeny: false } }), 'kubernetes_network_policy_v1')).map((b) => (b.metadata as { name: string }).name);
-    expect(names.sort()).toEqual([N.redis, N.service]);
+    expect(names.sort()).toEqual([N.backup, N.redis, N.service]);
   });
 
   it('networkPolicy: false creates none', () => {

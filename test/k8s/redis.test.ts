@@ -17,7 +17,7 @@ const gatewayEnv = (json: string) =>
       .filter((e) => e.value !== undefined)
       .map((e) => [e.name, e.value]),
   );
-const configYaml = (json: string) => parse((blockOf(json, 'kubernetes_config_map_v1').data as Record<string, string>)['config.yaml']);
+const configYaml = (json: string) => parse((blockOf(json, 'kubernetes_config_map_v1', 'Tbo_ConfigMap').data as Record<string, string>)['config.yaml']);
 const redisLabels = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': N.redis, 'app.kubernetes.io/component': 'cache' };
 const gatewayLabels = { 'app.kubernetes.io/name': 'tbo', 'app.kubernetes.io/instance': N.service, 'app.kubernetes.io/component': 'gateway' };
 
@@ -41,7 +41,7 @@ describe('in-cluster Redis (default)', () => {
   it('persists with appendonly, requires the password from the Secret, and evicts before its 512Mi limit', () => {
     const c = redisPod(json).container[0];
     expect(c.command).toEqual(['redis-server']);
-    expect(c.args).toEqual(['--appendonly', 'yes', '--dir', '/data', '--requirepass', `$(${SECRET_ENV.redisPassword})`, '--maxmemory', String(0.75 * 512 * 2 ** 20), '--maxmemory-policy', 'allkeys-lru']);
+    expect(c.args).toEqual(['--appendonly', 'yes', '--dir', '/data', '--requirepass', `$(${SECRET_ENV.redisPassword})`, '--maxmemory', String(0.75 * 512 * 2 ** 20), '--maxmemory-policy', 'allkeys-lru', '--repl-diskless-sync-delay', '0']);
     const fromSecret = { secret_key_ref: { name: N.secret, key: 'redis-password', optional: false } };
     expect(c.env).toEqual([
       { name: SECRET_ENV.redisPassword, value_from: fromSecret },
@@ -73,15 +73,21 @@ describe('in-cluster Redis (default)', () => {
     });
   });
 
-  it('is reachable only from the gateway pods, and reaches nothing', () => {
+  it('is reachable only from the gateway pods and its backup Job\'s, and reaches nothing', () => {
+    const backupLabels = { 'app.kubernetes.io/name': 'redis-backup', 'app.kubernetes.io/instance': N.backup, 'app.kubernetes.io/component': 'backup' };
     expect(json).toHaveResourceWithProperties(NetworkPolicyV1, {
       metadata: expect.objectContaining({ name: N.redis }),
       spec: {
         pod_selector: { match_labels: redisLabels },
         policy_types: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ pod_selector: { match_labels: gatewayLabels } }], ports: [{ port: '6379', protocol: 'TCP' }] }],
+        ingress: [{ from: [{ pod_selector: { match_labels: gatewayLabels } }, { pod_selector: { match_labels: backupLabels } }], ports: [{ port: '6379', protocol: 'TCP' }] }],
       },
     });
+  });
+
+  it('without backups, only from the gateway pods', () => {
+    const spec = blockOf(synthService({ redis: { backup: false } }), 'kubernetes_network_policy_v1', 'Redis_NetworkPolicy').spec as { ingress: unknown[] };
+    expect(spec.ingress).toEqual([{ from: [{ pod_selector: { match_labels: gatewayLabels } }], ports: [{ port: '6379', protocol: 'TCP' }] }]);
   });
 
   it('is what the gateway is configured with, in env and config.yaml', () => {

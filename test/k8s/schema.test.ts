@@ -50,6 +50,12 @@ const CONFIGURATIONS: Record<string, Partial<TboKubernetesServiceProps>> = {
     resourceQuota: { pods: '100', 'requests.cpu': '40' },
     limitRange: true,
   },
+  'Redis restored from an existing backup claim, traces to a collector, Pushgateway, self-hosted Sentry': {
+    redis: { backup: { existingClaim: 'redis-backups', restoreFrom: 'latest', schedule: '*/30 * * * *', keep: 48 } },
+    tracing: { otlpEndpoint: 'http://otel-collector.observability.svc:4318', samplingRatio: 0.05 },
+    config: { prometheusGateway: 'http://pushgateway.monitoring.svc:9091', traceContent: false },
+    networkPolicy: { sentry: { peer: { namespaceLabels: { 'kubernetes.io/metadata.name': 'sentry' } }, port: 9000 } },
+  },
   'minimal: no Redis, policies, quota or budget': {
     redis: false,
     networkPolicy: false,

@@ -35,6 +35,7 @@ describe('Secret by reference (default)', () => {
       [SECRET_ENV.jwtSecretKey]: true,
       [SECRET_ENV.adminKeys]: true,
       [SECRET_ENV.cacheSigningKey]: true,
+      [SECRET_ENV.sentryDsn]: true,
     });
   });
 
@@ -43,6 +44,31 @@ describe('Secret by reference (default)', () => {
     expect(names(synthService({ redis: false }))).not.toContain(SECRET_ENV.redisPassword);
     const external = secretEnv(synthService({ existingRedisUrl: 'rediss://cache.example.com:6380' })).find((e) => e.name === SECRET_ENV.redisPassword);
     expect(external?.value_from?.secret_key_ref.optional).toBe(true);
+  });
+});
+
+describe('Sentry DSN (SENTRY_DSN)', () => {
+  const DSN = 'https://SENTINEL0123456789abcdef@o1.ingest.sentry.io/42';
+
+  it('by reference: an optional key `sentry-dsn`, so pods start without it (Sentry is then off)', () => {
+    const ref = secretEnv(synthService()).find((e) => e.name === 'SENTRY_DSN');
+    expect(ref?.value_from?.secret_key_ref).toEqual({ name: N.secret, key: 'sentry-dsn', optional: true });
+  });
+
+  it('by reference: renamed with secrets.keys, required with secrets.required', () => {
+    const ref = secretEnv(synthService({ secrets: { keys: { sentryDsn: 'dsn' }, required: ['jwtSecretKey', 'sentryDsn'] } })).find((e) => e.name === 'SENTRY_DSN');
+    expect(ref?.value_from?.secret_key_ref).toEqual({ name: N.secret, key: 'dsn', optional: false });
+  });
+
+  it('from values: in the Secret only when given, checked as a URL without printing it', () => {
+    const base = { anthropicApiKey: 'k', jwtSecretKey: JWT, redisPassword: 'p' };
+    expect(secretEnv(synthService({ secrets: { values: base } })).map((e) => e.name)).not.toContain('SENTRY_DSN');
+    const json = synthService({ secrets: { values: { ...base, sentryDsn: DSN } } });
+    expect((blockOf(json, 'kubernetes_secret_v1').data as Record<string, string>)['sentry-dsn']).toBe(DSN);
+    expect(secretEnv(json).map((e) => e.name)).toContain('SENTRY_DSN');
+    const { kubernetes_secret_v1: _secret, ...rest } = JSON.parse(json).resource as Record<string, unknown>;
+    expect(JSON.stringify(rest)).not.toContain('SENTINEL');
+    expect(() => synthService({ secrets: { values: { ...base, sentryDsn: 'SENTINEL-not-a-url' } } })).toThrow(/secrets\.values\.sentryDsn: received "\(hidden\)"/);
   });
 });
 

@@ -24,7 +24,7 @@ describe('in an existing namespace (createNamespace: false)', () => {
     expect(json).not.toHaveResource(NamespaceV1);
     expect(json).not.toHaveResource(ResourceQuotaV1);
     expect(json).not.toHaveResource(LimitRangeV1);
-    expect(policies(json).map((p) => p.metadata.name).sort()).toEqual([N.redis, N.service]);
+    expect(policies(json).map((p) => p.metadata.name).sort()).toEqual([N.backup, N.redis, N.service]);
   });
 
   it('every policy it creates selects only its own pods (never podSelector: {})', () => {
@@ -92,15 +92,30 @@ describe('the quota check counts only what this construct creates', () => {
     return '';
   }
 
-  it('its peak pods (20 most + 5 surge) × 250m plus Redis\'s 100m', () => {
-    expect(problems({ resourceQuota: { 'requests.cpu': '6' } })).toMatch(
-      /resourceQuota\.requests\.cpu: received "6"; must hold the 25 gateway pods \(most replicas plus the rolling-update surge\) and Redis this construct creates: at least 6\.35/,
+  it('its peak pods (20 most + 5 surge) × 250m plus Redis\'s 100m and its backup Job\'s 50m', () => {
+    expect(problems({ resourceQuota: { 'requests.cpu': '6.35' } })).toMatch(
+      /resourceQuota\.requests\.cpu: received "6\.35"; must hold the 25 gateway pods \(most replicas plus the rolling-update surge\), Redis and its backup Job this construct creates: at least 6\.4/,
     );
-    expect(problems({ resourceQuota: { 'requests.cpu': '6.35' } })).toBe('');
+    expect(problems({ resourceQuota: { 'requests.cpu': '6.4' } })).toBe('');
+    expect(problems({ redis: { backup: false }, resourceQuota: { 'requests.cpu': '6.35' } })).toBe('');
+  });
+
+  it('its pods and claims: the gateway\'s, Redis and its data claim, the backup Job and its claim', () => {
+    expect(problems({ resourceQuota: { pods: '26', persistentvolumeclaims: '1' } })).toMatch(
+      /resourceQuota\.pods: received "26"; must allow the pods this construct creates \(most replicas plus the surge, Redis, its backup Job\): at least 27[\s\S]*resourceQuota\.persistentvolumeclaims: received "1"; must allow the claims this construct creates \(Redis's data and its backup claim\): at least 2/,
+    );
+    expect(problems({ resourceQuota: { pods: '27', persistentvolumeclaims: '2' } })).toBe('');
+    // An existing backup claim is not created here.
+    expect(problems({ redis: { backup: { existingClaim: 'redis-backups' } }, resourceQuota: { persistentvolumeclaims: '1' } })).toBe('');
+  });
+
+  it('its storage: Redis\'s data volume and the backup claim', () => {
+    expect(problems({ resourceQuota: { 'requests.storage': '10Gi' } })).toMatch(/resourceQuota\.requests\.storage: received "10Gi"; must hold the storage this construct claims \(Redis's data and its backup claim\): at least 11Gi/);
+    expect(problems({ redis: { storage: '2Gi', backup: { storage: '3Gi' } }, resourceQuota: { 'requests.storage': '5Gi' } })).toBe('');
   });
 
   it('without its Redis, only the gateway pods', () => {
-    expect(problems({ redis: false, resourceQuota: { pods: '24' } })).toMatch(/resourceQuota\.pods: received "24"; must allow at least the 25 pods this construct creates \(most replicas plus the surge\)/);
+    expect(problems({ redis: false, resourceQuota: { pods: '24' } })).toMatch(/resourceQuota\.pods: received "24"; must allow the pods this construct creates \(most replicas plus the surge\): at least 25/);
     expect(problems({ redis: false, resourceQuota: { pods: '25' } })).toBe('');
   });
 

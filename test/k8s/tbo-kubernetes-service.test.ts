@@ -86,8 +86,9 @@ describe('TboKubernetesService defaults', () => {
     expect(json).not.toHaveResource(IngressV1);
   });
 
-  it('has default-deny, gateway and Redis NetworkPolicies', () => {
+  it('has default-deny, gateway, Redis and Redis backup NetworkPolicies', () => {
     expect(Object.values(blocksOf(json, 'kubernetes_network_policy_v1')).map((b) => (b.metadata as { name: string }).name).sort()).toEqual([
+      N.backup,
       N.defaultDeny,
       N.redis,
       N.service,
@@ -121,8 +122,8 @@ describe('TboKubernetesService defaults', () => {
     const names = Object.values(JSON.parse(json).resource as Record<string, Record<string, unknown>>).flatMap((blocks) => Object.keys(blocks).map((n) => n.replace(/_[0-9A-F]{8}$/, '')));
     expect(names.sort()).toEqual(
       [
-        'Tbo_Autoscaler', 'Tbo_ConfigMap', 'Tbo_DefaultDenyPolicy', 'Tbo_Deployment', 'Tbo_DisruptionBudget', 'Tbo_GatewayPolicy', 'Tbo_LimitRange',
-        'Tbo_Namespace', 'Tbo_Redis_NetworkPolicy', 'Tbo_Redis_Service', 'Tbo_Redis_StatefulSet', 'Tbo_ResourceQuota', 'Tbo_Service', 'Tbo_ServiceAccount',
+        'Tbo_Autoscaler', 'Tbo_ConfigMap', 'Tbo_DefaultDenyPolicy', 'Tbo_Deployment', 'Tbo_DisruptionBudget', 'Tbo_DrRunbook_ConfigMap', 'Tbo_GatewayPolicy', 'Tbo_LimitRange',
+        'Tbo_Namespace', 'Tbo_Redis_Backup_Claim', 'Tbo_Redis_Backup_CronJob', 'Tbo_Redis_Backup_NetworkPolicy', 'Tbo_Redis_NetworkPolicy', 'Tbo_Redis_Service', 'Tbo_Redis_StatefulSet', 'Tbo_ResourceQuota', 'Tbo_Service', 'Tbo_ServiceAccount',
       ].sort(),
     );
   });
@@ -215,5 +216,39 @@ describe('TboKubernetesService warnings', () => {
     expect(messages({ networkPolicy: { defaultDeny: false } })).toEqual([expect.stringMatching(/warn: .*defaultDeny/)]);
     expect(messages({ createNamespace: false })).toEqual([expect.stringMatching(/warn: .*pod-security\.kubernetes\.io\/enforce=restricted/)]);
     expect(messages({ ingress: { host: 'tbo.example.com' } })).toEqual([expect.stringMatching(/info: .*ingress-nginx, which is retired/)]);
+  });
+});
+
+describe('the dr-runbook ConfigMap (drRunbook, default on)', () => {
+  const SENTINEL = `SENTINEL-jwt-${'j'.repeat(32)}`;
+  let tbo: TboKubernetesService;
+  let json: string;
+  beforeAll(() => {
+    ({ tbo, json } = synthWithConstruct());
+  });
+
+  it('is <name>-dr-runbook in the instance\'s namespace, with recovery.md and rollback.md', () => {
+    const block = blockOf(json, 'kubernetes_config_map_v1', 'DrRunbook') as { metadata: { name: string; namespace: string }; data: Record<string, string> };
+    expect(block.metadata).toMatchObject({ name: `${NAME}-dr-runbook`, namespace: NS_REF });
+    expect(Object.keys(block.data).sort()).toEqual(['recovery.md', 'rollback.md']);
+    expect(tbo.drRunbook!.name).toBe(`${NAME}-dr-runbook`);
+  });
+
+  it('fills in this instance\'s names: Deployment, Secret and its create command, Redis, its data claim, the backup CronJob', () => {
+    const text = Object.values(tbo.drRunbook!.documents).join('\n');
+    for (const name of [`deployment/${N.service}`, `get secret ${N.secret}`, tbo.secretCreateCommand!, `get cronjob ${N.backup}`, `statefulset "${N.redis}"`, `data-${N.redis}-0`]) {
+      expect([name, text.includes(name)]).toEqual([name, true]);
+    }
+  });
+
+  it('holds no credential, also when the Secret is created from values', () => {
+    const { tbo: fromValues } = synthWithConstruct({ secrets: { values: { jwtSecretKey: SENTINEL, redisPassword: 'SENTINEL-redis' } } });
+    expect(Object.values(fromValues.drRunbook!.documents).join('\n')).not.toContain('SENTINEL');
+  });
+
+  it('drRunbook: false leaves it out', () => {
+    const { tbo: without, json: synthesized } = synthWithConstruct({ drRunbook: false });
+    expect(without.drRunbook).toBeUndefined();
+    expect(Object.keys(blocksOf(synthesized, 'kubernetes_config_map_v1')).filter((n) => n.includes('DrRunbook'))).toEqual([]);
   });
 });

@@ -79,8 +79,8 @@ describe('synth-time validation', () => {
     ['cache signing key too short', { secrets: { values: { anthropicApiKey: 'k', redisPassword: 'p', cacheSigningKey: 'short' } } }, /secrets\.values\.cacheSigningKey: received "\(hidden\)"; must be at least 32 characters/],
     ['empty client selector', { networkPolicy: { clientNamespaceLabels: [{}] } }, /networkPolicy\.clientNamespaceLabels\[0\]: received \{\}; must name at least one label/],
     ['quota value', { resourceQuota: { 'limits.cpu': 'lots' } }, /resourceQuota\.limits\.cpu: received "lots"; must be a Kubernetes quantity or count/],
-    ['quota too small', { resourceQuota: { 'limits.memory': '16Gi' } }, /resourceQuota\.limits\.memory: received "16Gi"; must hold the 25 gateway pods \(most replicas plus the rolling-update surge\) and Redis this construct creates: at least 25\.5Gi/],
-    ['quota pods', { resourceQuota: { pods: '10' } }, /resourceQuota\.pods: received "10"; must allow at least the 26 pods this construct creates/],
+    ['quota too small', { resourceQuota: { 'limits.memory': '16Gi' } }, /resourceQuota\.limits\.memory: received "16Gi"; must hold the 25 gateway pods \(most replicas plus the rolling-update surge\), Redis and its backup Job this construct creates: at least 25\.75Gi/],
+    ['quota pods', { resourceQuota: { pods: '10' } }, /resourceQuota\.pods: received "10"; must allow the pods this construct creates \(most replicas plus the surge, Redis, its backup Job\): at least 27/],
     ['limit range max', { limitRange: { max: { cpu: '250m' } } }, /resources\.limits\.cpu: received "500m"; must not exceed limitRange\.max\.cpu \(250m\)[\s\S]*redis\.resources\.limits\.cpu: received "500m"; must not exceed limitRange\.max\.cpu/],
     ['limit range quantity', { limitRange: { default: { memory: 'x' } } }, /limitRange\.default\.memory: received "x"; must be a Kubernetes quantity/],
   ])('%s', (_, props, expected) => {

@@ -282,7 +282,7 @@ export const SETTINGS = {
   metricsExportInterval: {
     env: 'TBO_METRICS_EXPORT_INTERVAL', yaml: 'monitoring.metrics_export_interval',
     schema: num(1, 86_400).default(60),
-    description: 'Seconds between metric exports (Prometheus scrape interval, CloudWatch EMF flush)',
+    description: 'Seconds between metric exports (Prometheus scrape interval, CloudWatch EMF flush, Pushgateway push)',
   },
   enableMetrics: {
     env: 'TBO_ENABLE_METRICS', yaml: 'monitoring.enable_metrics',

@@ -12,6 +12,7 @@ import type { Passthrough } from '../optimizer/passthrough';
 import type { Router } from '../optimizer/routing';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { NO_TRACE, type Tracing } from '../observability/tracing';
 import { anthropic } from '../protocols/anthropic';
 import { countTokens, embeddings, moderations } from '../protocols/endpoints';
 import { openai } from '../protocols/openai';
@@ -50,6 +51,8 @@ export interface AppContext {
   readonly bodies: BodyBudget;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Where API requests' spans go ({@link NO_TRACE} for every request when tracing is off). */
+  readonly tracing: Tracing;
   /** Removes the service's credentials from text that came from an upstream. */
   readonly redact: (text: string) => string;
   /** Readiness body; `ready` false while draining. */
@@ -59,11 +62,14 @@ export interface AppContext {
   readonly isDraining: () => boolean;
 }
 
-/** Counts and logs every request (when it ends), and tracks it for the graceful drain. */
+/** Counts, logs and traces every request (when it ends), and tracks it for the graceful drain. */
 function accessLog(ctx: AppContext) {
-  const { clock, metrics, logger } = ctx;
+  const { clock, metrics, logger, tracing } = ctx;
   return (req: Request, res: Response, next: NextFunction) => {
     const started = clock.now();
+    // API calls get a span (continuing the client's traceparent); probes do not.
+    const trace = tracing.enabled && req.url.startsWith('/v1/') ? tracing.request(req.method, req.path, req.headers) : NO_TRACE;
+    res.locals.trace = trace;
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     res.locals.requestId = id;
@@ -79,6 +85,7 @@ function accessLog(ctx: AppContext) {
       const route = (res.locals.route as string | undefined) ?? (req.route ? String(req.route.path) : 'unmatched');
       const seconds = (clock.now() - started) / 1000;
       metrics.request(req.method, route, res.statusCode, seconds);
+      trace.end(res.statusCode, res.locals.route as string | undefined, !res.writableFinished);
       const principal = res.locals.principal as Principal | undefined;
       logger.info({
         req_id: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10,

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Clock } from '../clock';
+import { NO_TRACE, type RequestTrace } from '../observability/tracing';
 import type { Gateway } from '../optimizer/gateway';
 import type { ResponseSink } from '../optimizer/ports';
 import { compatResponder } from '../optimizer/responders/compat';
@@ -8,8 +9,10 @@ import { pickHeaders, type Protocol } from '../protocols/types';
 import { cacheModeOf, cachePolicyOf, effectivePriority, optimizerHeaders } from './call-context';
 import { parseJsonBody } from './json-body';
 
+/** The response of an API call as the optimizer writes it, with the request's trace (started by the access log). */
 export function sinkFor(res: Response): ResponseSink {
   return {
+    trace: (res.locals.trace as RequestTrace | undefined) ?? NO_TRACE,
     json(status, body, headers) {
       res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(body);
     },

@@ -68,6 +68,7 @@ function recordingSink(inner: ResponseSink, record: (id: string) => Promise<void
   const hold = (id: string) => then(() => record(id), true);
   let parser: SseParser | undefined = new SseParser();
   return {
+    trace: inner.trace,
     json(status, body, headers) {
       const id = status === 200 ? responseIdOf(body) : undefined;
       if (id) hold(id);

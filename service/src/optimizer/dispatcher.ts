@@ -3,6 +3,7 @@ import type { Upstream, UpstreamResponse } from '../adapters/upstream/types';
 import { isPublicApi, type Backend } from '../config/backends';
 import type { Clock, Sleep } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
+import { NO_TRACE, type AttemptTrace, type RequestTrace } from '../observability/tracing';
 import { passedHeaders, type Protocol } from '../protocols/types';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
 import type { PriorityLanes } from './lanes';
@@ -40,6 +41,11 @@ export interface DispatchRequest {
    * counting, embeddings, the model list …): only that provider's public API is called, on this path.
    */
   readonly protocol?: Protocol;
+  /**
+   * Where the wait for a slot and each upstream attempt are recorded; each attempt's request
+   * carries its span's context (`traceparent`). @default none
+   */
+  readonly trace?: RequestTrace;
 }
 
 export interface Dispatched {
@@ -51,6 +57,8 @@ export interface Dispatched {
   readonly applied: readonly string[];
   /** Gives the upstream slot back; call when the response is fully consumed. */
   readonly release: () => void;
+  /** The span of the attempt that answered: end it once the response is consumed (or failed). */
+  readonly attempt: AttemptTrace;
 }
 
 export interface DispatcherOptions {
@@ -109,8 +117,17 @@ export class Dispatcher {
   }
 
   async dispatch(req: DispatchRequest): Promise<Dispatched> {
+    const trace = req.trace ?? NO_TRACE;
     const queued = !this.opts.lanes.admitsNow(req.tenant);
-    const release = await this.opts.lanes.acquire(req.priority, req.tenant, req.signal);
+    const waiting = queued ? trace.queued(req.priority) : undefined;
+    let release: () => void;
+    try {
+      release = await this.opts.lanes.acquire(req.priority, req.tenant, req.signal);
+      waiting?.end();
+    } catch (err) {
+      waiting?.end(err instanceof TboError ? err.kind : 'cancelled');
+      throw err;
+    }
     const applied = new Set<string>(queued ? ['queued'] : []);
     const note = (what: string) => applied.add(what);
     try {
@@ -131,9 +148,9 @@ export class Dispatcher {
           continue;
         }
         try {
-          const { response, ttftMs } = await this.withRetries(req, target, link, breaker, note);
+          const { response, ttftMs, span } = await this.withRetries(req, target, link, breaker, note, trace);
           if (index > 0) note('fallback');
-          return { response, target, protocol: link.protocol, ttftMs, applied: [...applied], release };
+          return { response, target, protocol: link.protocol, ttftMs, applied: [...applied], release, attempt: span };
         } catch (err) {
           if (req.signal.aborted || (err instanceof UpstreamHttpError && !isRetryableStatus(err.status))) throw err;
           lastError = err as Error;
@@ -150,7 +167,7 @@ export class Dispatcher {
     }
   }
 
-  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker | undefined, note: (what: string) => void) {
+  private async withRetries(req: DispatchRequest, target: ModelRef, link: ProviderLink, breaker: CircuitBreaker | undefined, note: (what: string) => void, trace: RequestTrace) {
     const { clock } = this.opts;
     const body = req.body(target, link.protocol);
     const headers = link.protocol.upstreamHeaders(link.apiKey, req.clientHeaders);
@@ -158,12 +175,15 @@ export class Dispatcher {
     const timesTtft = req.stream && Buffer.byteLength(body) <= this.opts.ttftMaxInputBytes;
     for (let attempt = 0; ; attempt++) {
       const started = clock.now();
+      // Ended here on every failure; an answer's span is ended by whoever consumes the answer.
+      const span = trace.attempt(target, attempt, req.stream);
       try {
-        const response = await this.attempt(req, target, link, body, headers);
+        const response = await this.attempt(req, target, link, body, span.inject(headers));
+        span.responded(response.status);
         const ttftMs = clock.now() - started;
         if (response.status >= 200 && response.status < 300) {
           breaker?.record(true, req.tenant, timesTtft ? ttftMs : undefined);
-          return { response, ttftMs };
+          return { response, ttftMs, span };
         }
         const error = await upstreamError(response, link.protocol, isPublicApi(target.backend));
         this.opts.metrics.upstreamCall(target.backend, String(response.status), ttftMs / 1000);
@@ -181,6 +201,7 @@ export class Dispatcher {
         }
         throw new AttemptFailure(error, retryAfterMs(error.retryAfter, clock.wall()));
       } catch (err) {
+        span.end(req.signal.aborted ? 'cancelled' : attemptErrorType(err));
         if (req.signal.aborted) {
           breaker?.cancelProbe();
           throw err;
@@ -206,7 +227,7 @@ export class Dispatcher {
   }
 
   /** One HTTP call, cancelled if no answer starts within the time-to-first-token limit (streams). */
-  private async attempt(req: DispatchRequest, target: ModelRef, link: ProviderLink, body: Buffer | string, headers: Record<string, string>): Promise<UpstreamResponse> {
+  private async attempt(req: DispatchRequest, target: ModelRef, link: ProviderLink, body: Buffer | string, headers: Readonly<Record<string, string>>): Promise<UpstreamResponse> {
     const controller = new AbortController();
     const forward = () => controller.abort();
     req.signal.addEventListener('abort', forward, { once: true });
@@ -232,6 +253,13 @@ export class Dispatcher {
       clearTimeout(timer);
     }
   }
+}
+
+/** The `error.type` of a failed attempt: the upstream's HTTP status, or what went wrong (an error kind). */
+function attemptErrorType(err: unknown): string {
+  const error = err instanceof AttemptFailure ? err.error : err;
+  if (error instanceof UpstreamHttpError) return String(error.status);
+  return error instanceof TboError ? error.kind : 'upstream_unavailable';
 }
 
 async function upstreamError(response: UpstreamResponse, protocol: Protocol, apiKeyAuth: boolean): Promise<UpstreamHttpError> {

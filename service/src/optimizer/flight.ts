@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from '../clock';
 import { TboError, UpstreamHttpError } from '../errors';
+import { NO_TRACE, type AttemptTrace, type RequestTrace } from '../observability/tracing';
 import { SseParser, type SseFrame } from '../protocols/sse';
 import { isObject, passedHeaders, type Protocol } from '../protocols/types';
 import type { AnswerFacts } from './answer';
@@ -54,6 +55,11 @@ async function readText(body: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** What an upstream attempt's span records for an error while its answer was read. */
+function errorType(err: Error): string {
+  return err instanceof TboError ? err.kind : err instanceof UpstreamHttpError ? String(err.status) : 'upstream_unavailable';
+}
+
 function asError(err: unknown, timedOut: boolean, timeoutMs: number): Error {
   if (timedOut) return new TboError('timeout', `no complete upstream answer within ${timeoutMs / 1000} s`);
   if (err instanceof TboError || err instanceof UpstreamHttpError) return err;
@@ -83,10 +89,15 @@ export class Flight {
   private resolveStarted!: (protocol: Protocol) => void;
   private rejectStarted!: (err: Error) => void;
 
+  /**
+   * @param trace the trace of the request that started the flight: its upstream attempts' spans
+   *   go there (coalesced requests link to them)
+   */
   constructor(
     readonly streaming: boolean,
     private readonly clock: Clock,
     private readonly onAbandon: () => void,
+    readonly trace: RequestTrace = NO_TRACE,
   ) {
     this.final = new Promise((resolve, reject) => ((this.resolveFinal = resolve), (this.rejectFinal = reject)));
     this.started = new Promise((resolve, reject) => ((this.resolveStarted = resolve), (this.rejectStarted = reject)));
@@ -108,17 +119,26 @@ export class Flight {
       const d = await dispatcher.dispatch({ ...request, signal: this.controller.signal, deadline: begin + timeoutMs });
       const headers = passedHeaders(d.protocol, d.response.headers);
       this.answeredBy = { target: d.target, headers };
-      let body: string;
+      let result: FlightResult;
       try {
-        body = this.streaming ? await this.relay(d.response.body, d.protocol) : await readText(d.response.body);
-      } finally {
-        d.release();
+        let body: string;
+        try {
+          body = this.streaming ? await this.relay(d.response.body, d.protocol, d.attempt) : await readText(d.response.body);
+        } finally {
+          d.release();
+        }
+        if (timedOut) throw new Error('timed out');
+        result = {
+          body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin,
+          upstreamHeaders: headers, ...factsOf(body, d.protocol, d.target, headers[d.protocol.requestIdHeader]),
+        };
+      } catch (err) {
+        // Abandoned by every client (the call was cancelled), or failed.
+        d.attempt.end(this.controller.signal.aborted && !timedOut ? 'cancelled' : errorType(asError(err, timedOut, timeoutMs)));
+        throw err;
       }
-      if (timedOut) throw new Error('timed out');
-      this.succeed({
-        body, protocol: d.protocol, target: d.target, applied: d.applied, ttftMs: d.ttftMs, totalMs: this.clock.now() - begin,
-        upstreamHeaders: headers, ...factsOf(body, d.protocol, d.target, headers[d.protocol.requestIdHeader]),
-      });
+      d.attempt.end(undefined, result.facts);
+      this.succeed(result);
     } catch (err) {
       this.fail(asError(err, timedOut, timeoutMs));
     } finally {
@@ -126,11 +146,16 @@ export class Flight {
     }
   }
 
-  private async relay(body: Readable, protocol: Protocol): Promise<string> {
+  private async relay(body: Readable, protocol: Protocol, attempt: AttemptTrace): Promise<string> {
     this.resolveStarted(protocol);
     const parser = new SseParser();
     const assembler = protocol.newAssembler();
+    let first = true;
     for await (const chunk of body) {
+      if (first) {
+        first = false;
+        attempt.firstChunk();
+      }
       for (const frame of parser.push(chunk as Buffer)) {
         const entry = { frame, optional: assembler.push(frame) };
         this.frames.push(entry);

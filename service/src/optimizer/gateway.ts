@@ -1,5 +1,6 @@
-import type { CacheStore } from '../adapters/cache/types';
+import type { CacheLookup, CacheStore } from '../adapters/cache/types';
 import type { Clock } from '../clock';
+import { NO_TRACE, type RequestTrace } from '../observability/tracing';
 import type { Protocol } from '../protocols/types';
 import type { Answer, AnswerFacts, Responder } from './answer';
 import { decodeEntry, encodeEntry } from './cache-entry';
@@ -49,8 +50,13 @@ export interface ProxyCall {
   readonly protocol?: Protocol;
 }
 
+/** A cache whose lookups may record spans in the request's trace (the tiered cache: one per tier); any {@link CacheStore} is one. */
+export interface TracedCacheStore extends CacheStore {
+  get(key: string, ttlSeconds: number, trace?: RequestTrace): Promise<CacheLookup | undefined>;
+}
+
 export interface GatewayOptions {
-  readonly cache: CacheStore;
+  readonly cache: TracedCacheStore;
   readonly dispatcher: Dispatcher;
   readonly sessions: SessionTracker;
   readonly prices: PriceTable;
@@ -103,6 +109,8 @@ export class Gateway {
       gone = true;
       leave();
     });
+    const trace = sink.trace ?? NO_TRACE;
+    trace.call(call);
     const first = call.route.chain[0];
     if (this.opts.catalog.has(first.model)) this.opts.tenants.usedModel(call.tenant, first.model);
     const policy = call.sampled ? (call.cachePolicy ?? this.opts.sampledPolicy) : undefined;
@@ -117,12 +125,13 @@ export class Gateway {
 
     if (key && mode === 'default') {
       // A flight that finished while Redis answered has already filled memory: check it again.
-      const value = (await cache.get(key, ttlSeconds))?.value ?? (this.flights.has(slot(key, false)) || this.flights.has(slot(key, true)) ? undefined : cache.peek(key, ttlSeconds));
+      const value = (await cache.get(key, ttlSeconds, trace))?.value ?? (this.flights.has(slot(key, false)) || this.flights.has(slot(key, true)) ? undefined : cache.peek(key, ttlSeconds));
       if (gone) return;
       if (value !== undefined) {
+        trace.cacheStatus('hit');
         const entry = decodeEntry(value);
         const headers = this.timing(call, 'hit', 0, first, call.responder.upstreamHeaders(undefined, entry.facts));
-        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, headers);
+        const answer = await this.answer(call, 'hit', entry.value, entry.facts, undefined, headers, trace);
         this.saved(answer);
         return call.responder.write(answer, sink);
       }
@@ -130,11 +139,13 @@ export class Gateway {
 
     let flight = key && mode === 'default' ? this.joinable(key, call.stream) : undefined;
     const status: CacheStatus = flight ? 'coalesced' : mode === 'default' ? 'miss' : 'bypass';
-    if (!flight) flight = this.launch(call, key, mode);
+    trace.cacheStatus(status);
+    if (flight) trace.joined(flight.trace);
+    else flight = this.launch(call, key, mode, trace);
     flight.join();
     joined = flight;
     try {
-      await this.deliver(call, sink, status, flight);
+      await this.deliver(call, sink, status, flight, trace);
     } finally {
       leave();
     }
@@ -152,13 +163,13 @@ export class Gateway {
     return this.flights.get(slot(key, stream)) ?? (stream ? undefined : this.flights.get(slot(key, true)));
   }
 
-  private launch(call: ProxyCall, key: string | undefined, mode: CacheMode): Flight {
+  private launch(call: ProxyCall, key: string | undefined, mode: CacheMode, trace: RequestTrace): Flight {
     const shared = key !== undefined && mode === 'default';
     const at = shared ? slot(key, call.stream) : '';
     const forget = () => {
       if (shared && this.flights.get(at) === flight) this.flights.delete(at);
     };
-    const flight = new Flight(call.stream, this.opts.clock, forget);
+    const flight = new Flight(call.stream, this.opts.clock, forget, trace);
     if (shared) this.flights.set(at, flight);
     // The answer in this endpoint's stored form, computed once for every client of the flight
     // (they share the key, hence the endpoint).
@@ -181,17 +192,17 @@ export class Gateway {
     );
     void flight.run(
       this.opts.dispatcher,
-      { route: call.route, stream: call.stream, priority: call.priority, tenant: call.tenant, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p), protocol: call.protocol },
+      { route: call.route, stream: call.stream, priority: call.priority, tenant: call.tenant, clientHeaders: call.clientHeaders, body: (t, p) => call.body(t, p), protocol: call.protocol, trace },
       this.opts.upstreamTimeoutMs,
     );
     return flight;
   }
 
-  private async deliver(call: ProxyCall, sink: ResponseSink, status: CacheStatus, flight: Flight): Promise<void> {
+  private async deliver(call: ProxyCall, sink: ResponseSink, status: CacheStatus, flight: Flight, trace: RequestTrace): Promise<void> {
     const waitStart = this.opts.clock.now();
     const finished = async (headers: Readonly<Record<string, string>>): Promise<Answer> => {
       const result = await flight.final;
-      const answer = await this.answer(call, status, await (this.values.get(flight) as Promise<string>), result.facts, result, headers);
+      const answer = await this.answer(call, status, await (this.values.get(flight) as Promise<string>), result.facts, result, headers, trace);
       if (status === 'coalesced') this.saved(answer);
       return answer;
     };
@@ -210,9 +221,9 @@ export class Gateway {
 
   /**
    * Builds the answer and records the session's turn (the turn completes now); the turn's
-   * bandwidth is awaited only when the response reports it.
+   * bandwidth is awaited only when the response reports it. The answer goes on the request's span.
    */
-  private async answer(call: ProxyCall, status: CacheStatus, value: string, facts: AnswerFacts | undefined, result: FlightResult | undefined, headers: Readonly<Record<string, string>>): Promise<Answer> {
+  private async answer(call: ProxyCall, status: CacheStatus, value: string, facts: AnswerFacts | undefined, result: FlightResult | undefined, headers: Readonly<Record<string, string>>, trace: RequestTrace): Promise<Answer> {
     const { clock } = this.opts;
     const responseTime = (clock.now() - call.receivedAt) / 1000;
     this.opts.latency.add(responseTime);
@@ -228,6 +239,10 @@ export class Gateway {
       ...(result?.applied ?? []),
     ];
     const target = result?.target ?? call.route.chain[0];
+    if (trace.recording) {
+      const asked = call.route.chain[0];
+      trace.answered(target, target.model !== asked.model || target.backend !== asked.backend, facts, value);
+    }
     return {
       value,
       cache: status,

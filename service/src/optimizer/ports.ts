@@ -1,4 +1,5 @@
 import type { Backend } from '../config/backends';
+import type { RequestTrace } from '../observability/tracing';
 import type { TokenUsage } from '../protocols/types';
 
 export type CacheStatus = 'hit' | 'miss' | 'coalesced' | 'bypass';
@@ -13,6 +14,8 @@ export interface ResponseSink {
   end(): void;
   /** Called once if the client goes away before the response ended. */
   onAbort(callback: () => void): void;
+  /** The trace of the request this response answers (the optimizer's spans go there). @default none (no spans) */
+  readonly trace?: RequestTrace;
 }
 
 /** What the optimizer reports; implemented by observability. */

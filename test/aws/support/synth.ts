@@ -101,3 +101,19 @@ export function envOf(json: Synthesized['json']): Record<string, unknown> {
 export function secretsOf(json: Synthesized['json']): Record<string, unknown> {
   return Object.fromEntries((containerOf(json).Secrets ?? []).map((s) => [s.Name, s.ValueFrom]));
 }
+
+/** Every container definition of the task, by container name (the gateway is `tbo`). */
+export function containersOf(json: Synthesized['json']): Record<string, Record<string, unknown> & { Environment?: { Name: string; Value: unknown }[]; Secrets?: { Name: string; ValueFrom: unknown }[] }> {
+  const { props } = onlyResource(json, 'AWS::ECS::TaskDefinition');
+  return Object.fromEntries((props.ContainerDefinitions as Record<string, unknown>[]).map((c) => [String(c.Name), c]));
+}
+
+/** A container's environment as a name → value map. */
+export function envOfContainer(container: { Environment?: { Name: string; Value: unknown }[] }): Record<string, unknown> {
+  return Object.fromEntries((container.Environment ?? []).map((e) => [e.Name, e.Value]));
+}
+
+/** The construct's stack outputs by their id in the construct (the `Tbo` prefix and hash suffix removed). */
+export function outputsOf(json: Synthesized['json']): Record<string, { Value: unknown; Description?: string }> {
+  return Object.fromEntries(Object.entries(json.Outputs ?? {}).map(([k, o]) => [k.replace(/^Tbo|[0-9A-F]{8}$/g, ''), o as { Value: unknown; Description?: string }]));
+}

@@ -29,6 +29,7 @@ export const KIND_MODULES = {
   PersistentVolumeClaim: ['v1/PersistentVolumeClaim', 'IPersistentVolumeClaim'],
   Deployment: ['apps/v1/Deployment', 'IDeployment'],
   StatefulSet: ['apps/v1/StatefulSet', 'IStatefulSet'],
+  CronJob: ['batch/v1/CronJob', 'ICronJob'],
   Ingress: ['networking.k8s.io/v1/Ingress', 'IIngress'],
   NetworkPolicy: ['networking.k8s.io/v1/NetworkPolicy', 'INetworkPolicy'],
   PodDisruptionBudget: ['policy/v1/PodDisruptionBudget', 'IPodDisruptionBudget'],

@@ -150,7 +150,7 @@ describe('toManifest', () => {
   });
 
   it('refuses resource types it has no kind for', () => {
-    expect(() => toManifest('kubernetes_cron_job_v1', {})).toThrow(/no Kubernetes kind/);
+    expect(() => toManifest('kubernetes_daemon_set_v1', {})).toThrow(/no Kubernetes kind/);
     expect(() => toManifest('kubernetes_manifest', { manifest: { apiVersion: 'example.com/v1', kind: 'Widget' } })).toThrow(/kubernetes_manifest: no Kubernetes kind is known for example\.com\/v1 Widget/);
   });
 

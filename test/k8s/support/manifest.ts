@@ -30,6 +30,7 @@ export const RESOURCE_KINDS: Readonly<Record<string, { readonly apiVersion: stri
   kubernetes_persistent_volume_claim_v1: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   kubernetes_deployment_v1: { apiVersion: 'apps/v1', kind: 'Deployment' },
   kubernetes_stateful_set_v1: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  kubernetes_cron_job_v1: { apiVersion: 'batch/v1', kind: 'CronJob' },
   kubernetes_ingress_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
   kubernetes_network_policy_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
   kubernetes_pod_disruption_budget_v1: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },

@@ -10,9 +10,10 @@ const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 /** Volume types the restricted standard allows. */
 const ALLOWED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 
-/** The pod template of a workload manifest (Deployment, StatefulSet, …), or undefined. */
+/** The pod template of a workload manifest (Deployment, StatefulSet, …; a CronJob's through its job template), or undefined. */
 export function podTemplateSpec(manifest: Obj): Obj | undefined {
-  const template = obj(obj(manifest.spec).template);
+  const spec = obj(manifest.spec);
+  const template = obj((spec.jobTemplate ? obj(obj(spec.jobTemplate).spec) : spec).template);
   return template.spec ? obj(template.spec) : undefined;
 }
 

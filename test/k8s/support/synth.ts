@@ -18,6 +18,7 @@ export const N = {
   limits: `${NAME}-limits`,
   defaultDeny: `${NAME}-default-deny`,
   redisHost: `${NAME}-redis.${NAME}.svc`,
+  backup: `${NAME}-backup`,
 } as const;
 
 /** Synthesizes one TboKubernetesService (plus any extra props) and returns the JSON text. */

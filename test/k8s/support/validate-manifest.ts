@@ -1,6 +1,7 @@
 /** kubernetes-models validation (AJV on the real OpenAPI schema) for mapped manifests. */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -21,7 +22,7 @@ type Model = new (data: never) => { validate(): void };
 
 const MODELS: Readonly<Record<Exclude<KnownKind, 'HTTPRoute'>, Model>> = {
   Namespace, ConfigMap, Secret, ServiceAccount, Service, ResourceQuota, LimitRange, PersistentVolumeClaim,
-  Deployment, StatefulSet, Ingress, NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler,
+  Deployment, StatefulSet, CronJob, Ingress, NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler,
 };
 
 /**

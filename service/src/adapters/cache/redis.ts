@@ -1,3 +1,4 @@
+import type { TraceSpan } from '../../observability/tracing';
 import type { RedisPool } from '../redis-pool';
 import type { EntrySigner, RejectReason } from './signer';
 import type { CacheObserver } from './types';
@@ -20,28 +21,35 @@ export class RedisCache {
     this.prefix = `${keyPrefix}:cache:`;
   }
 
-  /** Looks a key up; an authentic hit has its TTL refreshed (as the guide does). */
-  async get(key: string, ttlSeconds: number): Promise<string | undefined> {
+  /**
+   * Looks a key up; an authentic hit has its TTL refreshed (as the guide does).
+   * @param span the lookup's span, ended here with what it found (hit, miss, or `redis_error`)
+   */
+  async get(key: string, ttlSeconds: number, span?: TraceSpan): Promise<string | undefined> {
     const redisKey = this.prefix + key;
     let stored: string | null;
     try {
       stored = await this.pool.next().get(redisKey);
     } catch {
       this.observe('redis', 'get', 'error');
+      span?.end('redis_error');
       return undefined;
     }
     if (typeof stored !== 'string') {
       this.observe('redis', 'get', 'miss');
+      span?.end('miss');
       return undefined;
     }
     const opened = this.signer.open(key, stored);
     if ('rejected' in opened) {
       this.observe('redis', 'get', 'miss');
+      span?.end('miss');
       this.rejected(opened.rejected);
       void this.pool.next().del(redisKey).catch(() => undefined);
       return undefined;
     }
     this.observe('redis', 'get', 'hit');
+    span?.end('hit');
     void this.touch(key, ttlSeconds);
     return opened.value;
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock';
+import { NO_TRACE, type RequestTrace } from '../../observability/tracing';
 import type { MemoryCache } from './memory';
 import type { RedisCache } from './redis';
 import type { CacheLookup, CacheObserver, CacheStore } from './types';
@@ -16,11 +17,14 @@ export class TieredCache implements CacheStore {
     private readonly clock: Clock,
   ) {}
 
-  async get(key: string, ttlSeconds: number): Promise<CacheLookup | undefined> {
+  /** Looks a key up in memory, then in Redis; each tier's lookup is a span of `trace`. */
+  async get(key: string, ttlSeconds: number, trace: RequestTrace = NO_TRACE): Promise<CacheLookup | undefined> {
+    const inMemory = trace.cacheLookup('memory');
     const local = this.peek(key, ttlSeconds);
+    inMemory.end(local === undefined ? 'miss' : 'hit');
     if (local !== undefined) return { value: local, tier: 'memory' };
     if (!this.redis) return undefined;
-    const shared = await this.redis.get(key, ttlSeconds);
+    const shared = await this.redis.get(key, ttlSeconds, trace.cacheLookup('redis'));
     if (shared === undefined) return undefined;
     this.memory.set(key, shared, ttlSeconds, this.clock.now());
     return { value: shared, tier: 'redis' };

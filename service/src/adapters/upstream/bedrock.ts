@@ -20,6 +20,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Agent, request, type Dispatcher } from 'undici';
 import { bedrockRuntimeHost } from '../../config/backends';
+import { copyTraceContext } from '../../observability/tracing';
 import { isObject } from '../../protocols/types';
 import { anthropicError, anthropicErrorBody, anthropicErrorFrame, errorCode, errorMessage, type AnthropicError, type BedrockCall } from './bedrock-errors';
 import { anthropicFrames, type BedrockStreamItem } from './bedrock-stream';
@@ -88,6 +89,7 @@ export class BedrockUpstream implements Upstream {
     } catch (err) {
       return errorResponse(noCredentials(err));
     }
+    copyTraceContext(req.headers, headers);
     const res = await request(`${this.url.origin}${path}`, { method: 'POST', headers, body, signal: req.signal, dispatcher: this.agent });
     const requestId = single(res.headers['x-amzn-requestid']);
     if (res.statusCode !== 200) return failed(res, call, requestId);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { vertexHost } from '../../config/backends';
 import { TboError } from '../../errors';
+import { copyTraceContext } from '../../observability/tracing';
 import { isObject, type Json } from '../../protocols/types';
 import type { VertexAuth } from './google-adc';
 import { readErrorBody } from './error-body';
@@ -101,6 +102,7 @@ export class VertexUpstream implements Upstream {
       payload = JSON.stringify({ ...body, model });
     }
 
+    copyTraceContext(req.headers, headers);
     const res = await request(this.origin + this.basePath + path, { method: 'POST', headers, body: payload, signal: req.signal, dispatcher: this.agent });
     const idHeader = format === 'anthropic' ? 'request-id' : 'x-request-id';
     const requestId = REQUEST_ID_HEADERS.map((name) => res.headers[name]).find((v): v is string => typeof v === 'string');
