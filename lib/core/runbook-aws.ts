@@ -1,7 +1,7 @@
 /** Recovery and rollback of a TboFargateService (ECS Fargate, ALB, ElastiCache, Secrets Manager) with the CDK. */
 import { ADMIN_PORT, PROBE_PATHS } from './contract';
 import { RUNBOOK_EXAMPLE_STACKS } from './runbook-outputs';
-import { CHECK_OUT_GOOD_COMMIT, CONFIGURATION_IS_CODE, GOOD_COMMIT, readyCheck, REVERT_TO_GOOD_COMMIT, REVERT_WHY, SAME_SECRET_VALUES } from './runbook-shared';
+import { CHECK_OUT_GOOD_COMMIT_STEP, CONFIGURATION_IS_CODE, GOOD_COMMIT, readyCheck, REVERT_TO_GOOD_COMMIT, REVERT_WHY, SAME_SECRET_VALUES } from './runbook-shared';
 import type { RunbookCommand, TargetRunbook } from './runbook-types';
 
 const STACK = RUNBOOK_EXAMPLE_STACKS.aws;
@@ -48,13 +48,7 @@ export const AWS_RUNBOOK: TargetRunbook = {
         { run: 'redis-check-rdb ./tbo-check.rdb', note: 'ends with "RDB looks OK!"' },
       ],
     },
-    {
-      phase: 'redeploy',
-      title: 'Check out the known-good commit',
-      why: `${CONFIGURATION_IS_CODE} Recovery deploys that commit, with the Redis restore below when Redis lost its data.`,
-      inputs: [GOOD_COMMIT],
-      commands: CHECK_OUT_GOOD_COMMIT,
-    },
+    CHECK_OUT_GOOD_COMMIT_STEP,
     {
       phase: 'restore-redis',
       title: 'Seed a new Redis from the snapshot (only when Redis lost its data)',

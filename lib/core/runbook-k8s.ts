@@ -2,7 +2,7 @@
 import { ADMIN_PORT, PROBE_PATHS, SERVICE_PORT } from './contract';
 import { REDIS_BACKUP_FILE_PREFIX, REDIS_BACKUP_FILE_SUFFIX } from './redis-backup';
 import { RUNBOOK_EXAMPLE_STACKS } from './runbook-outputs';
-import { CHECK_OUT_GOOD_COMMIT, CONFIGURATION_IS_CODE, GOOD_COMMIT, REVERT_TO_GOOD_COMMIT, REVERT_WHY, SAME_SECRET_VALUES } from './runbook-shared';
+import { CHECK_OUT_GOOD_COMMIT_STEP, CONFIGURATION_IS_CODE, GOOD_COMMIT, REVERT_TO_GOOD_COMMIT, REVERT_WHY, SAME_SECRET_VALUES } from './runbook-shared';
 import type { RunbookCommand, RunbookInput, TargetRunbook } from './runbook-types';
 
 const STACK = RUNBOOK_EXAMPLE_STACKS.k8s;
@@ -56,13 +56,7 @@ export const K8S_RUNBOOK: TargetRunbook = {
         { run: `${NS} logs "job/$BACKUP_JOB"`, note: `backup ${REDIS_BACKUP_FILE_PREFIX}…${REDIS_BACKUP_FILE_SUFFIX} N bytes` },
       ],
     },
-    {
-      phase: 'redeploy',
-      title: 'Check out the known-good commit',
-      why: `${CONFIGURATION_IS_CODE} Recovery deploys that commit, with the Redis restore below when Redis lost its data.`,
-      inputs: [GOOD_COMMIT],
-      commands: CHECK_OUT_GOOD_COMMIT,
-    },
+    CHECK_OUT_GOOD_COMMIT_STEP,
     {
       phase: 'restore-redis',
       title: 'Restore Redis from the backup into an empty volume (only when Redis lost its data)',

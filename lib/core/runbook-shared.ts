@@ -2,7 +2,7 @@
  * Pieces every target's runbook shares: the known-good commit, and the facts about secrets and
  * the cache-signing key that decide whether a restored cache is worth anything.
  */
-import type { RunbookCommand, RunbookInput } from './runbook-types';
+import type { RecoveryPhase, RunbookCommand, RunbookInput, RunbookStep } from './runbook-types';
 
 /** The commit to go back to. */
 export const GOOD_COMMIT: RunbookInput = {
@@ -28,6 +28,15 @@ export const REVERT_TO_GOOD_COMMIT: readonly RunbookCommand[] = [
 /** Why configuration needs no restore of its own. */
 export const CONFIGURATION_IS_CODE =
   'Configuration is the synthesized code: the commit holds every setting, prop and secret reference, so there is nothing else to restore (no exported ConfigMap or parameter file).';
+
+/** Recovery's first redeploy step where a Redis restore may follow as a commit (AWS, Kubernetes). */
+export const CHECK_OUT_GOOD_COMMIT_STEP: RunbookStep<RecoveryPhase> = {
+  phase: 'redeploy',
+  title: 'Check out the known-good commit',
+  why: `${CONFIGURATION_IS_CODE} Recovery deploys that commit, with the Redis restore below when Redis lost its data.`,
+  inputs: [GOOD_COMMIT],
+  commands: CHECK_OUT_GOOD_COMMIT,
+};
 
 /** Why a rollback reverts rather than checking the old commit out, and the one setting it must keep. */
 export const REVERT_WHY =

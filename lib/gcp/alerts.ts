@@ -1,5 +1,4 @@
 import type { CloudRunV2ServiceTemplateContainers, CloudRunV2ServiceTemplateVolumes } from '@cdktf/provider-google/lib/cloud-run-v2-service';
-import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { SecretManagerSecret, type SecretManagerSecretReplication } from '@cdktf/provider-google/lib/secret-manager-secret';
@@ -9,8 +8,7 @@ import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { ADMIN_PORT, PROBE_PATHS, PropValidator, scopeAlertRule, TBO_ALERT_RULES, type AlertScope, type ServiceConfig, type TboAlertRule } from '../core';
-import { SECRET_ACCESSOR_ROLE } from './secret';
-import { AUTOMATIC_SECRET_REPLICATION } from './secret-replication';
+import { sidecarConfig } from './sidecar-config';
 
 /** Cloud Monitoring alert policies of the guide's alert rules (`alerts` of `TboCloudRunService`). */
 export interface TboAlertPolicyOptions {
@@ -209,6 +207,8 @@ export class TboManagedPrometheus extends Construct {
   readonly metricWriterGrant?: ProjectIamMember;
   /** The Cloud Run volume of the configuration. */
   readonly volume: CloudRunV2ServiceTemplateVolumes;
+  /** What the Cloud Run revision needs before it starts: the config version, read access, and the metric writer grant. */
+  readonly prerequisites: ITerraformDependable[];
   private readonly image: string;
 
   constructor(scope: Construct, id: string, props: TboManagedPrometheusProps) {
@@ -223,31 +223,21 @@ export class TboManagedPrometheus extends Construct {
         targetLabels: { metadata: ['instance', 'revision', 'service', 'configuration'] },
       },
     });
-    this.configSecret = new SecretManagerSecret(this, 'ConfigSecret', {
+    const parts = sidecarConfig(this, {
       project: props.project,
       secretId: `${props.serviceName}-gmp-config`,
-      replication: props.replication ?? AUTOMATIC_SECRET_REPLICATION,
-      deletionProtection: props.deletionProtection ?? true,
-      labels: { app: 'tbo', content: 'gmp-runmonitoring-config' },
+      content: 'gmp-runmonitoring-config',
+      config: this.config,
+      volumeName: 'gmp-config',
+      accessor: props.accessor,
+      deletionProtection: props.deletionProtection,
+      replication: props.replication,
+      projectRole: props.grantMetricWriter ? { id: 'MetricWriterGrant', role: METRIC_WRITER_ROLE } : undefined,
     });
-    this.configVersion = new SecretManagerSecretVersion(this, 'ConfigVersion', { secret: this.configSecret.id, secretData: this.config });
-    this.configAccessorGrant = new SecretManagerSecretIamMember(this, 'ConfigAccessorGrant', {
-      project: props.project,
-      secretId: this.configSecret.id,
-      role: SECRET_ACCESSOR_ROLE,
-      member: props.accessor,
-    });
-    if (props.grantMetricWriter) {
-      const project = props.project ?? new DataGoogleClientConfig(this, 'ClientConfig').project;
-      this.metricWriterGrant = new ProjectIamMember(this, 'MetricWriterGrant', { project, role: METRIC_WRITER_ROLE, member: props.accessor });
-    }
-    this.volume = { name: 'gmp-config', secret: { secret: this.configSecret.id, items: [{ version: this.configVersion.version, path: 'config.yaml' }] } };
+    ({ configSecret: this.configSecret, configVersion: this.configVersion, configAccessorGrant: this.configAccessorGrant, projectRoleGrant: this.metricWriterGrant, volume: this.volume } = parts);
+    this.prerequisites = parts.prerequisites;
   }
 
-  /** What the Cloud Run revision needs before it starts: the config version, read access, and the metric writer grant. */
-  get prerequisites(): ITerraformDependable[] {
-    return [this.configVersion, this.configAccessorGrant, ...(this.metricWriterGrant ? [this.metricWriterGrant] : [])];
-  }
 
   /** The collector container, started after `mainContainer` (so its first scrape finds /metrics). */
   container(mainContainer: string): CloudRunV2ServiceTemplateContainers {

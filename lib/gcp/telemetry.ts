@@ -1,5 +1,4 @@
 import type { CloudRunV2ServiceTemplateContainers, CloudRunV2ServiceTemplateVolumes } from '@cdktf/provider-google/lib/cloud-run-v2-service';
-import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { SecretManagerSecret, type SecretManagerSecretReplication } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
@@ -8,8 +7,7 @@ import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { DEFAULT_TRACE_SAMPLING_RATIO, OTLP_HTTP_PORT, SIDECAR_OTLP_ENDPOINT, validateTracing, type PropValidator, type TboTracingOptions } from '../core';
-import { SECRET_ACCESSOR_ROLE } from './secret';
-import { AUTOMATIC_SECRET_REPLICATION } from './secret-replication';
+import { sidecarConfig } from './sidecar-config';
 
 /**
  * Google's OpenTelemetry Collector build ("Google-Built OpenTelemetry Collector"), the image
@@ -146,37 +144,29 @@ export class TboTraceCollector extends Construct {
   readonly traceAgentGrant?: ProjectIamMember;
   /** The Cloud Run volume of the configuration. */
   readonly volume: CloudRunV2ServiceTemplateVolumes;
+  /** What the Cloud Run revision needs before it starts: the config version, read access, and the trace agent grant. */
+  readonly prerequisites: ITerraformDependable[];
   private readonly image: string;
 
   constructor(scope: Construct, id: string, props: TboTraceCollectorProps) {
     super(scope, id);
     this.image = props.image;
     this.config = stringify(otelCollectorConfig());
-    this.configSecret = new SecretManagerSecret(this, 'ConfigSecret', {
+    const parts = sidecarConfig(this, {
       project: props.project,
       secretId: `${props.serviceName}-otel-config`,
-      replication: props.replication ?? AUTOMATIC_SECRET_REPLICATION,
-      deletionProtection: props.deletionProtection ?? true,
-      labels: { app: 'tbo', content: 'otel-collector-config' },
+      content: 'otel-collector-config',
+      config: this.config,
+      volumeName: 'otel-config',
+      accessor: props.accessor,
+      deletionProtection: props.deletionProtection,
+      replication: props.replication,
+      projectRole: props.grantTraceAgent ? { id: 'TraceAgentGrant', role: TRACE_AGENT_ROLE } : undefined,
     });
-    this.configVersion = new SecretManagerSecretVersion(this, 'ConfigVersion', { secret: this.configSecret.id, secretData: this.config });
-    this.configAccessorGrant = new SecretManagerSecretIamMember(this, 'ConfigAccessorGrant', {
-      project: props.project,
-      secretId: this.configSecret.id,
-      role: SECRET_ACCESSOR_ROLE,
-      member: props.accessor,
-    });
-    if (props.grantTraceAgent) {
-      const project = props.project ?? new DataGoogleClientConfig(this, 'ClientConfig').project;
-      this.traceAgentGrant = new ProjectIamMember(this, 'TraceAgentGrant', { project, role: TRACE_AGENT_ROLE, member: props.accessor });
-    }
-    this.volume = { name: 'otel-config', secret: { secret: this.configSecret.id, items: [{ version: this.configVersion.version, path: 'config.yaml' }] } };
+    ({ configSecret: this.configSecret, configVersion: this.configVersion, configAccessorGrant: this.configAccessorGrant, projectRoleGrant: this.traceAgentGrant, volume: this.volume } = parts);
+    this.prerequisites = parts.prerequisites;
   }
 
-  /** What the Cloud Run revision needs before it starts: the config version, read access, and the trace agent grant. */
-  get prerequisites(): ITerraformDependable[] {
-    return [this.configVersion, this.configAccessorGrant, ...(this.traceAgentGrant ? [this.traceAgentGrant] : [])];
-  }
 
   /** The collector container: no port (only the gateway takes traffic), healthy once its health check answers. */
   container(): CloudRunV2ServiceTemplateContainers {

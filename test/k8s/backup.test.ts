@@ -6,11 +6,11 @@ import 'cdktf/lib/testing/adapters/jest';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
 import { Testing } from 'cdktf';
-import { REDIS_BACKUP_ENV, redisBackupScript, redisRestoreScript, TboConfigValidationError } from '../../lib/core';
+import { REDIS_BACKUP_ENV, redisBackupScript, redisRestoreScript } from '../../lib/core';
 import { isCronSchedule, type TboKubernetesServiceProps } from '../../lib/k8s';
 import { manifestsFromSynth, type Manifest } from './support/manifest';
 import { podTemplateSpec, restrictedViolations } from './support/pod-security';
-import { blockOf, blocksOf, N, synthService, synthWithConstruct } from './support/synth';
+import { blockOf, blocksOf, N, synthProblems, synthService, synthWithConstruct } from './support/synth';
 import { validateManifest } from './support/validate-manifest';
 
 Testing.setupJest();
@@ -31,15 +31,7 @@ const claimRef = expect.stringMatching(/^\$\{kubernetes_persistent_volume_claim_
 /** The environment variables (upper case: the scripts' own variables are lower case) a script reads. */
 const scriptVariables = (script: string) => [...new Set([...script.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]))].sort();
 
-function problems(props: Partial<TboKubernetesServiceProps>): string {
-  try {
-    synthService(props);
-  } catch (err) {
-    if (err instanceof TboConfigValidationError) return err.problems.join('\n');
-    throw err;
-  }
-  return '';
-}
+const problems = synthProblems;
 
 describe('Redis backups (default: on with the in-cluster Redis)', () => {
   let json: string;

@@ -3,10 +3,9 @@ import 'cdktf/lib/testing/adapters/jest';
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { Testing, TerraformStack } from 'cdktf';
-import { TboConfigValidationError } from '../../lib/core';
 import { TBO_INGRESS_SOURCES, TboKubernetesService, type TboKubernetesHttpRouteProps, type TboKubernetesServiceProps } from '../../lib/k8s';
 import { manifestsFromSynth } from './support/manifest';
-import { blockOf, IMAGE, N, synthService, synthWithConstruct } from './support/synth';
+import { blockOf, IMAGE, N, synthProblems, synthService, synthWithConstruct } from './support/synth';
 import { validateManifest } from './support/validate-manifest';
 
 Testing.setupJest();
@@ -93,15 +92,7 @@ describe('HTTPRoute timeouts outlast the longest stream', () => {
 });
 
 describe('HTTPRoute validation and warnings', () => {
-  function problems(props: Partial<TboKubernetesServiceProps>): string {
-    try {
-      synthService(props);
-    } catch (err) {
-      if (err instanceof TboConfigValidationError) return err.problems.join('\n');
-      throw err;
-    }
-    return '';
-  }
+  const problems = synthProblems;
 
   it.each<[string, TboKubernetesHttpRouteProps | Partial<TboKubernetesServiceProps>, RegExp]>([
     ['no parents', { parentRefs: [] }, /httpRoute\.parentRefs: received \[\]; must name at least one Gateway listener/],

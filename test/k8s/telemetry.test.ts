@@ -5,10 +5,10 @@
  */
 import 'cdktf/lib/testing/adapters/jest';
 import { TerraformVariable, Testing } from 'cdktf';
-import { OTLP_HTTP_PORT, TboConfigValidationError, tracingEnvironment } from '../../lib/core';
+import { OTLP_HTTP_PORT, tracingEnvironment } from '../../lib/core';
 import { clusterServicePeer, TboKubernetesService, type TboKubernetesServiceProps } from '../../lib/k8s';
 import { manifestsFromSynth } from './support/manifest';
-import { blockOf, N, NAME, synthService } from './support/synth';
+import { blockOf, N, NAME, synthProblems, synthService } from './support/synth';
 import { validateManifest } from './support/validate-manifest';
 
 Testing.setupJest();
@@ -28,15 +28,7 @@ const env = (json: string) =>
 const inNamespace = (name: string) => ({ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': name } } });
 const tcp = (port: number) => [{ port: String(port), protocol: 'TCP' }];
 
-function problems(props: Partial<TboKubernetesServiceProps>): string {
-  try {
-    synthService(props);
-  } catch (err) {
-    if (err instanceof TboConfigValidationError) return err.problems.join('\n');
-    throw err;
-  }
-  return '';
-}
+const problems = synthProblems;
 
 /** Base URLs on a port other than 443, so only what the telemetry adds opens 443. */
 const NO_HTTPS_UPSTREAM = { anthropicBaseUrl: 'http://llm-proxy.internal:8080', openaiBaseUrl: 'http://llm-proxy.internal:8080/v1' };

@@ -7,12 +7,12 @@
 import 'cdktf/lib/testing/adapters/jest';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { Testing, TerraformStack } from 'cdktf';
-import { SECRET_ENV, TboConfigValidationError, type TboServiceConfig } from '../../lib/core';
+import { SECRET_ENV, type TboServiceConfig } from '../../lib/core';
 import { EKS_POD_IDENTITY_AGENT, GKE_METADATA_SERVER, GKE_SERVICE_ACCOUNT_ANNOTATION, IRSA_ROLE_ANNOTATION, TboKubernetesService, type TboKubernetesServiceProps } from '../../lib/k8s';
 import { loadConfig } from '../../service/src/config/load';
 import { manifestsFromSynth } from './support/manifest';
 import { podTemplateSpec, restrictedViolations } from './support/pod-security';
-import { blockOf, IMAGE, N, synthService } from './support/synth';
+import { blockOf, IMAGE, N, synthProblems, synthService } from './support/synth';
 import { validateManifest } from './support/validate-manifest';
 
 Testing.setupJest();
@@ -46,15 +46,7 @@ const addressRules = (json: string) => egress(json).filter((r) => r.to?.some((t)
 const anywherePorts = (json: string) => egress(json).filter((r) => r.to === undefined).flatMap((r) => r.ports!.map((p) => p.port));
 const env = (json: string) => Object.fromEntries(podSpec(json).container[0].env.map((e) => [e.name, e]));
 
-function problems(props: Partial<TboKubernetesServiceProps>): string {
-  try {
-    synthService(props);
-  } catch (err) {
-    if (err instanceof TboConfigValidationError) return err.problems.join('\n');
-    throw err;
-  }
-  return '';
-}
+const problems = synthProblems;
 
 function warnings(props: Partial<TboKubernetesServiceProps>): string[] {
   const stack = new TerraformStack(Testing.app(), 'stack');

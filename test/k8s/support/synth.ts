@@ -1,5 +1,6 @@
 /** Synthesis helpers for the k8s tests. */
 import { Testing, TerraformStack } from 'cdktf';
+import { TboConfigValidationError } from '../../../lib/core';
 import { defaultInstanceName, TboKubernetesService, type TboKubernetesServiceProps } from '../../../lib/k8s';
 
 export const IMAGE = 'registry.example.com/tbo-service:1.0.0';
@@ -26,6 +27,17 @@ export function synthService(props: Partial<TboKubernetesServiceProps> = {}): st
   return Testing.synthScope((scope) => {
     new TboKubernetesService(scope, 'Tbo', { image: IMAGE, ...props });
   });
+}
+
+/** The synth-time problems `props` draw, one per line; empty when they synthesize. */
+export function synthProblems(props: Partial<TboKubernetesServiceProps>): string {
+  try {
+    synthService(props);
+  } catch (err) {
+    if (err instanceof TboConfigValidationError) return err.problems.join('\n');
+    throw err;
+  }
+  return '';
 }
 
 /** The construct and its synthesized JSON, for tests that read its fields. */
