@@ -64,3 +64,9 @@ export class UpstreamHttpError extends Error {
     this.name = 'UpstreamHttpError';
   }
 }
+
+/** What went wrong, as a span's `error.type` records it: the upstream's HTTP status, a TBO error's kind, else `upstream_unavailable`. */
+export function errorType(err: unknown): string {
+  if (err instanceof UpstreamHttpError) return String(err.status);
+  return err instanceof TboError ? err.kind : 'upstream_unavailable';
+}

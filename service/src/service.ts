@@ -249,6 +249,7 @@ export class TboService {
       metrics: this.metrics,
       logger: this.logger,
       tracing: this.tracing,
+      errors: this.errors,
       redact,
       readiness: () => {
         const redis = this.redis?.state ?? 'disabled';
@@ -277,7 +278,6 @@ export class TboService {
     const address = this.server.address() as AddressInfo;
     this.emf?.start();
     this.pushgateway?.start();
-    this.errors?.activate();
     this.logger.info({ host: address.address, port: address.port, admin_port: this.adminAddress.port, redis: this.redis ? 'configured' : 'off' }, 'tbo listening');
     return address;
   }

@@ -12,6 +12,7 @@ import type { Passthrough } from '../optimizer/passthrough';
 import type { Router } from '../optimizer/routing';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { ErrorReporter } from '../observability/sentry';
 import { NO_TRACE, type Tracing } from '../observability/tracing';
 import { anthropic } from '../protocols/anthropic';
 import { countTokens, embeddings, moderations } from '../protocols/endpoints';
@@ -53,6 +54,8 @@ export interface AppContext {
   readonly logger: Logger;
   /** Where API requests' spans go ({@link NO_TRACE} for every request when tracing is off). */
   readonly tracing: Tracing;
+  /** Where internal errors (500 `api_error`) are reported (Sentry, with `SENTRY_DSN`); none when undefined. */
+  readonly errors?: ErrorReporter;
   /** Removes the service's credentials from text that came from an upstream. */
   readonly redact: (text: string) => string;
   /** Readiness body; `ready` false while draining. */
@@ -60,6 +63,11 @@ export interface AppContext {
   /** Called when a request starts and when it ends (for graceful drain). */
   readonly track: (delta: 1 | -1) => void;
   readonly isDraining: () => boolean;
+}
+
+/** The route a request is counted, logged and reported under (a handler may name it; `unmatched` when none matched). */
+function routeOf(req: Request, res: Response): string {
+  return (res.locals.route as string | undefined) ?? (req.route ? String(req.route.path) : 'unmatched');
 }
 
 /** Counts, logs and traces every request (when it ends), and tracks it for the graceful drain. */
@@ -82,7 +90,7 @@ function accessLog(ctx: AppContext) {
     ctx.track(1);
     res.once('close', () => {
       ctx.track(-1);
-      const route = (res.locals.route as string | undefined) ?? (req.route ? String(req.route.path) : 'unmatched');
+      const route = routeOf(req, res);
       const seconds = (clock.now() - started) / 1000;
       metrics.request(req.method, route, res.statusCode, seconds);
       trace.end(res.statusCode, res.locals.route as string | undefined, !res.writableFinished);
@@ -115,7 +123,19 @@ function notFound(req: Request): never {
 function errorHandler(ctx: AppContext) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = toTboError(err);
-    if (error instanceof TboError && error.kind === 'internal') ctx.logger.error({ err, req_id: res.locals.requestId }, 'unhandled error');
+    if (error instanceof TboError && error.kind === 'internal') {
+      ctx.logger.error({ err, req_id: res.locals.requestId }, 'unhandled error');
+      // Also after a stream's headers went out (the client then sees the stream end early).
+      const principal = res.locals.principal as Principal | undefined;
+      ctx.errors?.request(error.cause ?? error, {
+        requestId: String(res.locals.requestId ?? ''),
+        route: routeOf(req, res),
+        tenant: principal?.kind === 'tenant' ? principal.tenant : principal?.kind,
+        method: req.method,
+        url: req.originalUrl,
+        headers: req.headers,
+      });
+    }
     // An answer given before the body was read closes the connection: draining an unread body
     // (possibly gigabytes from a caller without credentials) to keep the connection is not worth it.
     // Except "come back shortly" (the body budget is full) for a body of declared size: it is

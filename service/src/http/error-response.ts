@@ -1,10 +1,8 @@
 import type { Request, Response } from 'express';
 import { TboError, UpstreamHttpError } from '../errors';
-import { reportInternalError } from '../observability/sentry';
 import { anthropic } from '../protocols/anthropic';
 import { openai } from '../protocols/openai';
 import type { Protocol } from '../protocols/types';
-import type { Principal } from './auth';
 
 /** The API whose error shape a request expects: by route, then by the headers its SDK sends. */
 export function protocolFor(req: Request): Protocol {
@@ -31,31 +29,10 @@ export function toTboError(err: unknown): TboError | UpstreamHttpError {
 }
 
 /**
- * Reports an internal error to the error tracker (Sentry, when configured) with what identifies
- * its request: the request id, the route (as the access log names it), the tenant. The caller
- * still gets only "internal error"; the report carries the original error (the TBO error's cause).
- */
-function reportInternal(res: Response, err: TboError, requestId: string): void {
-  const req = res.req;
-  const principal = res.locals.principal as Principal | undefined;
-  reportInternalError(err.cause ?? err, {
-    requestId,
-    route: (res.locals.route as string | undefined) ?? (req.route ? String(req.route.path) : 'unmatched'),
-    tenant: principal?.kind === 'tenant' ? principal.tenant : principal?.kind,
-    method: req.method,
-    url: req.originalUrl,
-    headers: req.headers,
-  });
-}
-
-/**
  * Writes an error in the caller's API shape. Upstream errors keep their status and body, with the
- * service's credential removed; an upstream auth failure names the env var to fix instead. An
- * internal error (500 `api_error`, or the same failure after a stream's headers went out) is also
- * reported to the error tracker.
+ * service's credential removed; an upstream auth failure names the env var to fix instead.
  */
 export function sendError(res: Response, protocol: Protocol, err: TboError | UpstreamHttpError, requestId: string, redact: (text: string) => string): void {
-  if (err instanceof TboError && err.kind === 'internal') reportInternal(res, err, requestId);
   if (res.headersSent) {
     res.end();
     return;

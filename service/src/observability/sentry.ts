@@ -54,9 +54,6 @@ export interface FailedRequest {
   readonly headers: IncomingHttpHeaders;
 }
 
-/** The one reporter internal errors go to (see {@link ErrorReporter.activate}). */
-const current: { reporter?: ErrorReporter } = {};
-
 /**
  * Reports internal errors (the ones that become a 500 `api_error`) and crashes to Sentry, when
  * `SENTRY_DSN` is set. Every event and breadcrumb is scrubbed before it leaves (see
@@ -97,15 +94,6 @@ export class ErrorReporter {
     return new ErrorReporter(client, release);
   }
 
-  /**
-   * Makes this the process's reporter of internal errors, the one {@link reportInternalError}
-   * uses (Sentry's own client is process-wide in the same way). The last service to activate one
-   * wins; {@link close} deactivates it.
-   */
-  activate(): void {
-    current.reporter = this;
-  }
-
   /** Reports an internal error of a request. Never throws. */
   request(error: unknown, failed: FailedRequest): void {
     const headers: Record<string, string> = {};
@@ -128,7 +116,6 @@ export class ErrorReporter {
 
   /** Sends what is queued (bounded), then stops reporting. */
   async close(timeoutMs = FLUSH_TIMEOUT_MS): Promise<void> {
-    if (current.reporter === this) current.reporter = undefined;
     await this.client.close(timeoutMs).catch(() => false);
   }
 
@@ -139,11 +126,6 @@ export class ErrorReporter {
       // Reporting an error must never become one.
     }
   }
-}
-
-/** Reports an internal error of a request to the active reporter, if any (a no-op without `SENTRY_DSN`). */
-export function reportInternalError(error: unknown, failed: FailedRequest): void {
-  current.reporter?.request(error, failed);
 }
 
 export interface CrashHandlerOptions {

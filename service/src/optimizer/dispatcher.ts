@@ -2,7 +2,7 @@ import { readErrorBody } from '../adapters/upstream/error-body';
 import type { Upstream, UpstreamResponse } from '../adapters/upstream/types';
 import { isPublicApi, type Backend } from '../config/backends';
 import type { Clock, Sleep } from '../clock';
-import { TboError, UpstreamHttpError } from '../errors';
+import { errorType, TboError, UpstreamHttpError } from '../errors';
 import { NO_TRACE, type AttemptTrace, type RequestTrace } from '../observability/tracing';
 import { passedHeaders, type Protocol } from '../protocols/types';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
@@ -201,7 +201,7 @@ export class Dispatcher {
         }
         throw new AttemptFailure(error, retryAfterMs(error.retryAfter, clock.wall()));
       } catch (err) {
-        span.end(req.signal.aborted ? 'cancelled' : attemptErrorType(err));
+        span.end(req.signal.aborted ? 'cancelled' : errorType(err instanceof AttemptFailure ? err.error : err));
         if (req.signal.aborted) {
           breaker?.cancelProbe();
           throw err;
@@ -253,13 +253,6 @@ export class Dispatcher {
       clearTimeout(timer);
     }
   }
-}
-
-/** The `error.type` of a failed attempt: the upstream's HTTP status, or what went wrong (an error kind). */
-function attemptErrorType(err: unknown): string {
-  const error = err instanceof AttemptFailure ? err.error : err;
-  if (error instanceof UpstreamHttpError) return String(error.status);
-  return error instanceof TboError ? error.kind : 'upstream_unavailable';
 }
 
 async function upstreamError(response: UpstreamResponse, protocol: Protocol, apiKeyAuth: boolean): Promise<UpstreamHttpError> {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from '../clock';
-import { TboError, UpstreamHttpError } from '../errors';
+import { errorType, TboError, UpstreamHttpError } from '../errors';
 import { NO_TRACE, type AttemptTrace, type RequestTrace } from '../observability/tracing';
 import { SseParser, type SseFrame } from '../protocols/sse';
 import { isObject, passedHeaders, type Protocol } from '../protocols/types';
@@ -53,11 +53,6 @@ async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** What an upstream attempt's span records for an error while its answer was read. */
-function errorType(err: Error): string {
-  return err instanceof TboError ? err.kind : err instanceof UpstreamHttpError ? String(err.status) : 'upstream_unavailable';
 }
 
 function asError(err: unknown, timedOut: boolean, timeoutMs: number): Error {

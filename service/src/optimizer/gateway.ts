@@ -1,4 +1,4 @@
-import type { CacheLookup, CacheStore } from '../adapters/cache/types';
+import type { CacheStore } from '../adapters/cache/types';
 import type { Clock } from '../clock';
 import { NO_TRACE, type RequestTrace } from '../observability/tracing';
 import type { Protocol } from '../protocols/types';
@@ -50,13 +50,8 @@ export interface ProxyCall {
   readonly protocol?: Protocol;
 }
 
-/** A cache whose lookups may record spans in the request's trace (the tiered cache: one per tier); any {@link CacheStore} is one. */
-export interface TracedCacheStore extends CacheStore {
-  get(key: string, ttlSeconds: number, trace?: RequestTrace): Promise<CacheLookup | undefined>;
-}
-
 export interface GatewayOptions {
-  readonly cache: TracedCacheStore;
+  readonly cache: CacheStore;
   readonly dispatcher: Dispatcher;
   readonly sessions: SessionTracker;
   readonly prices: PriceTable;

@@ -1,3 +1,5 @@
+import type { RequestTrace } from '../../observability/tracing';
+
 /** Where a cached answer was found. */
 export type CacheTier = 'memory' | 'redis';
 
@@ -8,8 +10,8 @@ export interface CacheLookup {
 
 /** A cache of final responses (JSON text) by key. Implementations never throw on backend failure. */
 export interface CacheStore {
-  /** Looks a key up; a hit refreshes its TTL to `ttlSeconds`. */
-  get(key: string, ttlSeconds: number): Promise<CacheLookup | undefined>;
+  /** Looks a key up; a hit refreshes its TTL to `ttlSeconds`. Each tier's lookup may be a span of `trace`. */
+  get(key: string, ttlSeconds: number, trace?: RequestTrace): Promise<CacheLookup | undefined>;
   /** The memory tier only, synchronously. */
   peek(key: string, ttlSeconds: number): string | undefined;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
