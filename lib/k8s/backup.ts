@@ -5,8 +5,8 @@ import type { StatefulSetV1SpecTemplateSpecInitContainer } from '@cdktf/provider
 import { Construct } from 'constructs';
 import { REDIS_BACKUP_ENV, redisBackupScript, redisRestoreScript } from '../core';
 import { REDIS_BACKUP_DEFAULTS, REDIS_DEFAULTS } from './defaults';
-import { DNS_PORT, networkPeer } from './network-policy';
-import type { RedisBackupPlan, RedisPlan, ResolvedResources, TboKubernetesPlan } from './plan';
+import { dnsEgress } from './network-policy';
+import { containerResources, type RedisBackupPlan, type RedisPlan, type TboKubernetesPlan } from './plan';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 
 type InClusterRedis = Extract<RedisPlan, { mode: 'in-cluster' }>;
@@ -26,11 +26,6 @@ export const BACKUP_VOLUME = 'backup';
 
 const { runAsUser, runAsGroup } = REDIS_DEFAULTS;
 
-/** Requests and limits as the provider takes them. */
-function resources(resolved: ResolvedResources) {
-  return { requests: { ...resolved.requests }, limits: { ...resolved.limits } };
-}
-
 /**
  * The restore init container of the Redis pod: `redisRestoreScript()` with the data volume and the
  * backup claim (read-only) mounted; it loads `restoreFrom` into an empty data volume only. Its
@@ -48,7 +43,7 @@ export function restoreInitContainer(redis: InClusterRedis, backup: RedisBackupP
       { name: REDIS_BACKUP_ENV.dataDir, value: REDIS_DEFAULTS.dataDir },
       { name: REDIS_BACKUP_ENV.restoreFrom, value: backup.restoreFrom },
     ],
-    resources: resources(redis.resources),
+    resources: containerResources(redis.resources),
     securityContext: restrictedContainerSecurityContext(runAsUser, runAsGroup),
     volumeMount: [
       { name: 'data', mountPath: REDIS_DEFAULTS.dataDir },
@@ -129,7 +124,7 @@ export class TboKubernetesRedisBackup extends Construct {
                       { name: REDIS_BACKUP_ENV.dir, value: REDIS_BACKUP_DEFAULTS.mountPath },
                       { name: REDIS_BACKUP_ENV.keep, value: String(backup.keep) },
                     ],
-                    resources: resources(backup.resources),
+                    resources: containerResources(backup.resources),
                     securityContext: restrictedContainerSecurityContext(runAsUser, runAsGroup),
                     volumeMount: [{ name: BACKUP_VOLUME, mountPath: REDIS_BACKUP_DEFAULTS.mountPath }],
                   },
@@ -150,7 +145,7 @@ export class TboKubernetesRedisBackup extends Construct {
             podSelector: { matchLabels: backup.selector },
             policyTypes: ['Ingress', 'Egress'],
             egress: [
-              { to: np.dnsDestinations.map(networkPeer), ports: [{ port: DNS_PORT, protocol: 'UDP' }, { port: DNS_PORT, protocol: 'TCP' }] },
+              dnsEgress(np),
               { to: [{ podSelector: { matchLabels: { ...redis.selector } } }], ports: [{ port: String(redis.port), protocol: 'TCP' }] },
             ],
           },

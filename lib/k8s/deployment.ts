@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { ADMIN_PORT, CONFIG_MOUNT_DIR, PROBE_PATHS, SERVICE_PORT } from '../core';
 import { renderK8sEnvironment } from './config-map';
 import { PROBE_TIMINGS, ROLLING_UPDATE } from './defaults';
-import type { TboKubernetesPlan } from './plan';
+import { containerResources, type TboKubernetesPlan } from './plan';
 import type { TboToleration } from './props';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 
@@ -113,7 +113,7 @@ export function createDeployment(scope: Construct, plan: TboKubernetesPlan, refs
                 { name: 'admin', containerPort: ADMIN_PORT, protocol: 'TCP' },
               ],
               env: containerEnv(plan, refs.secret),
-              resources: { requests: { ...plan.resources.requests }, limits: { ...plan.resources.limits } },
+              resources: containerResources(plan.resources),
               startupProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.startup },
               livenessProbe: { httpGet: httpGet(PROBE_PATHS.liveness), ...PROBE_TIMINGS.liveness },
               readinessProbe: { httpGet: httpGet(PROBE_PATHS.readiness), ...PROBE_TIMINGS.readiness },

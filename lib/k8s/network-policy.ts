@@ -68,16 +68,15 @@ function gatewayIngress(plan: TboKubernetesPlan): NetworkPolicyV1SpecIngress[] {
   ];
 }
 
+/** Egress to the cluster's DNS (UDP and TCP 53): every pod that resolves a Service name needs it. */
+export function dnsEgress(np: NonNullable<TboKubernetesPlan['networkPolicy']>): NetworkPolicyV1SpecEgress {
+  return { to: np.dnsDestinations.map(networkPeer), ports: [{ port: DNS_PORT, protocol: 'UDP' }, { port: DNS_PORT, protocol: 'TCP' }] };
+}
+
 function gatewayEgress(plan: TboKubernetesPlan): NetworkPolicyV1SpecEgress[] {
   const np = plan.networkPolicy!;
   const rules: NetworkPolicyV1SpecEgress[] = [
-    {
-      to: np.dnsDestinations.map(networkPeer),
-      ports: [
-        { port: DNS_PORT, protocol: 'UDP' },
-        { port: DNS_PORT, protocol: 'TCP' },
-      ],
-    },
+    dnsEgress(np),
     // The LLM APIs (and STS for IRSA) live outside the cluster at addresses that change: allow the port, anywhere.
     // So do telemetry endpoints whose destination is not known (Sentry by default, an outside collector).
     { ports: anywherePorts(plan).map((p) => ({ port: String(p), protocol: 'TCP' })) },

@@ -13,6 +13,11 @@ export interface ResolvedResources {
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
+/** Requests and limits as the provider's container `resources` takes them. */
+export function containerResources(resolved: ResolvedResources): { requests: Record<string, string>; limits: Record<string, string> } {
+  return { requests: { ...resolved.requests }, limits: { ...resolved.limits } };
+}
+
 /** The backup claim: created here (size, class) or an existing one the user names. */
 export type RedisBackupClaimPlan =
   | { readonly create: true; readonly name: string; readonly storage: string; readonly storageClassName?: string }

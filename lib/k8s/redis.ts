@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { SECRET_ENV } from '../core';
 import { BACKUP_VOLUME, restoreInitContainer, TboKubernetesRedisBackup } from './backup';
 import { REDIS_DEFAULTS } from './defaults';
-import { redisMaxMemoryOf, type RedisPlan, type TboKubernetesPlan } from './plan';
+import { containerResources, redisMaxMemoryOf, type RedisPlan, type TboKubernetesPlan } from './plan';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 
 type InClusterRedis = Extract<RedisPlan, { mode: 'in-cluster' }>;
@@ -108,7 +108,7 @@ export class TboKubernetesRedis extends Construct {
                   // redis-cli reads the password from here, so the probe does not put it on a command line.
                   { name: 'REDISCLI_AUTH', valueFrom: password },
                 ],
-                resources: { requests: { ...redis.resources.requests }, limits: { ...redis.resources.limits } },
+                resources: containerResources(redis.resources),
                 readinessProbe: {
                   exec: { command: ['sh', '-c', 'redis-cli ping | grep -q PONG'] },
                   initialDelaySeconds: 5,
