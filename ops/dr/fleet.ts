@@ -10,11 +10,11 @@
  * the runbook's rollback, {@link ROLLBACK_COMMAND} (the previous revision's pod template back), and
  * on the compose topology of `docker-compose up -d --no-deps tbo-N` with the known-good image.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { findServiceNode } from '../../scripts/service-node.cjs';
 import { PROBE_PATHS } from '../../service/src/config/settings';
-import { freePort, waitFor } from '../../test/support/ports';
-import { SERVICE_MAIN } from '../../test/support/tbo';
+import { waitFor } from '../../test/support/ports';
+import { launchTbo } from '../../test/support/tbo';
 import { loopbackValues, readNginxConf, renderNginxConf, startNginx, type NginxProcess } from '../../test/topology/nginx';
 import { guard } from '../../test/topology/processes';
 
@@ -70,18 +70,9 @@ function reasonOf(output: string): string {
 /** Starts `version` on free ports and waits for readiness; a process that exits or stays unready past the deadline is a failed start. */
 export async function startInstance(version: Version, readyTimeoutMs: number): Promise<StartOutcome> {
   const startedAt = performance.now();
-  const port = await freePort();
-  const adminPort = await freePort();
-  const child = spawn(SERVICE_NODE, [SERVICE_MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...version.env, TBO_PORT: String(port), TBO_ADMIN_PORT: String(adminPort) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const { port, url, child, exited, output } = await launchTbo(version.env, SERVICE_NODE);
   let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
-  const url = `http://127.0.0.1:${port}`;
+  void exited.then((code) => (exitCode = code));
   try {
     await waitFor(
       async () => {
@@ -98,8 +89,8 @@ export async function startInstance(version: Version, readyTimeoutMs: number): P
     await exited;
     return { ready: false, port, ms: performance.now() - startedAt, exitCode: null, reason: `not ready within ${readyTimeoutMs} ms` };
   }
-  if (exitCode !== undefined) return { ready: false, port, ms: performance.now() - startedAt, exitCode, reason: reasonOf(out) };
-  return { ready: true, instance: { port, url, child, exited, output: () => out }, ms: performance.now() - startedAt };
+  if (exitCode !== undefined) return { ready: false, port, ms: performance.now() - startedAt, exitCode, reason: reasonOf(output()) };
+  return { ready: true, instance: { port, url, child, exited, output }, ms: performance.now() - startedAt };
 }
 
 /** Stops an instance by pid: SIGTERM (it drains), SIGKILL after `graceMs`. */

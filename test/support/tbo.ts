@@ -68,11 +68,23 @@ export interface TboProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the built service as its own process and waits until /health answers. */
-export async function spawnTbo(env: Record<string, string>): Promise<TboProcess> {
+/** A started `service/dist/main.js` on free loopback ports, not yet known to be up. */
+export interface LaunchedTbo {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Its exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Everything it wrote (stdout and stderr) so far. */
+  output(): string;
+}
+
+/** Starts the built service with `env` (and PATH) on free ports, with `node` (default: this one). */
+export async function launchTbo(env: Readonly<Record<string, string>>, node = process.execPath): Promise<LaunchedTbo> {
   const port = await freePort();
   const adminPort = await freePort();
-  const child = spawn(process.execPath, [SERVICE_MAIN], {
+  const child = spawn(node, [SERVICE_MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env, TBO_PORT: String(port), TBO_ADMIN_PORT: String(adminPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,12 +92,17 @@ export async function spawnTbo(env: Record<string, string>): Promise<TboProcess>
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  return { port, adminPort, url: `http://127.0.0.1:${port}`, child, exited, output: () => out };
+}
+
+/** Runs the built service as its own process and waits until /health answers. */
+export async function spawnTbo(env: Record<string, string>): Promise<TboProcess> {
+  const { adminPort, url, child, exited, output } = await launchTbo(env);
   let ended = false;
   void exited.then(() => (ended = true));
   await waitFor(
     async () => {
-      if (ended) throw new Error(`tbo exited at start-up: ${out}`);
+      if (ended) throw new Error(`tbo exited at start-up: ${output()}`);
       return (await fetch(`${url}/health`)).ok;
     },
     { what: 'tbo /health', timeoutMs: 15_000 },
@@ -94,7 +111,7 @@ export async function spawnTbo(env: Record<string, string>): Promise<TboProcess>
     url,
     adminUrl: `http://127.0.0.1:${adminPort}`,
     child,
-    output: () => out,
+    output,
     exited,
     async stop(signal = 'SIGTERM') {
       if (!ended) child.kill(signal);
